@@ -1,0 +1,201 @@
+"""``python -m harness``: bench, compare, update-baselines, models.
+
+Exit codes: 0 all holds · 1 a regression against the baselines · 2 usage or input error (the message names
+the file, the field and the fix) · 3 the harness itself failed · 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+
+from harness import __version__
+from harness.errors import ExitCode, HarnessError, InputError
+
+log = logging.getLogger("harness")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m harness", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"chronos-compile-bench {__version__}")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and the final table")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    bench = commands.add_parser("bench", help="run one mode on one or more symbols and write Parquet results")
+    bench.add_argument("--mode", choices=("eager", "compiled"), required=True)
+    bench.add_argument("--symbol", action="append", help="symbol(s) in the data dir (repeatable; default BTCUSD)")
+    bench.add_argument("--model", help="override the hyperparams' model: a profile (see `models`), a hub id, a local dir, s3://...")
+    bench.add_argument("--runs", type=_positive, default=5, help="timed predictions after the first call (default 5)")
+    bench.add_argument("--rows", type=_positive, default=500, help="last rows of the CSV to use, horizon included (default 500)")
+    bench.add_argument("--context-length", type=_positive, help="override the hyperparams' context_length")
+    bench.add_argument("--device", help="override the hyperparams' device: auto, cpu, cuda, cuda:N")
+    bench.add_argument("--compile-mode", default="default", help="torch.compile mode: default, reduce-overhead, max-autotune, ... (default: default)")
+    bench.add_argument("--backend", default="inductor", help="torch.compile backend (default: inductor)")
+    bench.add_argument("--dynamic", choices=("auto", "true", "false"), default="auto", help="torch.compile dynamic= (default: auto, i.e. None)")
+    bench.add_argument("--attn", choices=("eager", "sdpa"), default="eager", help="attention the compiled model loads with (default: eager, as in eager mode)")
+    _dirs(bench, results=True, data=True)
+
+    compare = commands.add_parser("compare", help="join eager and compiled results, print verdicts, check the baselines")
+    _dirs(compare, results=True, baselines=True)
+
+    update = commands.add_parser("update-baselines", help="write baselines from the latest results, with provenance")
+    update.add_argument("--reason", required=True, help="why the baselines change (recorded in each file)")
+    _dirs(update, results=True, baselines=True)
+
+    commands.add_parser("models", help="list the built-in model profiles")
+    return parser
+
+
+def _dirs(parser: argparse.ArgumentParser, *, results: bool = False, data: bool = False, baselines: bool = False) -> None:
+    if results:
+        parser.add_argument("--results-dir", type=Path, default=Path("results"), help="where Parquet results live (default results/)")
+    if data:
+        parser.add_argument("--data-dir", type=Path, default=Path("trainingdata"), help="OHLC CSVs (default trainingdata/)")
+        parser.add_argument("--hyperparams-dir", type=Path, default=Path("hyperparams"), help="per-symbol JSON (default hyperparams/)")
+    if baselines:
+        parser.add_argument("--baselines-dir", type=Path, default=Path("baselines"), help="committed baselines (default baselines/)")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be > 0")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)  # exits 2 on usage errors, like every argparse program
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S", stream=sys.stderr)
+    try:
+        if args.command == "bench":
+            return _bench(args)
+        if args.command == "compare":
+            return _compare(args)
+        if args.command == "update-baselines":
+            return _update(args)
+        return _models()
+    except HarnessError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        print("interrupted: results already written are kept", file=sys.stderr)
+        return int(ExitCode.INTERRUPTED)
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from harness.data import bench_window, load_ohlc
+    from harness.models import resolve_model
+    from harness.params import resolve_params
+    from harness.results import write_records
+    from harness.runner import CompileSettings, RunSpec, new_run_id, run
+
+    settings = CompileSettings(
+        mode=args.compile_mode,
+        backend=args.backend,
+        dynamic={"auto": None, "true": True, "false": False}[args.dynamic],
+        attn_implementation=args.attn,
+    )
+    run_id = new_run_id()
+    specs = []
+    for symbol in args.symbol or ["BTCUSD"]:  # validate every input before the first (slow) run
+        params = resolve_params(symbol, args.hyperparams_dir, model=args.model, context_length=args.context_length, device=args.device)
+        series = load_ohlc(args.data_dir, symbol)
+        window = bench_window(series, rows=args.rows, horizon=params.prediction_length, context_length=params.context_length)
+        source = resolve_model(params.model)
+        specs.append(RunSpec(mode=args.mode, series=series, window=window, params=params, source=source, runs=args.runs, compile=settings, run_id=run_id))
+    for spec in specs:
+        record = run(spec)
+        path = write_records([record], args.results_dir, name=f"{run_id}-{spec.window.symbol}-{spec.mode}")
+        latency = "-" if record.latency_median_s is None else f"{record.latency_median_s:.4f}s"
+        print(f"{spec.window.symbol} {spec.mode}: {record.status}, {record.n_success}/{record.n_predictions} ok, median {latency} -> {path}")
+    return int(ExitCode.OK)
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from harness.baselines import load_baselines
+    from harness.compare import build_comparisons, find_findings, nearest_differences
+    from harness.report import format_comparison, format_findings
+    from harness.results import read_records
+
+    comparisons, orphans = build_comparisons(read_records(args.results_dir))
+    if not comparisons:
+        raise InputError(f"{args.results_dir}: no compiled-mode results to compare; fix: run `nox -s bench_eager bench_compiled` first")
+    try:
+        baselines = load_baselines(args.baselines_dir)
+        unusable: InputError | None = None
+    except InputError as exc:  # still print the verdicts, then report the baselines problem
+        baselines, unusable = {}, exc
+    regressions = missing = 0
+    for comparison in comparisons:
+        print(format_comparison(comparison))
+        found = baselines.get(comparison.key)
+        if unusable is not None:
+            print("  baseline: not checked (see the error below)")
+        elif found is None:
+            missing += 1
+            near = nearest_differences(comparison.key, baselines)
+            hint = f" (closest baseline differs in: {', '.join(near[1])})" if near else ""
+            print(f"  baseline: none for this key{hint}; no baseline yet: run `nox -s update_baselines -- --reason \"...\"`")
+        else:
+            findings = find_findings(comparison, found[0])
+            regressions += sum(f.regression for f in findings)
+            print(format_findings(findings) + f"  [{found[1]}]")
+        print()
+    for orphan in orphans:
+        print(f"note: eager run {orphan.run_id} ({orphan.symbol}, {orphan.model_id}, torch {orphan.torch_version}) has no compiled run to compare with")
+    print(f"{len(comparisons)} comparison(s), {regressions} regression(s), {missing} without baseline")
+    if unusable is not None:
+        raise unusable
+    if regressions:
+        return int(ExitCode.REGRESSION)
+    if missing:
+        return int(ExitCode.USAGE)
+    return int(ExitCode.OK)
+
+
+def _update(args: argparse.Namespace) -> int:
+    from harness.baselines import baseline_from, load_baselines, write_baseline
+    from harness.compare import Recommendation, Tolerances, build_comparisons
+    from harness.env import git_commit
+    from harness.results import read_records
+
+    comparisons, _ = build_comparisons(read_records(args.results_dir))
+    existing = load_baselines(args.baselines_dir) if args.baselines_dir.is_dir() else {}
+    written = 0
+    for comparison in comparisons:
+        if comparison.recommendation is Recommendation.INCOMPLETE and comparison.eager is None:
+            print(f"skip {comparison.key.label()}: no eager run")
+            continue
+        previous = existing.get(comparison.key)
+        provenance = {
+            "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "reason": args.reason,
+            "git_commit": git_commit(),
+            "run_ids": sorted({s.run_id for s in (comparison.eager, comparison.compiled) if s is not None}),
+            "model_trained": comparison.compiled.model_trained if comparison.compiled else None,
+        }
+        tolerances = previous[0].tolerances if previous else Tolerances()
+        baseline = baseline_from(comparison, tolerances=tolerances, provenance=provenance)
+        path, diff = write_baseline(args.baselines_dir, baseline, replace=previous[1] if previous else None)
+        written += 1
+        print(f"wrote {path}")
+        print(diff or "  (unchanged)")
+    print(f"{written} baseline(s) written; commit them with the reason in the message")
+    return int(ExitCode.OK)
+
+
+def _models() -> int:
+    from harness.models import PROFILES
+
+    for profile in PROFILES.values():
+        print(f"{profile.name:<16} {profile.description}")
+    print("or: a Hugging Face hub id (e.g. amazon/chronos-2), a local checkpoint directory, an s3:// prefix")
+    return int(ExitCode.OK)

@@ -1,0 +1,304 @@
+"""Join eager and compiled runs, derive speedup and the recommendation, and find regressions. Pure: no I/O, no torch."""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+
+from harness import stats
+from harness.results import RunRecord
+
+ADOPT_SPEEDUP = 1.5  # adopt compiled only above this speedup...
+WORTH_SPEEDUP = 1.2  # ...and below this it is not worth it
+ADOPT_MAE_DIFF_PCT = 2.0  # ...and only if MAE moves by less than this (percent of eager's MAE)
+
+
+@dataclass(frozen=True, kw_only=True, order=True)
+class Key:
+    """What a comparison (and its baseline) is about: the environment and settings both modes share."""
+
+    symbol: str
+    model_id: str
+    torch_version: str
+    device: str  # "<type>:<name> x<threads>"
+    context_length: int
+    batch_size: int
+    prediction_length: int
+    data_sha256: str
+    compile_config: str  # "mode=...,backend=...,dynamic=...,attn=..."
+
+    def as_dict(self) -> dict[str, str | int]:
+        return asdict(self)
+
+    def label(self) -> str:
+        return f"{self.symbol} · {self.model_id} · torch {self.torch_version} · {self.device} · {self.compile_config}"
+
+
+def _shared(record: RunRecord) -> tuple[str, str, str, str, int, int, int, str]:
+    device = f"{record.device_type}:{record.device_name} x{record.torch_threads}"
+    return (
+        record.symbol,
+        record.model_id,
+        record.torch_version,
+        device,
+        record.context_length,
+        record.batch_size,
+        record.prediction_length,
+        record.data_sha256,
+    )
+
+
+def compile_config(record: RunRecord) -> str:
+    return (
+        f"mode={record.compile_mode},backend={record.compile_backend},"
+        f"dynamic={record.compile_dynamic},attn={record.attn_implementation}"
+    )
+
+
+def key_of(compiled: RunRecord) -> Key:
+    symbol, model, torch_version, device, context, batch, horizon, sha = _shared(compiled)
+    return Key(
+        symbol=symbol,
+        model_id=model,
+        torch_version=torch_version,
+        device=device,
+        context_length=context,
+        batch_size=batch,
+        prediction_length=horizon,
+        data_sha256=sha,
+        compile_config=compile_config(compiled),
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModeSummary:
+    """One mode's figures for one key."""
+
+    run_id: str
+    status: str
+    error: str
+    n_success: int
+    n_predictions: int
+    success_rate: float
+    latencies_s: tuple[float, ...]
+    latency_median_s: float | None
+    latency_ci_s: tuple[float, float] | None
+    first_call_s: float | None
+    compile_s: float | None
+    mae: float | None
+    mae_pct: float | None
+    naive_mae_pct: float | None
+    model_trained: bool
+
+
+def summarize(record: RunRecord) -> ModeSummary:
+    samples = tuple(record.latencies_s)
+    return ModeSummary(
+        run_id=record.run_id,
+        status=record.status,
+        error=f"{record.error_type}: {record.error_message}" if record.error_type else "",
+        n_success=record.n_success,
+        n_predictions=record.n_predictions,
+        success_rate=record.success_rate,
+        latencies_s=samples,
+        latency_median_s=stats.median(samples) if samples else None,
+        latency_ci_s=stats.median_ci(samples) if samples else None,
+        first_call_s=record.first_call_s,
+        compile_s=record.compile_s,
+        mae=record.mae,
+        mae_pct=record.mae_pct,
+        naive_mae_pct=record.naive_mae_pct,
+        model_trained=record.model_trained,
+    )
+
+
+class Recommendation(enum.Enum):
+    ADOPT = "adopt compiled"
+    MARGINAL = "marginal: keep eager unless every millisecond counts"
+    NOT_WORTH_IT = "not worth it: keep eager"
+    REJECT_FAILURES = "reject compiled: it fails"
+    REJECT_ACCURACY = "reject compiled: forecasts differ"
+    INCOMPLETE = "incomplete: a mode is missing or failed"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Comparison:
+    key: Key
+    eager: ModeSummary | None
+    compiled: ModeSummary | None
+    speedup: float | None
+    speedup_ci: tuple[float, float] | None
+    mae_diff_pct: float | None  # (compiled MAE - eager MAE) / eager MAE, in percent
+    recommendation: Recommendation
+    reason: str
+
+
+def mae_diff_pct(eager_mae: float | None, compiled_mae: float | None) -> float | None:
+    if eager_mae is None or compiled_mae is None:
+        return None
+    if eager_mae == 0:
+        return 0.0 if compiled_mae == 0 else math.inf
+    return 100.0 * (compiled_mae - eager_mae) / eager_mae
+
+
+def recommend(
+    *, compiled_success_rate: float, speedup: float | None, mae_diff: float | None
+) -> tuple[Recommendation, str]:
+    """The rules: adopt only at 100% success, speedup > 1.5x and |MAE difference| < 2%; < 1.2x is not worth it."""
+    if compiled_success_rate < 1.0:
+        return Recommendation.REJECT_FAILURES, f"compiled succeeded in {compiled_success_rate:.0%} of predictions (100% required)"
+    if speedup is None or mae_diff is None:
+        return Recommendation.INCOMPLETE, "no successful eager run to compare against"
+    if not abs(mae_diff) < ADOPT_MAE_DIFF_PCT:
+        return Recommendation.REJECT_ACCURACY, f"MAE differs by {mae_diff:+.2f}% (limit ±{ADOPT_MAE_DIFF_PCT:g}%)"
+    if speedup < WORTH_SPEEDUP:
+        return Recommendation.NOT_WORTH_IT, f"speedup {speedup:.2f}x < {WORTH_SPEEDUP:g}x"
+    if speedup > ADOPT_SPEEDUP:
+        return Recommendation.ADOPT, f"speedup {speedup:.2f}x > {ADOPT_SPEEDUP:g}x, 100% success, MAE within {ADOPT_MAE_DIFF_PCT:g}%"
+    return Recommendation.MARGINAL, f"speedup {speedup:.2f}x between {WORTH_SPEEDUP:g}x and {ADOPT_SPEEDUP:g}x"
+
+
+def compare_pair(key: Key, eager: RunRecord | None, compiled: RunRecord) -> Comparison:
+    compiled_summary = summarize(compiled)
+    eager_summary = summarize(eager) if eager is not None else None
+    speedup: float | None = None
+    interval: tuple[float, float] | None = None
+    if eager_summary and eager_summary.latencies_s and compiled_summary.latencies_s:
+        assert eager_summary.latency_median_s is not None and compiled_summary.latency_median_s is not None
+        speedup = eager_summary.latency_median_s / compiled_summary.latency_median_s
+        interval = stats.speedup_ci(eager_summary.latencies_s, compiled_summary.latencies_s)
+    diff = mae_diff_pct(eager_summary.mae if eager_summary else None, compiled_summary.mae)
+    if eager_summary is None:
+        recommendation, reason = Recommendation.INCOMPLETE, "no eager run for this key: run `nox -s bench_eager`"
+    elif eager_summary.success_rate < 1.0:
+        recommendation, reason = Recommendation.INCOMPLETE, f"eager itself failed: {eager_summary.error}"
+    else:
+        recommendation, reason = recommend(compiled_success_rate=compiled_summary.success_rate, speedup=speedup, mae_diff=diff)
+    return Comparison(
+        key=key,
+        eager=eager_summary,
+        compiled=compiled_summary,
+        speedup=speedup,
+        speedup_ci=interval,
+        mae_diff_pct=diff,
+        recommendation=recommendation,
+        reason=reason,
+    )
+
+
+def build_comparisons(records: Iterable[RunRecord]) -> tuple[list[Comparison], list[RunRecord]]:
+    """The latest compiled run per key joined with the latest eager run sharing its environment.
+
+    Returns the comparisons and the eager runs no compiled run matched (reported as incomplete).
+    """
+    latest_eager: dict[tuple[str, str, str, str, int, int, int, str], RunRecord] = {}
+    latest_compiled: dict[Key, RunRecord] = {}
+    for record in sorted(records, key=lambda r: (r.timestamp_utc, r.run_id)):
+        if record.mode == "eager":
+            latest_eager[_shared(record)] = record
+        else:
+            latest_compiled[key_of(record)] = record
+    comparisons = [compare_pair(key, latest_eager.get(_shared(rec)), rec) for key, rec in sorted(latest_compiled.items())]
+    matched = {_shared(rec) for rec in latest_compiled.values()}
+    orphans = [rec for shared, rec in sorted(latest_eager.items()) if shared not in matched]
+    return comparisons, orphans
+
+
+# --- regressions against a baseline ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Tolerances:
+    """How far a result may move from its baseline before it is a regression."""
+
+    speedup_rel: float = 0.15  # speedup interval's upper end below baseline x (1 - this)
+    latency_rel: float = 0.15  # a mode's latency interval's lower end above baseline x (1 + this)
+    mae_rel: float = 0.02  # MAE above baseline x (1 + this)
+    success_rate_abs: float = 0.0  # success rate below baseline - this
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModeBaseline:
+    success_rate: float
+    latency_median_s: float | None
+    mae: float | None
+    mae_pct: float | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Baseline:
+    key: Key
+    eager: ModeBaseline
+    compiled: ModeBaseline
+    speedup: float | None
+    mae_diff_pct: float | None
+    tolerances: Tolerances = field(default_factory=Tolerances)
+    provenance: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Finding:
+    """A regression (``regression=True``) or an improvement beyond tolerance, with a readable message."""
+
+    key: Key
+    metric: str
+    current: float
+    baseline: float
+    regression: bool
+    message: str
+
+
+def find_findings(comparison: Comparison, baseline: Baseline) -> list[Finding]:
+    """Every metric of ``comparison`` checked against ``baseline``: regressions and improvements beyond tolerance."""
+    tol = baseline.tolerances
+    out: list[Finding] = []
+
+    def add(metric: str, current: float, base: float, regression: bool, message: str) -> None:
+        out.append(Finding(key=comparison.key, metric=metric, current=current, baseline=base, regression=regression, message=message))
+
+    for mode, summary, base in (("eager", comparison.eager, baseline.eager), ("compiled", comparison.compiled, baseline.compiled)):
+        current_rate = summary.success_rate if summary else 0.0
+        if current_rate < base.success_rate - tol.success_rate_abs:
+            add(f"{mode}.success_rate", current_rate, base.success_rate, True, f"{mode} success rate {current_rate:.0%} < baseline {base.success_rate:.0%}")
+        if summary is None:
+            continue
+        if summary.latency_ci_s and base.latency_median_s:
+            low, high = summary.latency_ci_s
+            current = summary.latency_median_s or low
+            if low > base.latency_median_s * (1 + tol.latency_rel):
+                add(f"{mode}.latency_s", current, base.latency_median_s, True,
+                    f"{mode} latency {current:.4f}s [95% CI {low:.4f}, {high:.4f}] slower than baseline {base.latency_median_s:.4f}s by more than {tol.latency_rel:.0%}")
+            elif high < base.latency_median_s * (1 - tol.latency_rel):
+                add(f"{mode}.latency_s", current, base.latency_median_s, False,
+                    f"{mode} latency {current:.4f}s faster than baseline {base.latency_median_s:.4f}s by more than {tol.latency_rel:.0%}: refresh the baseline?")
+        if summary.mae is not None and base.mae is not None and base.mae > 0:
+            change = (summary.mae - base.mae) / base.mae
+            if change > tol.mae_rel:
+                add(f"{mode}.mae", summary.mae, base.mae, True, f"{mode} MAE {summary.mae:.6g} worse than baseline {base.mae:.6g} by {change:+.2%} (tolerance {tol.mae_rel:.0%})")
+            elif change < -tol.mae_rel:
+                add(f"{mode}.mae", summary.mae, base.mae, False, f"{mode} MAE {summary.mae:.6g} better than baseline {base.mae:.6g} by {change:+.2%}: refresh the baseline?")
+    if comparison.speedup is not None and comparison.speedup_ci and baseline.speedup:
+        low, high = comparison.speedup_ci
+        if high < baseline.speedup * (1 - tol.speedup_rel):
+            add("speedup", comparison.speedup, baseline.speedup, True,
+                f"speedup {comparison.speedup:.2f}x [95% CI {low:.2f}, {high:.2f}] below baseline {baseline.speedup:.2f}x by more than {tol.speedup_rel:.0%}")
+        elif low > baseline.speedup * (1 + tol.speedup_rel):
+            add("speedup", comparison.speedup, baseline.speedup, False,
+                f"speedup {comparison.speedup:.2f}x above baseline {baseline.speedup:.2f}x by more than {tol.speedup_rel:.0%}: refresh the baseline?")
+    return out
+
+
+def nearest_differences(key: Key, known: Iterable[Key]) -> tuple[Key, list[str]] | None:
+    """The recorded key sharing most fields with ``key``, and the fields that differ (None when nothing shares the symbol)."""
+    wanted = key.as_dict()
+    best: tuple[int, Key, list[str]] | None = None
+    for other in known:
+        if other.symbol != key.symbol:
+            continue
+        theirs = other.as_dict()
+        differ = [name for name in wanted if wanted[name] != theirs[name]]
+        if best is None or len(differ) < best[0]:
+            best = (len(differ), other, differ)
+    return (best[1], best[2]) if best else None

@@ -1,0 +1,94 @@
+"""The environment fingerprint recorded in every result row and every baseline."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+from dataclasses import asdict, dataclass
+from importlib import metadata
+from pathlib import Path
+
+import harness
+
+
+@dataclass(frozen=True, kw_only=True)
+class Fingerprint:
+    harness_version: str
+    git_commit: str
+    python_version: str
+    torch_version: str
+    chronos_version: str
+    transformers_version: str
+    numpy_version: str
+    platform: str
+    device_type: str  # "cpu" or "cuda"
+    device_name: str  # CPU model or GPU name
+    cpu_model: str
+    cpu_count: int
+    torch_threads: int
+    cuda_version: str  # "" on CPU builds
+    cuda_driver: str  # "" without nvidia-smi
+
+    def as_dict(self) -> dict[str, str | int]:
+        return asdict(self)
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return ""
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def git_commit(cwd: Path | None = None) -> str:
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True, cwd=cwd, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True, check=True, cwd=cwd, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return f"{head}-dirty" if dirty else head
+
+
+def _cuda_driver() -> str:
+    try:
+        out = subprocess.run(
+            ["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"], capture_output=True, text=True, check=True, timeout=10
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return out.strip().splitlines()[0] if out.strip() else ""
+
+
+def fingerprint(device: str) -> Fingerprint:
+    """Describe this process's environment; ``device`` is the resolved torch device string."""
+    import torch
+
+    on_cuda = device.startswith("cuda")
+    return Fingerprint(
+        harness_version=harness.__version__,
+        git_commit=git_commit(),
+        python_version=platform.python_version(),
+        torch_version=torch.__version__,
+        chronos_version=_version("chronos-forecasting"),
+        transformers_version=_version("transformers"),
+        numpy_version=_version("numpy"),
+        platform=platform.platform(),
+        device_type="cuda" if on_cuda else "cpu",
+        device_name=torch.cuda.get_device_name(torch.device(device)) if on_cuda else cpu_model(),
+        cpu_model=cpu_model(),
+        cpu_count=os.cpu_count() or 0,
+        torch_threads=torch.get_num_threads(),
+        cuda_version=torch.version.cuda or "",
+        cuda_driver=_cuda_driver() if on_cuda else "",
+    )

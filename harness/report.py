@@ -1,0 +1,55 @@
+"""Plain-text tables of comparisons and findings. Never imports torch."""
+
+from __future__ import annotations
+
+from harness.compare import Comparison, Finding, ModeSummary
+
+
+def _s(value: float | None, digits: int = 4) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _mode_line(name: str, summary: ModeSummary | None) -> str:
+    if summary is None:
+        return f"  {name:<9} (no run)"
+    ci = f"[{summary.latency_ci_s[0]:.4f}, {summary.latency_ci_s[1]:.4f}]" if summary.latency_ci_s else "-"
+    line = (
+        f"  {name:<9} {summary.n_success}/{summary.n_predictions} {summary.success_rate:>5.0%}  "
+        f"{_s(summary.latency_median_s):>8} {ci:<18}  {_s(summary.first_call_s, 2):>8}  {_s(summary.compile_s, 2):>8}  "
+        f"{_s(summary.mae, 4):>12}  {_s(summary.mae_pct, 2):>6}  {_s(summary.naive_mae_pct, 2):>6}"
+    )
+    if summary.error:
+        line += f"\n            error: {summary.error[:200]}"
+    return line
+
+
+HEADER = (
+    f"  {'mode':<9} {'success':<11}  {'latency_s':>8} {'95% CI':<18}  {'first_s':>8}  {'compile_s':>8}  "
+    f"{'MAE':>12}  {'MAE%':>6}  {'naive%':>6}"
+)
+
+
+def format_comparison(comparison: Comparison) -> str:
+    key = comparison.key
+    trained = comparison.compiled.model_trained if comparison.compiled else True
+    lines = [
+        f"{key.symbol} · {key.model_id}{'' if trained else ' (UNTRAINED weights: MAE only tracks numerical change)'}",
+        f"  torch {key.torch_version} · {key.device} · context {key.context_length} · horizon {key.prediction_length}",
+        f"  compiled with {key.compile_config}",
+        HEADER,
+        _mode_line("eager", comparison.eager),
+        _mode_line("compiled", comparison.compiled),
+    ]
+    speed = "-" if comparison.speedup is None else f"{comparison.speedup:.2f}x"
+    if comparison.speedup_ci:
+        speed += f" [95% CI {comparison.speedup_ci[0]:.2f}, {comparison.speedup_ci[1]:.2f}]"
+    diff = "-" if comparison.mae_diff_pct is None else f"{comparison.mae_diff_pct:+.3f}%"
+    lines.append(f"  speedup {speed} · MAE difference {diff}")
+    lines.append(f"  recommendation: {comparison.recommendation.value.upper()} ({comparison.reason})")
+    return "\n".join(lines)
+
+
+def format_findings(findings: list[Finding]) -> str:
+    if not findings:
+        return "  baseline: all metrics within tolerance"
+    return "\n".join(f"  {'REGRESSION' if f.regression else 'improved'}: {f.message}" for f in findings)

@@ -1,0 +1,186 @@
+"""The one Parquet schema of bench results, and reading/writing it. Never imports torch.
+
+One row per run: one (symbol, mode, configuration) measured N times, the raw per-prediction latencies kept in
+a list column. Files are written atomically (temp file + rename) into the results directory, one file per
+bench invocation, so nothing already written is ever rewritten.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from harness.errors import InputError
+
+SCHEMA_VERSION = 1
+Mode = Literal["eager", "compiled"]
+STATUSES = ("pass", "fail_exception")
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunRecord:
+    """One row of the results table; field order and types mirror :data:`SCHEMA`."""
+
+    schema_version: int = SCHEMA_VERSION
+    run_id: str
+    timestamp_utc: str
+    # what was run
+    symbol: str
+    data_file: str
+    data_sha256: str
+    rows_used: int
+    mode: str  # Mode
+    compile_mode: str  # "" in eager mode
+    compile_backend: str
+    compile_dynamic: str  # "auto" | "true" | "false" | ""
+    attn_implementation: str
+    dtype: str
+    model_id: str
+    model_trained: bool
+    model_parameters: int
+    weights_sha256: str
+    prediction_length: int
+    context_length: int
+    batch_size: int
+    n_predictions: int
+    # outcome
+    status: str
+    error_type: str
+    error_message: str
+    n_success: int
+    success_rate: float
+    load_s: float
+    first_call_s: float | None
+    compile_s: float | None
+    latencies_s: list[float] = field(default_factory=list)
+    latency_median_s: float | None
+    forecast_close: list[float] = field(default_factory=list)  # median forecast of the close, one per step
+    truth_close: list[float] = field(default_factory=list)
+    mae: float | None
+    mae_pct: float | None
+    naive_mae_pct: float | None  # last observed close repeated: persistence, the skill reference
+    # environment fingerprint
+    harness_version: str
+    git_commit: str
+    python_version: str
+    torch_version: str
+    chronos_version: str
+    transformers_version: str
+    numpy_version: str
+    platform: str
+    device_type: str
+    device_name: str
+    cpu_model: str
+    cpu_count: int
+    torch_threads: int
+    cuda_version: str
+    cuda_driver: str
+
+
+_F64_LIST = pa.list_(pa.float64())
+SCHEMA = pa.schema(
+    [
+        ("schema_version", pa.int32()),
+        ("run_id", pa.string()),
+        ("timestamp_utc", pa.string()),
+        ("symbol", pa.string()),
+        ("data_file", pa.string()),
+        ("data_sha256", pa.string()),
+        ("rows_used", pa.int64()),
+        ("mode", pa.string()),
+        ("compile_mode", pa.string()),
+        ("compile_backend", pa.string()),
+        ("compile_dynamic", pa.string()),
+        ("attn_implementation", pa.string()),
+        ("dtype", pa.string()),
+        ("model_id", pa.string()),
+        ("model_trained", pa.bool_()),
+        ("model_parameters", pa.int64()),
+        ("weights_sha256", pa.string()),
+        ("prediction_length", pa.int64()),
+        ("context_length", pa.int64()),
+        ("batch_size", pa.int64()),
+        ("n_predictions", pa.int64()),
+        ("status", pa.string()),
+        ("error_type", pa.string()),
+        ("error_message", pa.string()),
+        ("n_success", pa.int64()),
+        ("success_rate", pa.float64()),
+        ("load_s", pa.float64()),
+        ("first_call_s", pa.float64()),
+        ("compile_s", pa.float64()),
+        ("latencies_s", _F64_LIST),
+        ("latency_median_s", pa.float64()),
+        ("forecast_close", _F64_LIST),
+        ("truth_close", _F64_LIST),
+        ("mae", pa.float64()),
+        ("mae_pct", pa.float64()),
+        ("naive_mae_pct", pa.float64()),
+        ("harness_version", pa.string()),
+        ("git_commit", pa.string()),
+        ("python_version", pa.string()),
+        ("torch_version", pa.string()),
+        ("chronos_version", pa.string()),
+        ("transformers_version", pa.string()),
+        ("numpy_version", pa.string()),
+        ("platform", pa.string()),
+        ("device_type", pa.string()),
+        ("device_name", pa.string()),
+        ("cpu_model", pa.string()),
+        ("cpu_count", pa.int64()),
+        ("torch_threads", pa.int64()),
+        ("cuda_version", pa.string()),
+        ("cuda_driver", pa.string()),
+    ],
+    metadata={b"harness_schema_version": str(SCHEMA_VERSION).encode()},
+)
+
+
+def write_records(records: list[RunRecord], results_dir: Path, *, name: str) -> Path:
+    """Write ``records`` to ``<results_dir>/<name>.parquet`` atomically; never overwrites an existing file."""
+    results_dir.mkdir(parents=True, exist_ok=True)
+    target = results_dir / f"{name}.parquet"
+    if target.exists():
+        raise InputError(f"{target}: already exists; fix: use a new run id (results are never overwritten)")
+    table = pa.Table.from_pylist([dataclasses.asdict(r) for r in records], schema=SCHEMA)
+    handle, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=results_dir)
+    os.close(handle)
+    try:
+        pq.write_table(table, tmp)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return target
+
+
+def read_records(results_dir: Path) -> list[RunRecord]:
+    """All records under ``results_dir`` (recursively), oldest first; a bad file is an :class:`InputError`."""
+    if not results_dir.is_dir():
+        raise InputError(f"{results_dir}: no results directory; fix: run a bench first (`nox -s bench_eager bench_compiled`)")
+    records: list[RunRecord] = []
+    for path in sorted(results_dir.rglob("*.parquet")):
+        records.extend(read_file(path))
+    return sorted(records, key=lambda r: (r.timestamp_utc, r.run_id))
+
+
+def read_file(path: Path) -> list[RunRecord]:
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise InputError(f"{path}: not a readable Parquet file ({type(exc).__name__}); fix: move it out of the results directory or delete it") from exc
+    version = (table.schema.metadata or {}).get(b"harness_schema_version", b"?").decode()
+    if version != str(SCHEMA_VERSION):
+        raise InputError(f"{path}: results schema version {version}, this harness reads version {SCHEMA_VERSION}; fix: re-run the bench or move the file away")
+    missing = [name for name in SCHEMA.names if name not in table.column_names]
+    if missing:
+        raise InputError(f"{path}: missing column(s) {', '.join(missing)}; fix: re-run the bench or move the file away")
+    rows: list[dict[str, Any]] = table.select(SCHEMA.names).to_pylist()
+    return [RunRecord(**row) for row in rows]
