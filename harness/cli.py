@@ -36,6 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--compile-mode", default="default", help="torch.compile mode: default, reduce-overhead, max-autotune, ... (default: default)")
     bench.add_argument("--backend", default="inductor", help="torch.compile backend (default: inductor)")
     bench.add_argument("--dynamic", choices=("auto", "true", "false"), default="auto", help="torch.compile dynamic= (default: auto, i.e. None)")
+    bench.add_argument("--inductor-cache", default="cold", help="'cold' (default): a fresh inductor cache per run, so compile time is cold; or a directory to reuse (warm)")
     bench.add_argument("--attn", choices=("eager", "sdpa"), default="eager", help="attention the compiled model loads with (default: eager, as in eager mode)")
     _dirs(bench, results=True, data=True)
 
@@ -102,6 +103,7 @@ def _bench(args: argparse.Namespace) -> int:
         backend=args.backend,
         dynamic={"auto": None, "true": True, "false": False}[args.dynamic],
         attn_implementation=args.attn,
+        cache=args.inductor_cache,
     )
     run_id = new_run_id()
     specs = []
@@ -181,6 +183,7 @@ def _update(args: argparse.Namespace) -> int:
             "git_commit": git_commit(),
             "run_ids": sorted({s.run_id for s in (comparison.eager, comparison.compiled) if s is not None}),
             "model_trained": comparison.compiled.model_trained if comparison.compiled else None,
+            "fingerprint": comparison.fingerprint,
         }
         tolerances = previous[0].tolerances if previous else Tolerances()
         baseline = baseline_from(comparison, tolerances=tolerances, provenance=provenance)

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 
 from harness import stats
-from harness.results import RunRecord
+from harness.results import FINGERPRINT_FIELDS, RunRecord
 
 ADOPT_SPEEDUP = 1.5  # adopt compiled only above this speedup...
 WORTH_SPEEDUP = 1.2  # ...and below this it is not worth it
@@ -133,6 +133,7 @@ class Comparison:
     mae_diff_pct: float | None  # (compiled MAE - eager MAE) / eager MAE, in percent
     recommendation: Recommendation
     reason: str
+    fingerprint: dict[str, object] = field(default_factory=dict)  # the compiled run's environment
 
 
 def mae_diff_pct(eager_mae: float | None, compiled_mae: float | None) -> float | None:
@@ -185,6 +186,7 @@ def compare_pair(key: Key, eager: RunRecord | None, compiled: RunRecord) -> Comp
         mae_diff_pct=diff,
         recommendation=recommendation,
         reason=reason,
+        fingerprint={name: getattr(compiled, name) for name in FINGERPRINT_FIELDS},
     )
 
 

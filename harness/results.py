@@ -40,6 +40,7 @@ class RunRecord:
     compile_mode: str  # "" in eager mode
     compile_backend: str
     compile_dynamic: str  # "auto" | "true" | "false" | ""
+    compile_cache: str  # "cold" (fresh inductor cache dir per run) or the cache dir used
     attn_implementation: str
     dtype: str
     model_id: str
@@ -98,6 +99,7 @@ SCHEMA = pa.schema(
         ("compile_mode", pa.string()),
         ("compile_backend", pa.string()),
         ("compile_dynamic", pa.string()),
+        ("compile_cache", pa.string()),
         ("attn_implementation", pa.string()),
         ("dtype", pa.string()),
         ("model_id", pa.string()),
@@ -140,6 +142,25 @@ SCHEMA = pa.schema(
         ("cuda_driver", pa.string()),
     ],
     metadata={b"harness_schema_version": str(SCHEMA_VERSION).encode()},
+)
+
+
+FINGERPRINT_FIELDS: tuple[str, ...] = (
+    "harness_version",
+    "git_commit",
+    "python_version",
+    "torch_version",
+    "chronos_version",
+    "transformers_version",
+    "numpy_version",
+    "platform",
+    "device_type",
+    "device_name",
+    "cpu_model",
+    "cpu_count",
+    "torch_threads",
+    "cuda_version",
+    "cuda_driver",
 )
 
 

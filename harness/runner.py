@@ -6,11 +6,16 @@ and the harness carries on. Only a model that cannot be loaded at all is a user 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
+import os
+import shutil
 import statistics
+import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Literal
@@ -40,6 +45,7 @@ class CompileSettings:
     backend: str = "inductor"
     dynamic: bool | None = None  # None: torch's default (static first, dynamic after a shape change)
     attn_implementation: str = "eager"  # attention the compiled model is loaded with ("eager" or "sdpa")
+    cache: str = "cold"  # "cold": a fresh TORCHINDUCTOR_CACHE_DIR per run; else the cache dir to reuse
 
     @property
     def dynamic_label(self) -> str:
@@ -112,13 +118,35 @@ def _timed(pipeline: Chronos2Pipeline, spec: RunSpec, device: str) -> tuple[np.n
 
 def run(spec: RunSpec) -> RunRecord:
     """Measure one mode. Raises :class:`~harness.errors.InputError` only if the model cannot be loaded."""
-    import torch
-
     device = resolve_device(spec.params.device)
     attn = "eager" if spec.mode == "eager" else spec.compile.attn_implementation
     start = time.perf_counter()
     pipeline = load_pipeline(spec.source, attn_implementation=attn, device=device)
     load_s = time.perf_counter() - start
+
+    with _inductor_cache(spec.compile.cache if spec.mode == "compiled" else "cold"):
+        return _measure(spec, pipeline, device=device, load_s=load_s)
+
+
+@contextlib.contextmanager
+def _inductor_cache(cache: str) -> Iterator[None]:
+    """Point inductor's caches at a fresh directory (cold compile, the default) or at ``cache``."""
+    previous = os.environ.get("TORCHINDUCTOR_CACHE_DIR")
+    fresh = tempfile.mkdtemp(prefix="harness-inductor-") if cache == "cold" else None
+    os.environ["TORCHINDUCTOR_CACHE_DIR"] = fresh or cache
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("TORCHINDUCTOR_CACHE_DIR", None)
+        else:
+            os.environ["TORCHINDUCTOR_CACHE_DIR"] = previous
+        if fresh:
+            shutil.rmtree(fresh, ignore_errors=True)
+
+
+def _measure(spec: RunSpec, pipeline: Chronos2Pipeline, *, device: str, load_s: float) -> RunRecord:
+    import torch
 
     latencies: list[float] = []
     first_call_s: float | None = None
@@ -181,6 +209,7 @@ def _record(
         compile_mode=spec.compile.mode if compiled else "",
         compile_backend=spec.compile.backend if compiled else "",
         compile_dynamic=spec.compile.dynamic_label if compiled else "",
+        compile_cache=spec.compile.cache if compiled else "",
         attn_implementation="eager" if not compiled else spec.compile.attn_implementation,
         dtype="float32",
         model_id=spec.source.model_id,

@@ -1,0 +1,101 @@
+"""Sessions of chronos-compile-bench. The main job: ``nox -s bench_eager bench_compiled compare``.
+
+Every session only makes an environment and calls ``python -m harness``. The torch matrix: bench sessions are
+parametrized over ``HARNESS_TORCH`` (comma-separated versions, default the pinned one); ``HARNESS_TORCH=matrix``
+runs every version in :data:`TORCH_MATRIX`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+import nox
+
+nox.needs_version = ">=2024.3.2"
+nox.options.default_venv_backend = "virtualenv"  # pip: honours the machine's pip config (local wheels, caps)
+nox.options.reuse_venv = "yes"
+nox.options.sessions = ["tests"]
+
+PINNED_TORCH = "2.13.0"
+TORCH_MATRIX = ("2.13.0", "2.14.1")  # both install and run on this CPU machine
+_requested = os.environ.get("HARNESS_TORCH", PINNED_TORCH)
+TORCH_VERSIONS = list(TORCH_MATRIX) if _requested == "matrix" else [v.strip() for v in _requested.split(",") if v.strip()]
+PYPROJECT = nox.project.load_toml("pyproject.toml")
+
+
+def _split_posargs(session: nox.Session) -> tuple[list[str], argparse.Namespace]:
+    """Posargs go to every session named on the command line: bench flags to bench, --reason to update_baselines."""
+    parser = argparse.ArgumentParser(prog=f"nox -s {session.name} --")
+    parser.add_argument("--reason")
+    parser.add_argument("--results-dir")
+    parser.add_argument("--baselines-dir")
+    known, rest = parser.parse_known_args(session.posargs)
+    if known.results_dir:
+        rest += ["--results-dir", known.results_dir]
+    return rest, known
+
+
+def _bench(session: nox.Session, mode: str, torch: str) -> None:
+    session.install(f"torch=={torch}")
+    session.install(".[bench]")
+    bench_args, _ = _split_posargs(session)
+    session.run("python", "-m", "harness", "bench", "--mode", mode, *bench_args)
+
+
+@nox.session
+@nox.parametrize("torch", TORCH_VERSIONS, ids=TORCH_VERSIONS)
+def bench_eager(session: nox.Session, torch: str) -> None:
+    """Bench eager mode (attn_implementation="eager") in its own venv per torch version."""
+    _bench(session, "eager", torch)
+
+
+@nox.session
+@nox.parametrize("torch", TORCH_VERSIONS, ids=TORCH_VERSIONS)
+def bench_compiled(session: nox.Session, torch: str) -> None:
+    """Bench torch.compile mode in its own venv per torch version."""
+    _bench(session, "compiled", torch)
+
+
+def _compare_args(known: argparse.Namespace) -> list[str]:
+    out = []
+    if known.results_dir:
+        out += ["--results-dir", known.results_dir]
+    if known.baselines_dir:
+        out += ["--baselines-dir", known.baselines_dir]
+    return out
+
+
+@nox.session
+def compare(session: nox.Session) -> None:
+    """Join eager and compiled results, print verdicts; exit 1 on a regression against baselines/."""
+    session.install(".")
+    _, known = _split_posargs(session)
+    session.run("python", "-m", "harness", "compare", *_compare_args(known))
+
+
+@nox.session
+def update_baselines(session: nox.Session) -> None:
+    """Write baselines/ from the latest results, on purpose: nox -s update_baselines -- --reason "..."."""
+    session.install(".")
+    _, known = _split_posargs(session)
+    if not known.reason:
+        session.error('say why: nox -s update_baselines -- --reason "torch 2.14.1 upgrade"')
+    session.run("python", "-m", "harness", "update-baselines", "--reason", known.reason, *_compare_args(known))
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the test suite (pinned torch; slow tests need -- -m slow)."""
+    session.install(f"torch=={PINNED_TORCH}")
+    session.install(".[bench]", *nox.project.dependency_groups(PYPROJECT, "test"))
+    session.run("pytest", *session.posargs)
+
+
+@nox.session(default=False)
+def lint(session: nox.Session) -> None:
+    """ruff and mypy --strict over harness, tests and this file."""
+    session.install(f"torch=={PINNED_TORCH}")
+    session.install(".[bench]", *nox.project.dependency_groups(PYPROJECT, "lint", "test"))
+    session.run("ruff", "check", ".")
+    session.run("mypy")
