@@ -40,6 +40,7 @@ class BenchWindow:
     symbol: str
     context: pd.DataFrame  # long format for predict_df: item_id, timestamp, open, high, low, close
     truth_close: np.ndarray  # the held-back closes, length = horizon
+    freq: str  # the regular spacing given to the context's timestamps, e.g. "1D"
     rows_used: int
     first_timestamp: str
     last_timestamp: str
@@ -140,7 +141,8 @@ def bench_window(series: OhlcSeries, *, rows: int, horizon: int, context_length:
         )
     context = window.iloc[: len(window) - horizon]
     truth = window["close"].iloc[len(window) - horizon :].to_numpy(dtype=np.float64)
-    regular = pd.date_range(start=context["timestamp"].iloc[0], periods=len(context), freq=_spacing(window["timestamp"]))
+    spacing = _spacing(window["timestamp"])
+    regular = pd.date_range(start=context["timestamp"].iloc[0], periods=len(context), freq=spacing)
     long = pd.DataFrame({"item_id": series.symbol, "timestamp": regular})
     for name in OHLC:
         long[name] = context[name].to_numpy(dtype=np.float64)
@@ -148,6 +150,7 @@ def bench_window(series: OhlcSeries, *, rows: int, horizon: int, context_length:
         symbol=series.symbol,
         context=long,
         truth_close=truth,
+        freq=pd.tseries.frequencies.to_offset(spacing).freqstr,
         rows_used=len(window),
         first_timestamp=str(window["timestamp"].iloc[0]),
         last_timestamp=str(window["timestamp"].iloc[-1]),

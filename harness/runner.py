@@ -92,6 +92,7 @@ def predict_close(pipeline: Chronos2Pipeline, window: BenchWindow, params: Bench
         batch_size=params.batch_size,
         context_length=params.context_length,
         cross_learning=False,
+        freq=window.freq,  # the window is regular by construction: no per-call frequency inference
     )
     close = frame.loc[frame["target_name"] == "close", "0.5"].to_numpy(dtype=np.float64)
     if close.shape != (params.prediction_length,):

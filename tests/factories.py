@@ -1,0 +1,77 @@
+"""Hand-made records, so verdict tests state their answer in advance."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from harness.results import RunRecord
+
+ENV: dict[str, Any] = {
+    "harness_version": "0.1.0",
+    "git_commit": "abc123",
+    "python_version": "3.11.7",
+    "torch_version": "2.13.0+cpu",
+    "chronos_version": "2.3.2",
+    "transformers_version": "5.24.0",
+    "numpy_version": "2.4.6",
+    "platform": "Linux",
+    "device_type": "cpu",
+    "device_name": "Test CPU",
+    "cpu_model": "Test CPU",
+    "cpu_count": 2,
+    "torch_threads": 2,
+    "cuda_version": "",
+    "cuda_driver": "",
+}
+
+
+def make_record(mode: str = "eager", *, latencies: list[float] | None = None, mae: float | None = 10.0, **overrides: Any) -> RunRecord:
+    """A passing run of ``mode`` with the given latencies and MAE; any field can be overridden."""
+    lat = [0.10, 0.11, 0.10, 0.12, 0.10] if latencies is None else latencies
+    compiled = mode == "compiled"
+    values: dict[str, Any] = {
+        "run_id": f"run-{mode}",
+        "timestamp_utc": "2026-11-25T12:00:00+00:00",
+        "symbol": "BTCUSD",
+        "data_file": "trainingdata/BTCUSD.csv",
+        "data_sha256": "f" * 64,
+        "rows_used": 156,
+        "mode": mode,
+        "compile_mode": "default" if compiled else "",
+        "compile_backend": "inductor" if compiled else "",
+        "compile_dynamic": "auto" if compiled else "",
+        "compile_cache": "cold" if compiled else "",
+        "attn_implementation": "eager",
+        "dtype": "float32",
+        "model_id": "tiny",
+        "model_trained": False,
+        "model_parameters": 165216,
+        "weights_sha256": "0" * 64,
+        "prediction_length": 7,
+        "context_length": 128,
+        "batch_size": 256,
+        "n_predictions": len(lat) if lat else 5,
+        "status": "pass",
+        "error_type": "",
+        "error_message": "",
+        "n_success": len(lat),
+        "success_rate": 1.0 if lat else 0.0,
+        "load_s": 0.5,
+        "first_call_s": 30.0 if compiled else 0.2,
+        "compile_s": 29.9 if compiled else None,
+        "latencies_s": lat,
+        "latency_median_s": sorted(lat)[len(lat) // 2] if lat else None,
+        "forecast_close": [100.0] * 7,
+        "truth_close": [101.0] * 7,
+        "mae": mae,
+        "mae_pct": None if mae is None else mae / 101.0 * 100,
+        "naive_mae_pct": 1.0,
+        **ENV,
+    }
+    values.update(overrides)
+    return RunRecord(**values)
+
+
+def replace(record: RunRecord, **changes: Any) -> RunRecord:
+    return dataclasses.replace(record, **changes)

@@ -1,0 +1,149 @@
+"""Exit codes and one-line errors of ``python -m harness``, on hand-made results (no torch needed)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from harness.cli import main
+from harness.results import write_records
+from tests.conftest import ROOT
+from tests.factories import make_record
+
+
+@pytest.fixture
+def results(tmp_path: Path) -> Path:
+    """An eager and a compiled run: compiled 2x faster, same MAE."""
+    directory = tmp_path / "results"
+    write_records([make_record("eager", latencies=[0.100, 0.101, 0.099, 0.100, 0.102])], directory, name="e")
+    write_records([make_record("compiled", latencies=[0.050, 0.051, 0.049, 0.050, 0.050])], directory, name="c")
+    return directory
+
+
+def _run(*argv: str) -> int:
+    return main(["-q", *argv])
+
+
+def _baselines(results: Path, tmp_path: Path) -> Path:
+    directory = tmp_path / "baselines"
+    assert _run("update-baselines", "--reason", "test", "--results-dir", str(results), "--baselines-dir", str(directory)) == 0
+    return directory
+
+
+def _edit_only_baseline(directory: Path, edit: dict[str, dict[str, float]]) -> None:
+    (path,) = directory.glob("*.json")
+    data = json.loads(path.read_text())
+    for section, values in edit.items():
+        data[section].update(values) if isinstance(data[section], dict) else None
+    path.write_text(json.dumps(data))
+
+
+def test_compare_holds_against_its_own_baseline(results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    baselines = _baselines(results, tmp_path)
+    assert _run("compare", "--results-dir", str(results), "--baselines-dir", str(baselines)) == 0
+    out = capsys.readouterr().out
+    assert "ADOPT COMPILED" in out and "speedup 2.00x" in out and "all metrics within tolerance" in out
+
+
+def test_planted_faster_compiled_baseline_is_a_regression(results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    baselines = _baselines(results, tmp_path)
+    _edit_only_baseline(baselines, {"compiled": {"latency_median_s": 0.050 * 0.8}})  # baseline claims 20% faster
+    assert _run("compare", "--results-dir", str(results), "--baselines-dir", str(baselines)) == 1
+    out = capsys.readouterr().out
+    assert "REGRESSION: compiled latency" in out
+
+
+def test_forced_compiled_failure_is_a_regression(results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    baselines = _baselines(results, tmp_path)
+    failed = make_record(
+        "compiled", latencies=[], status="fail_exception", error_type="InvalidBackend", error_message="planted",
+        timestamp_utc="2026-11-26T00:00:00+00:00", run_id="later", first_call_s=None, compile_s=None, mae=None, mae_pct=None,
+    )
+    write_records([failed], results, name="failed")
+    assert _run("compare", "--results-dir", str(results), "--baselines-dir", str(baselines)) == 1
+    out = capsys.readouterr().out
+    assert "REGRESSION: compiled success rate 0% < baseline 100%" in out
+    assert "REJECT COMPILED: IT FAILS" in out and "InvalidBackend: planted" in out
+
+
+def test_missing_baseline_for_key_exits_2_naming_the_fix(results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    baselines = tmp_path / "baselines"
+    baselines.mkdir()
+    assert _run("compare", "--results-dir", str(results), "--baselines-dir", str(baselines)) == 2
+    assert "no baseline yet: run `nox -s update_baselines" in capsys.readouterr().out
+
+
+def test_mismatched_environment_names_what_differs(results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    baselines = _baselines(results, tmp_path)
+    other = tmp_path / "other"
+    write_records([make_record("eager", torch_version="2.14.1")], other, name="e")
+    write_records([make_record("compiled", torch_version="2.14.1", latencies=[0.05] * 5)], other, name="c")
+    assert _run("compare", "--results-dir", str(other), "--baselines-dir", str(baselines)) == 2
+    assert "closest baseline differs in: torch_version" in capsys.readouterr().out
+
+
+def test_missing_baselines_dir_is_one_line_exit_2(results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _run("compare", "--results-dir", str(results), "--baselines-dir", str(tmp_path / "none")) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "no baselines directory" in err and "update_baselines" in err
+
+
+def test_corrupted_parquet_is_exit_2_and_nothing_is_lost(results: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = results / "broken.parquet"
+    bad.write_bytes(b"PAR1 this is not parquet")
+    before = {p.name: p.read_bytes() for p in results.iterdir()}
+    assert _run("compare", "--results-dir", str(results), "--baselines-dir", str(results)) == 2
+    err = capsys.readouterr().err.strip()
+    assert str(bad) in err and "fix" in err and err.count("\n") == 0
+    assert {p.name: p.read_bytes() for p in results.iterdir()} == before
+
+
+def test_update_baselines_leaves_other_keys_untouched(results: Path, tmp_path: Path) -> None:
+    baselines = _baselines(results, tmp_path)
+    foreign = baselines / "GOOG__other.json"
+    shutil.copy(next(baselines.glob("BTCUSD*.json")), foreign)
+    data = json.loads(foreign.read_text())
+    data["key"]["symbol"] = "GOOG"
+    foreign.write_text(json.dumps(data))
+    before = foreign.read_bytes()
+    assert _run("update-baselines", "--reason", "again", "--results-dir", str(results), "--baselines-dir", str(baselines)) == 0
+    assert foreign.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["--symbol", "NOPE"], "NOPE.csv: no such file"),
+        (["--symbol", "../etc/passwd"], "not a plain symbol name"),
+        (["--symbol", "BTCUSD", "--context-length", "4096"], "context_length 4096 + horizon 7"),
+        (["--symbol", "GOOG", "--model", "/no/such/checkpoint"], "no such directory"),
+    ],
+    ids=["unknown-symbol", "path-symbol", "too-few-rows", "missing-checkpoint"],
+)
+def test_bench_input_errors_are_one_line_exit_2_and_keep_results(
+    argv: list[str], needle: str, results: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = sorted(p.name for p in results.iterdir())
+    code = _run("bench", "--mode", "eager", "--results-dir", str(results), "--data-dir", str(ROOT / "trainingdata"),
+                "--hyperparams-dir", str(ROOT / "hyperparams"), *argv)
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert needle in err and "fix" in err and err.count("\n") == 0 and "Traceback" not in err
+    assert sorted(p.name for p in results.iterdir()) == before
+
+
+def test_bad_hyperparams_json_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "chronos2").mkdir()
+    (tmp_path / "chronos2" / "GOOG.json").write_text('{"context_length": -5}')
+    code = _run("bench", "--mode", "eager", "--symbol", "GOOG", "--hyperparams-dir", str(tmp_path), "--data-dir", str(ROOT / "trainingdata"))
+    err = capsys.readouterr().err
+    assert code == 2 and "GOOG.json: field 'context_length'" in err and "positive integer" in err
+
+
+def test_models_lists_profiles(capsys: pytest.CaptureFixture[str]) -> None:
+    assert _run("models") == 0
+    out = capsys.readouterr().out
+    assert "chronos-2-arch" in out and "tiny" in out
