@@ -1,0 +1,274 @@
+"""harness.baselines: the committed JSON files, their names, round trips, diffs and bad files."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import re
+import shutil
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from harness import baselines
+from harness.compare import Baseline, Key, ModeBaseline, Tolerances, build_comparisons, key_of
+from harness.errors import InputError
+from tests.conftest import ROOT
+from tests.factories import make_record
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+PROVENANCE: dict[str, object] = {
+    "created_utc": "2026-11-25T12:00:00+00:00",
+    "reason": "first baseline",
+    "git_commit": "abc123",
+    "run_ids": ["run-compiled", "run-eager"],
+    "model_trained": False,
+    "fingerprint": {"torch_version": "2.13.0+cpu", "cpu_count": 2},
+}
+
+
+def make_key(**changes: Any) -> Key:
+    return dataclasses.replace(key_of(make_record("compiled")), **changes)
+
+
+def make_baseline(**changes: Any) -> Baseline:
+    base = Baseline(
+        key=make_key(),
+        eager=ModeBaseline(success_rate=1.0, latency_median_s=0.2, mae=10.0, mae_pct=9.90099),
+        compiled=ModeBaseline(success_rate=1.0, latency_median_s=0.1, mae=10.1, mae_pct=10.0),
+        speedup=2.0,
+        mae_diff_pct=1.0,
+        tolerances=Tolerances(speedup_rel=0.2, latency_rel=0.25, mae_rel=0.05, success_rate_abs=0.0),
+        provenance=PROVENANCE,
+    )
+    return dataclasses.replace(base, **changes)
+
+
+def rendered(**changes: Any) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(baselines.render(make_baseline()))
+    data.update(changes)
+    return data
+
+
+def assert_rejected(path: Path, *needles: str) -> None:
+    with pytest.raises(InputError) as excinfo:
+        baselines.read_baseline(path)
+    message = str(excinfo.value)
+    assert str(path) in message, message
+    assert "fix" in message, message
+    for needle in needles:
+        assert needle in message, f"{needle!r} not in {message!r}"
+
+
+# --- names ------------------------------------------------------------------------------------------
+
+
+def test_file_name_is_readable_and_stable() -> None:
+    name = baselines.file_name(make_key())
+    assert re.fullmatch(r"BTCUSD__tiny__torch-2\.13\.0-cpu__[0-9a-f]{10}\.json", name), name
+    assert baselines.file_name(make_key()) == name
+
+
+def test_file_name_sanitises_hub_ids() -> None:
+    assert baselines.file_name(make_key(model_id="amazon/chronos-2")).startswith("BTCUSD__amazon-chronos-2__torch-2.13.0-cpu__")
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("compile_config", "mode=max-autotune,backend=inductor,dynamic=auto,attn=eager"),
+    ("device", "cuda:H100 x2"),
+    ("context_length", 64),
+    ("data_sha256", "e" * 64),
+    ("torch_version", "2.12.0+cpu"),
+    ("symbol", "GOOG"),
+])
+def test_file_name_differs_per_key(field: str, value: object) -> None:
+    assert baselines.file_name(make_key(**{field: value})) != baselines.file_name(make_key())
+
+
+# --- render / read / write ------------------------------------------------------------------------
+
+
+def test_render_read_round_trip(tmp_path: Path) -> None:
+    original = make_baseline()
+    path = tmp_path / "b.json"
+    path.write_text(baselines.render(original), encoding="utf-8")
+    assert baselines.read_baseline(path) == original
+
+
+def test_render_is_readable_json() -> None:
+    text = baselines.render(make_baseline())
+    data = json.loads(text)
+    assert text.endswith("\n")
+    assert data["format_version"] == baselines.FORMAT_VERSION
+    assert data["key"]["symbol"] == "BTCUSD"
+    assert data["compiled"]["latency_median_s"] == 0.1
+    assert data["tolerances"]["latency_rel"] == 0.25
+
+
+def test_render_rounds_to_six_significant_digits(tmp_path: Path) -> None:
+    path = tmp_path / "b.json"
+    path.write_text(baselines.render(make_baseline(speedup=2.00000012345)), encoding="utf-8")
+    assert baselines.read_baseline(path).speedup == 2.0
+
+
+def test_round_trip_of_a_baseline_without_eager_latency(tmp_path: Path) -> None:
+    original = make_baseline(eager=ModeBaseline(success_rate=0.0, latency_median_s=None, mae=None, mae_pct=None), speedup=None, mae_diff_pct=None)
+    path = tmp_path / "b.json"
+    path.write_text(baselines.render(original), encoding="utf-8")
+    assert baselines.read_baseline(path) == original
+
+
+def test_write_returns_a_diff_and_rewriting_the_same_gives_none(tmp_path: Path) -> None:
+    path, diff = baselines.write_baseline(tmp_path, make_baseline())
+    assert path == tmp_path / baselines.file_name(make_key())
+    assert diff.startswith(f"--- a/{path.name}\n+++ b/{path.name}\n")
+    assert '+  "speedup": 2.0,' in diff
+    again_path, again = baselines.write_baseline(tmp_path, make_baseline(), replace=path)
+    assert again_path == path
+    assert again == ""
+    assert os.listdir(tmp_path) == [path.name]  # no temp file left
+
+
+def test_write_diff_shows_the_change(tmp_path: Path) -> None:
+    path, _ = baselines.write_baseline(tmp_path, make_baseline())
+    _, diff = baselines.write_baseline(tmp_path, make_baseline(speedup=1.8), replace=path)
+    assert '-  "speedup": 2.0,' in diff
+    assert '+  "speedup": 1.8,' in diff
+    assert baselines.read_baseline(path).speedup == 1.8
+
+
+def test_baseline_from_a_comparison_round_trips(tmp_path: Path) -> None:
+    (comparison,), _ = build_comparisons([make_record("eager", latencies=[0.2] * 5), make_record("compiled", latencies=[0.1] * 5)])
+    made = baselines.baseline_from(comparison, tolerances=Tolerances(), provenance=PROVENANCE)
+    path, _ = baselines.write_baseline(tmp_path, made)
+    back = baselines.read_baseline(path)
+    assert back.key == comparison.key
+    assert back.speedup == 2.0
+    assert back.compiled.latency_median_s == 0.1
+    assert back.eager.mae == 10.0
+
+
+# --- load_baselines and bad files -----------------------------------------------------------------
+
+
+def test_load_baselines_maps_keys_to_files(tmp_path: Path) -> None:
+    first, _ = baselines.write_baseline(tmp_path, make_baseline())
+    other = make_baseline(key=make_key(symbol="GOOG"))
+    second, _ = baselines.write_baseline(tmp_path, other)
+    loaded = baselines.load_baselines(tmp_path)
+    assert loaded == {make_key(): (make_baseline(), first), other.key: (other, second)}
+
+
+def test_load_baselines_of_an_empty_dir(tmp_path: Path) -> None:
+    assert baselines.load_baselines(tmp_path) == {}
+
+
+def test_load_baselines_missing_dir(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as excinfo:
+        baselines.load_baselines(tmp_path / "baselines")
+    assert str(tmp_path / "baselines") in str(excinfo.value)
+    assert "update_baselines" in str(excinfo.value)
+
+
+def test_two_files_with_the_same_key(tmp_path: Path) -> None:
+    path, _ = baselines.write_baseline(tmp_path, make_baseline())
+    copy = tmp_path / "copy.json"
+    shutil.copy(path, copy)
+    with pytest.raises(InputError) as excinfo:
+        baselines.load_baselines(tmp_path)
+    assert path.name in str(excinfo.value)
+    assert copy.name in str(excinfo.value)
+    assert "fix" in str(excinfo.value)
+
+
+@pytest.mark.parametrize("text", ['{"format_version": 1,', "", "not json"], ids=["truncated", "empty", "text"])
+def test_malformed_json(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(text, encoding="utf-8")
+    assert_rejected(path, "not a readable baseline")
+
+
+def test_malformed_json_fails_load_baselines(tmp_path: Path) -> None:
+    baselines.write_baseline(tmp_path, make_baseline())
+    (tmp_path / "zz.json").write_text("{", encoding="utf-8")
+    with pytest.raises(InputError, match=r"zz\.json"):
+        baselines.load_baselines(tmp_path)
+
+
+@pytest.mark.parametrize("field", ["key", "eager", "compiled", "speedup", "mae_diff_pct"])
+def test_missing_field(tmp_path: Path, field: str) -> None:
+    data = rendered()
+    del data[field]
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert_rejected(path, "malformed baseline", f"KeyError: '{field}'")
+
+
+def test_missing_key_field(tmp_path: Path) -> None:
+    data = rendered()
+    del data["key"]["torch_version"]
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert_rejected(path, "malformed baseline", "torch_version")
+
+
+def test_unknown_tolerance(tmp_path: Path) -> None:
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(rendered(tolerances={"speed": 0.1})), encoding="utf-8")
+    assert_rejected(path, "malformed baseline", "speed")
+
+
+@pytest.mark.parametrize("version", [2, 0, "1", None], ids=repr)
+def test_wrong_format_version(tmp_path: Path, version: object) -> None:
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(rendered(format_version=version)), encoding="utf-8")
+    assert_rejected(path, "format_version", repr(version))
+
+
+@pytest.mark.parametrize("content", [[1, 2], "baseline", 3], ids=["list", "str", "int"])
+def test_json_that_is_not_an_object(tmp_path: Path, content: object) -> None:
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(content), encoding="utf-8")
+    assert_rejected(path, "malformed baseline")
+
+
+def test_missing_tolerances_and_provenance_default(tmp_path: Path) -> None:
+    data = rendered()
+    del data["tolerances"], data["provenance"]
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    back = baselines.read_baseline(path)
+    assert back.tolerances == Tolerances()
+    assert back.provenance == {}
+
+
+# --- the committed baselines ----------------------------------------------------------------------
+
+COMMITTED = sorted((ROOT / "baselines").glob("*.json"))
+
+
+def _reject_constant(name: str) -> float:
+    raise AssertionError(f"{name} in a committed baseline")
+
+
+@pytest.mark.parametrize("path", COMMITTED, ids=lambda p: p.name)
+def test_committed_baseline(path: Path) -> None:
+    json.loads(path.read_text(encoding="utf-8"), parse_constant=_reject_constant)  # no NaN / Infinity
+    baseline = baselines.read_baseline(path)
+    assert path.name == baselines.file_name(baseline.key)
+    for field in ("created_utc", "reason", "git_commit", "run_ids", "fingerprint"):
+        assert field in baseline.provenance, f"provenance lacks {field}"
+    assert baseline.provenance["reason"]
+    assert baseline.provenance["run_ids"]
+    assert isinstance(baseline.provenance["fingerprint"], dict)
+    for value in (baseline.speedup, baseline.eager.latency_median_s, baseline.compiled.latency_median_s):
+        assert isinstance(value, (int, float)), value
+        assert not isinstance(value, bool), value
+        assert math.isfinite(value), value
+        assert value > 0, value
+    for value in (baseline.mae_diff_pct, baseline.eager.mae, baseline.compiled.mae):
+        assert value is None or math.isfinite(value), value

@@ -1,0 +1,391 @@
+"""harness.compare: the recommendation rules, joining runs into comparisons, and findings against a baseline."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pytest
+
+from harness.compare import (
+    Baseline,
+    Comparison,
+    Finding,
+    Key,
+    ModeBaseline,
+    Recommendation,
+    Tolerances,
+    build_comparisons,
+    compare_pair,
+    find_findings,
+    key_of,
+    mae_diff_pct,
+    nearest_differences,
+    recommend,
+)
+from tests.factories import make_record, replace
+
+if TYPE_CHECKING:
+    from harness.results import RunRecord
+
+EAGER_S = 0.2
+COMPILED_S = 0.1
+
+
+def jittered(center: float, *, seed: int, rel: float = 0.03, n: int = 20) -> list[float]:
+    """``n`` latencies spread uniformly within ±``rel`` of ``center``."""
+    return [center * (1 + float(u)) for u in np.random.default_rng(seed).uniform(-rel, rel, n)]
+
+
+def pair(
+    eager_s: float = EAGER_S, compiled_s: float = COMPILED_S, *, eager_mae: float = 10.0, compiled_mae: float = 10.0, seed: int = 0
+) -> tuple[RunRecord, RunRecord]:
+    eager = make_record("eager", latencies=jittered(eager_s, seed=seed), mae=eager_mae)
+    compiled = make_record("compiled", latencies=jittered(compiled_s, seed=seed + 1000), mae=compiled_mae)
+    return eager, compiled
+
+
+def compare(eager: RunRecord | None, compiled: RunRecord) -> Comparison:
+    return compare_pair(key_of(compiled), eager, compiled)
+
+
+def baseline(
+    *,
+    eager_s: float = EAGER_S,
+    compiled_s: float = COMPILED_S,
+    speedup: float = EAGER_S / COMPILED_S,
+    eager_mae: float = 10.0,
+    compiled_mae: float = 10.0,
+    eager_rate: float = 1.0,
+    compiled_rate: float = 1.0,
+) -> Baseline:
+    """A baseline written by hand; its key is that of the factory's compiled record."""
+    return Baseline(
+        key=key_of(make_record("compiled")),
+        eager=ModeBaseline(success_rate=eager_rate, latency_median_s=eager_s, mae=eager_mae, mae_pct=eager_mae / 101.0 * 100),
+        compiled=ModeBaseline(success_rate=compiled_rate, latency_median_s=compiled_s, mae=compiled_mae, mae_pct=compiled_mae / 101.0 * 100),
+        speedup=speedup,
+        mae_diff_pct=100.0 * (compiled_mae - eager_mae) / eager_mae,
+    )
+
+
+def regressions(findings: list[Finding]) -> dict[str, Finding]:
+    return {f.metric: f for f in findings if f.regression}
+
+
+def improvements(findings: list[Finding]) -> dict[str, Finding]:
+    return {f.metric: f for f in findings if not f.regression}
+
+
+# --- recommend --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("rate", "speedup", "diff", "expected"), [
+    (1.0, 1.6, 0.5, Recommendation.ADOPT),
+    (1.0, 1.6, -0.5, Recommendation.ADOPT),
+    (1.0, 1.3, 0.5, Recommendation.MARGINAL),
+    (1.0, 1.1, 0.5, Recommendation.NOT_WORTH_IT),
+    (1.0, 0.7, 0.0, Recommendation.NOT_WORTH_IT),
+    (0.8, 3.0, 0.0, Recommendation.REJECT_FAILURES),
+    (0.0, None, None, Recommendation.REJECT_FAILURES),
+    (0.99, 3.0, 0.0, Recommendation.REJECT_FAILURES),
+    (1.0, 3.0, 2.5, Recommendation.REJECT_ACCURACY),
+    (1.0, 3.0, -2.5, Recommendation.REJECT_ACCURACY),
+    (1.0, 3.0, float("inf"), Recommendation.REJECT_ACCURACY),
+    (1.0, 3.0, float("nan"), Recommendation.REJECT_ACCURACY),
+    (1.0, None, 0.0, Recommendation.INCOMPLETE),
+    (1.0, 1.6, None, Recommendation.INCOMPLETE),
+    # boundaries
+    (1.0, 1.5, 0.0, Recommendation.MARGINAL),
+    (1.0, 1.2, 0.0, Recommendation.MARGINAL),
+    (1.0, 1.1999, 0.0, Recommendation.NOT_WORTH_IT),
+    (1.0, 1.5001, 0.0, Recommendation.ADOPT),
+    (1.0, 1.6, 2.0, Recommendation.REJECT_ACCURACY),
+    (1.0, 1.6, -2.0, Recommendation.REJECT_ACCURACY),
+    (1.0, 1.6, 1.999, Recommendation.ADOPT),
+])
+def test_recommend(rate: float, speedup: float | None, diff: float | None, expected: Recommendation) -> None:
+    recommendation, reason = recommend(compiled_success_rate=rate, speedup=speedup, mae_diff=diff)
+    assert recommendation is expected
+    assert reason
+
+
+def test_recommend_reasons_quote_the_numbers() -> None:
+    assert "80%" in recommend(compiled_success_rate=0.8, speedup=3.0, mae_diff=0.0)[1]
+    assert "+2.50%" in recommend(compiled_success_rate=1.0, speedup=3.0, mae_diff=2.5)[1]
+    assert "1.60x" in recommend(compiled_success_rate=1.0, speedup=1.6, mae_diff=0.5)[1]
+
+
+@pytest.mark.parametrize(("eager", "compiled", "expected"), [
+    (10.0, 10.0, 0.0),
+    (10.0, 10.5, 5.0),
+    (10.0, 9.0, -10.0),
+    (0.0, 0.0, 0.0),
+    (0.0, 1.0, float("inf")),
+    (None, 1.0, None),
+    (1.0, None, None),
+])
+def test_mae_diff_pct(eager: float | None, compiled: float | None, expected: float | None) -> None:
+    assert mae_diff_pct(eager, compiled) == (pytest.approx(expected) if expected not in (None, float("inf")) else expected)
+
+
+# --- compare_pair -----------------------------------------------------------------------------------
+
+
+def test_compare_pair_of_a_2x_speedup_adopts() -> None:
+    eager, compiled = pair()
+    comparison = compare(eager, compiled)
+    assert comparison.recommendation is Recommendation.ADOPT
+    assert comparison.speedup == pytest.approx(2.0, rel=0.05)
+    assert comparison.speedup is not None
+    assert comparison.speedup_ci is not None
+    assert comparison.speedup_ci[0] <= comparison.speedup <= comparison.speedup_ci[1]
+    assert comparison.mae_diff_pct == 0.0
+    assert comparison.eager is not None
+    assert comparison.eager.run_id == "run-eager"
+    assert comparison.compiled is not None
+    assert comparison.compiled.run_id == "run-compiled"
+    assert comparison.fingerprint["torch_version"] == "2.13.0+cpu"
+
+
+def test_compare_pair_without_eager_is_incomplete() -> None:
+    _, compiled = pair()
+    comparison = compare(None, compiled)
+    assert comparison.recommendation is Recommendation.INCOMPLETE
+    assert comparison.eager is None
+    assert comparison.speedup is None
+    assert comparison.speedup_ci is None
+    assert comparison.mae_diff_pct is None
+    assert "bench_eager" in comparison.reason
+
+
+def test_compare_pair_with_failed_eager_is_incomplete() -> None:
+    _, compiled = pair()
+    eager = make_record("eager", latencies=[], status="fail_exception", error_type="RuntimeError", error_message="oom")
+    comparison = compare(eager, compiled)
+    assert comparison.recommendation is Recommendation.INCOMPLETE
+    assert "RuntimeError: oom" in comparison.reason
+
+
+def test_compare_pair_with_failing_compiled_rejects() -> None:
+    eager, _ = pair()
+    compiled = make_record("compiled", latencies=[], status="fail_exception", error_type="BackendCompilerFailed", error_message="boom")
+    comparison = compare(eager, compiled)
+    assert comparison.recommendation is Recommendation.REJECT_FAILURES
+    assert comparison.speedup is None
+    assert comparison.compiled is not None
+    assert comparison.compiled.error == "BackendCompilerFailed: boom"
+
+
+# --- build_comparisons ------------------------------------------------------------------------------
+
+
+def test_build_joins_the_latest_eager_and_compiled_and_ignores_older_runs() -> None:
+    records = [
+        make_record("eager", latencies=[0.3] * 5, run_id="e-old", timestamp_utc="2026-11-01T00:00:00+00:00"),
+        make_record("eager", latencies=[0.2] * 5, run_id="e-new", timestamp_utc="2026-11-03T00:00:00+00:00"),
+        make_record("compiled", latencies=[0.3] * 5, run_id="c-old", timestamp_utc="2026-11-02T00:00:00+00:00"),
+        make_record("compiled", latencies=[0.1] * 5, run_id="c-new", timestamp_utc="2026-11-04T00:00:00+00:00"),
+    ]
+    comparisons, orphans = build_comparisons(reversed(records))
+    assert orphans == []
+    assert len(comparisons) == 1
+    (comparison,) = comparisons
+    assert comparison.eager is not None
+    assert comparison.eager.run_id == "e-new"
+    assert comparison.compiled is not None
+    assert comparison.compiled.run_id == "c-new"
+    assert comparison.speedup == pytest.approx(2.0)
+
+
+def test_build_reports_eager_only_runs_as_orphans() -> None:
+    eager, compiled = pair()
+    lonely = make_record("eager", run_id="goog-eager", symbol="GOOG", data_file="trainingdata/GOOG.csv", data_sha256="a" * 64)
+    comparisons, orphans = build_comparisons([eager, compiled, lonely])
+    assert [c.key.symbol for c in comparisons] == ["BTCUSD"]
+    assert orphans == [lonely]
+
+
+def test_build_of_compiled_only_is_incomplete() -> None:
+    _, compiled = pair()
+    comparisons, orphans = build_comparisons([compiled])
+    assert [c.recommendation for c in comparisons] == [Recommendation.INCOMPLETE]
+    assert orphans == []
+
+
+@pytest.mark.parametrize(("field", "a", "b"), [
+    ("torch_version", "2.12.0+cpu", "2.13.0+cpu"),
+    ("device_name", "Test CPU", "Other CPU"),
+    ("device_type", "cpu", "cuda"),
+    ("torch_threads", 2, 8),
+    ("context_length", 128, 64),
+])
+def test_build_separates_environments_into_keys(field: str, a: object, b: object) -> None:
+    env_a: dict[str, Any] = {field: a}
+    env_b: dict[str, Any] = {field: b}
+    records = [
+        make_record("eager", latencies=[0.2] * 5, run_id="e-a", **env_a),
+        make_record("compiled", latencies=[0.1] * 5, run_id="c-a", **env_a),
+        make_record("eager", latencies=[0.3] * 5, run_id="e-b", **env_b),
+        make_record("compiled", latencies=[0.1] * 5, run_id="c-b", **env_b),
+    ]
+    comparisons, orphans = build_comparisons(records)
+    assert orphans == []
+    joined = {c.compiled.run_id: c.eager.run_id for c in comparisons if c.compiled and c.eager}
+    assert joined == {"c-a": "e-a", "c-b": "e-b"}
+    assert len({c.key for c in comparisons}) == 2
+    speedups = {c.compiled.run_id: c.speedup for c in comparisons if c.compiled}
+    assert speedups == {"c-a": pytest.approx(2.0), "c-b": pytest.approx(3.0)}
+
+
+def test_build_gives_each_compile_config_its_own_key_sharing_one_eager() -> None:
+    eager, compiled = pair()
+    other = replace(compiled, run_id="run-compiled-max", compile_mode="max-autotune")
+    comparisons, orphans = build_comparisons([eager, compiled, other])
+    assert orphans == []
+    assert sorted(c.key.compile_config for c in comparisons) == [
+        "mode=default,backend=inductor,dynamic=auto,attn=eager",
+        "mode=max-autotune,backend=inductor,dynamic=auto,attn=eager",
+    ]
+    assert {c.eager.run_id for c in comparisons if c.eager} == {"run-eager"}
+
+
+# --- find_findings ----------------------------------------------------------------------------------
+
+
+def test_no_findings_when_equal_to_the_baseline() -> None:
+    assert find_findings(compare(*pair()), baseline()) == []
+
+
+def test_speedup_regression() -> None:
+    comparison = compare(*pair(eager_s=0.12, compiled_s=0.10))  # clearly 1.2x
+    findings = find_findings(comparison, baseline(eager_s=0.12, compiled_s=0.10, speedup=2.0))
+    assert set(regressions(findings)) == {"speedup"}
+    finding = regressions(findings)["speedup"]
+    assert finding.current == pytest.approx(1.2, rel=0.05)
+    assert finding.baseline == 2.0
+    assert finding.key == comparison.key
+    assert "below baseline 2.00x" in finding.message
+
+
+def test_planted_compiled_latency_regression() -> None:
+    # the baseline's compiled run was 20% faster than today's: compiled latency and speedup both regress
+    findings = find_findings(compare(*pair()), baseline(compiled_s=0.08, speedup=EAGER_S / 0.08))
+    found = regressions(findings)
+    assert set(found) == {"compiled.latency_s", "speedup"}
+    assert found["compiled.latency_s"].baseline == 0.08
+    assert found["compiled.latency_s"].current == pytest.approx(COMPILED_S, rel=0.03)
+    assert "compiled latency" in found["compiled.latency_s"].message
+
+
+def test_eager_latency_regression_alone() -> None:
+    findings = find_findings(compare(*pair()), baseline(eager_s=0.16, speedup=0.16 / COMPILED_S))
+    assert set(regressions(findings)) == {"eager.latency_s"}
+    assert set(improvements(findings)) == {"speedup"}
+
+
+def test_latency_improvement_is_not_a_regression() -> None:
+    findings = find_findings(compare(*pair()), baseline(compiled_s=0.125, speedup=EAGER_S / 0.125))
+    assert regressions(findings) == {}
+    assert set(improvements(findings)) == {"compiled.latency_s", "speedup"}
+    assert "refresh the baseline?" in improvements(findings)["compiled.latency_s"].message
+
+
+def test_mae_regression() -> None:
+    findings = find_findings(compare(*pair(compiled_mae=10.5)), baseline())
+    assert set(regressions(findings)) == {"compiled.mae"}
+    finding = regressions(findings)["compiled.mae"]
+    assert (finding.current, finding.baseline) == (10.5, 10.0)
+    assert "+5.00%" in finding.message
+
+
+def test_mae_within_tolerance_is_no_finding() -> None:
+    assert find_findings(compare(*pair(compiled_mae=10.15)), baseline()) == []
+
+
+def test_mae_improvement_is_not_a_regression() -> None:
+    findings = find_findings(compare(*pair(compiled_mae=9.5)), baseline())
+    assert regressions(findings) == {}
+    assert set(improvements(findings)) == {"compiled.mae"}
+    assert improvements(findings)["compiled.mae"].regression is False
+
+
+def test_success_rate_regression() -> None:
+    eager, _ = pair()
+    compiled = make_record(
+        "compiled", latencies=jittered(COMPILED_S, seed=1000, n=4), n_predictions=5, n_success=4, success_rate=0.8,
+        status="fail_exception", error_type="RuntimeError", error_message="graph break storm",
+    )
+    findings = find_findings(compare(eager, compiled), baseline())
+    assert set(regressions(findings)) == {"compiled.success_rate"}
+    finding = regressions(findings)["compiled.success_rate"]
+    assert (finding.current, finding.baseline) == (0.8, 1.0)
+
+
+def test_missing_eager_run_is_an_eager_success_rate_regression() -> None:
+    _, compiled = pair()
+    findings = find_findings(compare(None, compiled), baseline())
+    assert set(regressions(findings)) == {"eager.success_rate"}
+    assert regressions(findings)["eager.success_rate"].current == 0.0
+
+
+def test_success_rate_tolerance() -> None:
+    eager, _ = pair()
+    compiled = make_record("compiled", latencies=jittered(COMPILED_S, seed=1000, n=19), n_predictions=20, n_success=19, success_rate=0.95)
+    loose = dataclasses.replace(baseline(), tolerances=Tolerances(success_rate_abs=0.1))
+    assert regressions(find_findings(compare(eager, compiled), loose)) == {}
+    assert set(regressions(find_findings(compare(eager, compiled), baseline()))) == {"compiled.success_rate"}
+
+
+def test_speedup_improvement_is_not_a_regression() -> None:
+    findings = find_findings(compare(*pair()), baseline(speedup=1.2))
+    assert regressions(findings) == {}
+    assert set(improvements(findings)) == {"speedup"}
+    finding = improvements(findings)["speedup"]
+    assert finding.regression is False
+    assert finding.baseline == 1.2
+    assert finding.current == pytest.approx(2.0, rel=0.05)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_noise_within_3_percent_is_no_finding(seed: int) -> None:
+    # latencies jitter ±3% around the baseline's: nothing to report, neither regression nor improvement
+    comparison = compare(*pair(seed=seed * 10))
+    assert find_findings(comparison, baseline()) == []
+
+
+def test_tolerances_come_from_the_baseline() -> None:
+    comparison = compare(*pair(compiled_mae=10.5))
+    strict = dataclasses.replace(baseline(), tolerances=Tolerances(mae_rel=0.1))
+    assert find_findings(comparison, strict) == []
+
+
+# --- nearest_differences ----------------------------------------------------------------------------
+
+
+def test_nearest_differences_names_the_differing_fields() -> None:
+    wanted = key_of(make_record("compiled"))
+    old_torch = key_of(make_record("compiled", torch_version="2.12.0+cpu"))
+    far = key_of(make_record("compiled", torch_version="2.12.0+cpu", device_name="Other CPU", batch_size=64))
+    result = nearest_differences(wanted, [far, old_torch])
+    assert result == (old_torch, ["torch_version"])
+
+
+def test_nearest_differences_of_several_fields() -> None:
+    wanted = key_of(make_record("compiled"))
+    other = key_of(make_record("compiled", device_type="cuda", device_name="H100", compile_mode="max-autotune"))
+    assert nearest_differences(wanted, [other]) == (other, ["device", "compile_config"])
+
+
+def test_nearest_differences_of_an_unrelated_symbol_is_none() -> None:
+    wanted = key_of(make_record("compiled"))
+    assert nearest_differences(wanted, [key_of(make_record("compiled", symbol="GOOG"))]) is None
+    assert nearest_differences(wanted, []) is None
+
+
+def test_key_label_reads_well() -> None:
+    key = key_of(make_record("compiled"))
+    assert isinstance(key, Key)
+    assert key.device == "cpu:Test CPU x2"
+    assert key.label() == "BTCUSD · tiny · torch 2.13.0+cpu · cpu:Test CPU x2 · mode=default,backend=inductor,dynamic=auto,attn=eager"
