@@ -20,7 +20,7 @@ from harness.errors import InputError
 
 OHLC: tuple[str, ...] = ("open", "high", "low", "close")
 TIMESTAMP_NAMES: tuple[str, ...] = ("timestamp", "date", "datetime", "time")
-SYMBOL_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+SYMBOL_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,7 +48,7 @@ class BenchWindow:
 
 def symbol_path(data_dir: Path, symbol: str) -> Path:
     """Where a symbol's CSV lives; rejects names that are not plain symbols."""
-    if not SYMBOL_PATTERN.match(symbol):
+    if not SYMBOL_PATTERN.fullmatch(symbol):
         raise InputError(
             f"symbol {symbol!r}: not a plain symbol name (letters, digits, '.', '_', '-'); fix: pass e.g. --symbol BTCUSD"
         )
@@ -89,7 +89,12 @@ def _normalise(table: pd.DataFrame, path: Path) -> pd.DataFrame:
             "fix: the file needs Open, High, Low and Close columns (any case)"
         )
     time_column = _timestamp_column(table, by_lower, path)
-    stamps = pd.to_datetime(table[time_column], errors="coerce", utc=True, format="mixed").dt.tz_localize(None)
+    if not (pd.api.types.is_object_dtype(table[time_column]) or pd.api.types.is_string_dtype(table[time_column])):
+        raise InputError(
+            f"{path}: column {time_column!r} holds numbers ({table[time_column].dtype}) and a number is not a date; "
+            "fix: use ISO dates like 2024-01-31 or 2024-01-31 15:00:00"
+        )
+    stamps = pd.to_datetime(table[time_column].astype(str), errors="coerce", utc=True, format="mixed").dt.tz_localize(None)
     bad = stamps.isna()
     if bad.any():
         line = int(np.flatnonzero(bad.to_numpy())[0]) + 2  # +1 header, +1 one-based

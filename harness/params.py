@@ -35,7 +35,7 @@ class BenchParams:
 
 
 DEFAULTS = BenchParams()
-_DEVICE = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
+_DEVICE = re.compile(r"auto|cpu|cuda(:\d+)?")
 _KEYS = tuple(f.name for f in fields(BenchParams) if f.name != "source")
 
 
@@ -96,7 +96,7 @@ def _check(key: str, value: Any, path: Path) -> Any:
             raise InputError(f"{where}: {value!r} is not a model name; fix: e.g. \"chronos-2-arch\" or \"amazon/chronos-2\"")
         return value.strip()
     if key == "device":
-        if not isinstance(value, str) or not _DEVICE.match(value):
+        if not isinstance(value, str) or not _DEVICE.fullmatch(value):
             raise InputError(f"{where}: {value!r} is not a device; fix: one of auto, cpu, cuda, cuda:N")
         return value
     raise AssertionError(key)  # unreachable: keys are checked against _KEYS first
