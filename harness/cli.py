@@ -38,6 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--dynamic", choices=("auto", "true", "false"), default="auto", help="torch.compile dynamic= (default: auto, i.e. None)")
     bench.add_argument("--inductor-cache", default="cold", help="'cold' (default): a fresh inductor cache per run, so compile time is cold; or a directory to reuse (warm)")
     bench.add_argument("--attn", choices=("eager", "sdpa"), default="eager", help="attention the compiled model loads with (default: eager, as in eager mode)")
+    bench.add_argument("--inject-failure", action="store_true", help="self-test of the gate: every prediction of this run raises (recorded as a failed run)")
     _dirs(bench, results=True, data=True)
 
     compare = commands.add_parser("compare", help="join eager and compiled results, print verdicts, check the baselines")
@@ -112,7 +113,8 @@ def _bench(args: argparse.Namespace) -> int:
         series = load_ohlc(args.data_dir, symbol)
         window = bench_window(series, rows=args.rows, horizon=params.prediction_length, context_length=params.context_length)
         source = resolve_model(params.model)
-        specs.append(RunSpec(mode=args.mode, series=series, window=window, params=params, source=source, runs=args.runs, compile=settings, run_id=run_id))
+        specs.append(RunSpec(mode=args.mode, series=series, window=window, params=params, source=source, runs=args.runs, compile=settings, run_id=run_id,
+                             inject_failure=args.inject_failure))
     for spec in specs:
         record = run(spec)
         path = write_records([record], args.results_dir, name=f"{run_id}-{spec.window.symbol}-{spec.mode}")

@@ -64,6 +64,11 @@ class RunSpec:
     runs: int = 5
     compile: CompileSettings = CompileSettings()
     run_id: str = ""
+    inject_failure: bool = False  # self-test of the gate: every prediction raises InjectedFailure
+
+
+class InjectedFailure(RuntimeError):
+    """Raised on purpose by ``--inject-failure`` so that the gate can be seen to fail."""
 
 
 class ForecastError(RuntimeError):
@@ -110,6 +115,8 @@ def _synchronize(device: str) -> None:
 
 
 def _timed(pipeline: Chronos2Pipeline, spec: RunSpec, device: str) -> tuple[np.ndarray, float]:
+    if spec.inject_failure:
+        raise InjectedFailure(f"planted by --inject-failure in {spec.mode} mode")
     _synchronize(device)
     start = time.perf_counter()
     forecast = predict_close(pipeline, spec.window, spec.params)

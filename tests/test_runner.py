@@ -83,3 +83,11 @@ def test_a_prediction_that_fails_midway_lowers_the_success_rate(monkeypatch: pyt
     assert record.status == "fail_exception"
     assert record.n_success == 2 and record.success_rate == pytest.approx(2 / 3)
     assert record.error_type == "RuntimeError" and "planted failure" in record.error_message
+
+
+def test_injected_failure_is_a_failed_run_with_its_cause() -> None:
+    import dataclasses
+
+    record = run(dataclasses.replace(_spec("eager"), inject_failure=True))
+    assert record.status == "fail_exception" and record.success_rate == 0.0
+    assert record.error_type == "InjectedFailure" and "--inject-failure" in record.error_message
