@@ -90,6 +90,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted: results already written are kept", file=sys.stderr)
         return int(ExitCode.INTERRUPTED)
+    except Exception as exc:  # a bug in the harness, not in the user's input: keep the traceback, exit 3
+        log.exception("the harness itself failed")
+        print(f"error: the harness itself failed ({type(exc).__name__}: {exc}); please report it with the traceback above", file=sys.stderr)
+        return int(ExitCode.HARNESS_FAILED)
 
 
 def _bench(args: argparse.Namespace) -> int:

@@ -167,8 +167,7 @@ def compare_pair(key: Key, eager: RunRecord | None, compiled: RunRecord) -> Comp
     speedup: float | None = None
     interval: tuple[float, float] | None = None
     if eager_summary and eager_summary.latencies_s and compiled_summary.latencies_s:
-        assert eager_summary.latency_median_s is not None and compiled_summary.latency_median_s is not None
-        speedup = eager_summary.latency_median_s / compiled_summary.latency_median_s
+        speedup = stats.median(eager_summary.latencies_s) / stats.median(compiled_summary.latencies_s)
         interval = stats.speedup_ci(eager_summary.latencies_s, compiled_summary.latencies_s)
     diff = mae_diff_pct(eager_summary.mae if eager_summary else None, compiled_summary.mae)
     if eager_summary is None:

@@ -120,7 +120,7 @@ def resolve_model(model_id: str, *, cache: Path | None = None) -> ModelSource:
         marker = _read_marker(path)
         trained = bool(marker.get("trained", True))
         return ModelSource(model_id=model_id, location=str(path), trained=trained, weights_sha256=str(marker.get("weights_sha256", "")))
-    looks_like_path = model_id.startswith((".", "/", "~")) or os.sep in model_id and model_id.count("/") > 1
+    looks_like_path = model_id.startswith((".", "/", "~")) or model_id.count("/") > 1  # hub ids are "org/name"
     if looks_like_path:
         raise InputError(f"{model_id}: no such directory; fix: pass an existing checkpoint directory, a hub id, or one of {', '.join(PROFILES)}")
     return ModelSource(model_id=model_id, location=model_id, trained=True, weights_sha256="")
@@ -158,7 +158,7 @@ def _build(profile: Profile, target: Path) -> None:
     model = Chronos2Model(config).eval()
     import transformers
 
-    transformers.logging.disable_progress_bar()
+    transformers.logging.disable_progress_bar()  # type: ignore[no-untyped-call]
     staging = Path(tempfile.mkdtemp(prefix=f".{profile.name}-", dir=target.parent))
     try:
         model.save_pretrained(staging)
@@ -195,7 +195,7 @@ def load_pipeline(source: ModelSource, *, attn_implementation: str, device: str)
     import transformers
     from chronos.chronos2 import Chronos2Pipeline
 
-    transformers.logging.disable_progress_bar()  # no carriage-return spam in logs
+    transformers.logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # no carriage-return spam in logs
     try:
         pipeline = Chronos2Pipeline.from_pretrained(source.location, attn_implementation=attn_implementation, dtype=torch.float32)
     except Exception as exc:  # from_pretrained raises OSError, ValueError, AssertionError, hub errors...

@@ -99,7 +99,7 @@ def predict_close(pipeline: Chronos2Pipeline, window: BenchWindow, params: Bench
         cross_learning=False,
         freq=window.freq,  # the window is regular by construction: no per-call frequency inference
     )
-    close = frame.loc[frame["target_name"] == "close", "0.5"].to_numpy(dtype=np.float64)
+    close: np.ndarray = frame.loc[frame["target_name"] == "close", "0.5"].to_numpy(dtype=np.float64)
     if close.shape != (params.prediction_length,):
         raise ForecastError(f"expected {params.prediction_length} close forecasts, got shape {close.shape}")
     if not np.all(np.isfinite(close)):
@@ -163,7 +163,7 @@ def _measure(spec: RunSpec, pipeline: Chronos2Pipeline, *, device: str, load_s: 
     try:
         if spec.mode == "compiled":
             torch._dynamo.reset()
-            pipeline.model = torch.compile(  # type: ignore[assignment]
+            pipeline.model = torch.compile(
                 pipeline.model, mode=spec.compile.mode, backend=spec.compile.backend, dynamic=spec.compile.dynamic
             )
         log.info("%s %s: first call%s", spec.window.symbol, spec.mode, " (compiles)" if spec.mode == "compiled" else "")

@@ -147,3 +147,24 @@ def test_models_lists_profiles(capsys: pytest.CaptureFixture[str]) -> None:
     assert _run("models") == 0
     out = capsys.readouterr().out
     assert "chronos-2-arch" in out and "tiny" in out
+
+
+def test_a_harness_bug_exits_3_not_1(results: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import harness.compare
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ZeroDivisionError("planted bug")
+
+    monkeypatch.setattr(harness.compare, "build_comparisons", broken)
+    assert _run("compare", "--results-dir", str(results)) == 3
+    assert "the harness itself failed (ZeroDivisionError: planted bug)" in capsys.readouterr().err
+
+
+def test_interrupt_exits_130(results: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import harness.compare
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(harness.compare, "build_comparisons", interrupted)
+    assert _run("compare", "--results-dir", str(results)) == 130

@@ -41,6 +41,7 @@ def test_eager_run_scores_the_median_close() -> None:
     forecast = np.array(record.forecast_close)
     truth = spec.window.truth_close
     assert forecast.shape == (7,)
+    assert record.mae is not None
     assert record.mae == pytest.approx(float(np.mean(np.abs(forecast - truth))))
     assert record.mae_pct == pytest.approx(100 * record.mae / float(np.mean(np.abs(truth))))
     naive = float(np.mean(np.abs(spec.window.context["close"].iloc[-1] - truth)))
