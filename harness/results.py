@@ -17,6 +17,7 @@ from typing import Any, Literal
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from harness.env import Fingerprint
 from harness.errors import InputError
 
 SCHEMA_VERSION = 1
@@ -145,23 +146,7 @@ SCHEMA = pa.schema(
 )
 
 
-FINGERPRINT_FIELDS: tuple[str, ...] = (
-    "harness_version",
-    "git_commit",
-    "python_version",
-    "torch_version",
-    "chronos_version",
-    "transformers_version",
-    "numpy_version",
-    "platform",
-    "device_type",
-    "device_name",
-    "cpu_model",
-    "cpu_count",
-    "torch_threads",
-    "cuda_version",
-    "cuda_driver",
-)
+FINGERPRINT_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Fingerprint))  # the last columns
 
 
 def write_records(records: list[RunRecord], results_dir: Path, *, name: str) -> Path:

@@ -153,3 +153,22 @@ def test_missing_results_dir(tmp_path: Path) -> None:
         read_records(tmp_path / "results")
     assert str(tmp_path / "results") in str(excinfo.value)
     assert "fix" in str(excinfo.value)
+
+
+def test_every_row_carries_the_whole_fingerprint() -> None:
+    import dataclasses
+
+    from harness.results import FINGERPRINT_FIELDS, RunRecord
+
+    names = [f.name for f in dataclasses.fields(RunRecord)]
+    assert FINGERPRINT_FIELDS == tuple(names[-len(FINGERPRINT_FIELDS) :])
+    assert "torch_version" in FINGERPRINT_FIELDS and "device_name" in FINGERPRINT_FIELDS
+
+
+def test_compare_side_never_imports_torch() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, harness.cli, harness.compare, harness.report, harness.results, harness.baselines; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=Path(__file__).parent.parent)
+    assert out.stdout.strip() == "False"
