@@ -93,6 +93,14 @@ def tests(session: nox.Session) -> None:
 
 
 @nox.session(default=False)
+def train_default_model(session: nox.Session) -> None:
+    """Train the default model from scratch on CPU and compare it with the shipped one (-- --output DIR to choose)."""
+    session.install(f"torch=={PINNED_TORCH}")
+    session.install(".[bench]")
+    session.run("python", "-m", "harness", "train", *session.posargs)
+
+
+@nox.session(default=False)
 def lint(session: nox.Session) -> None:
     """ruff and mypy --strict over harness, tests and this file."""
     session.install(f"torch=={PINNED_TORCH}")

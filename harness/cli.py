@@ -48,7 +48,18 @@ def _parser() -> argparse.ArgumentParser:
     update.add_argument("--reason", required=True, help="why the baselines change (recorded in each file)")
     _dirs(update, results=True, baselines=True)
 
-    commands.add_parser("models", help="list the built-in model profiles")
+    train = commands.add_parser("train", help="train the default model from scratch (CPU, minutes) and compare it with the shipped one")
+    train.add_argument("--output", type=Path, default=Path("build") / "chronos-bench-mini", help="checkpoint directory to write (default build/chronos-bench-mini)")
+    train.add_argument("--compare-to", type=Path, default=None, help="checkpoint to compare the new weights with (default: the shipped one)")
+    train.add_argument("--steps", type=_positive, help="override the training steps (changes the weights)")
+    train.add_argument("--seed", type=int, help="override the seed (changes the weights)")
+    _dirs(train, data=True)
+
+    evaluate = commands.add_parser("evaluate", help="rolling-window MAE % of a model vs the naive forecast on every symbol")
+    evaluate.add_argument("--model", default="chronos-bench-mini", help="any model name (default chronos-bench-mini)")
+    _dirs(evaluate, data=True)
+
+    commands.add_parser("models", help="list the built-in models")
     return parser
 
 
@@ -83,6 +94,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _compare(args)
         if args.command == "update-baselines":
             return _update(args)
+        if args.command == "train":
+            return _train(args)
+        if args.command == "evaluate":
+            return _evaluate(args)
         return _models()
     except HarnessError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -201,10 +216,46 @@ def _update(args: argparse.Namespace) -> int:
     return int(ExitCode.OK)
 
 
-def _models() -> int:
-    from harness.models import PROFILES
+def _train(args: argparse.Namespace) -> int:
+    import dataclasses
 
+    from harness.models import CHECKPOINTS, compare_weights
+    from harness.training import DEFAULT_MODEL, TrainConfig, train
+
+    config = TrainConfig()
+    if args.steps is not None:
+        config = dataclasses.replace(config, steps=args.steps)
+    if args.seed is not None:
+        config = dataclasses.replace(config, seed=args.seed)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    facts = train(config, data_dir=args.data_dir, hyperparams_dir=args.hyperparams_dir, output=args.output)
+    print(f"wrote {args.output}: {facts['parameters']:,} parameters, {facts['file_bytes'] / 1e6:.1f} MB, trained in {facts['train_wall_s']} s")
+    print(f"weights sha256 {facts['weights_sha256']}")
+    for symbol, skill in facts["skill"].items():
+        print(f"  {symbol:<8} model MAE {skill['model_mae_pct']:.3f}%  naive {skill['naive_mae_pct']:.3f}%  ratio {skill['ratio']:.2f}  ({skill['windows']} windows)")
+    reference = args.compare_to or CHECKPOINTS / DEFAULT_MODEL
+    if (reference / "model.safetensors").is_file() and reference.resolve() != args.output.resolve():
+        print(compare_weights(args.output, reference))
+    return int(ExitCode.OK)
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from harness.models import load_pipeline, resolve_model
+    from harness.training import evaluate
+
+    pipeline = load_pipeline(resolve_model(args.model), attn_implementation="eager", device="cpu")
+    print(f"{args.model}: rolling 7-step windows at the end of each series, median close vs truth")
+    for skill in evaluate(pipeline, data_dir=args.data_dir, hyperparams_dir=args.hyperparams_dir):
+        print(f"  {skill.symbol:<8} model MAE {skill.model_mae_pct:.3f}%  naive {skill.naive_mae_pct:.3f}%  ratio {skill.ratio:.2f}  ({skill.windows} windows)")
+    return int(ExitCode.OK)
+
+
+def _models() -> int:
+    from harness.models import PROFILES, shipped_models
+
+    for name in shipped_models():
+        print(f"{name:<20} trained by this project (harness/checkpoints/{name}/MODEL_CARD.md); the default model")
     for profile in PROFILES.values():
-        print(f"{profile.name:<16} {profile.description}")
+        print(f"{profile.name:<20} {profile.description}; untrained (seeded random weights)")
     print("or: a Hugging Face hub id (e.g. amazon/chronos-2), a local checkpoint directory, an s3:// prefix")
     return int(ExitCode.OK)

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MARKER = "harness-profile.json"
+CHECKPOINTS = Path(__file__).resolve().parent / "checkpoints"  # models trained and shipped by this project
 _CHRONOS2_QUANTILES = [0.01, 0.05, *[round(0.05 * i, 2) for i in range(2, 19)], 0.95, 0.99]
 
 
@@ -111,19 +112,30 @@ def cache_dir() -> Path:
 
 def resolve_model(model_id: str, *, cache: Path | None = None) -> ModelSource:
     """Turn a model name into a :class:`ModelSource`, building a profile's checkpoint on first use."""
+    if model_id in shipped_models():
+        return _local(model_id, CHECKPOINTS / model_id)
     if model_id in PROFILES:
         return _built_profile(PROFILES[model_id], cache or cache_dir())
     path = Path(model_id).expanduser()
     if path.is_dir():
         if not (path / "config.json").is_file():
             raise InputError(f"{path}: not a Chronos-2 checkpoint (no config.json); fix: point --model at a directory saved by save_pretrained")
-        marker = _read_marker(path)
-        trained = bool(marker.get("trained", True))
-        return ModelSource(model_id=model_id, location=str(path), trained=trained, weights_sha256=str(marker.get("weights_sha256", "")))
+        return _local(model_id, path)
     looks_like_path = model_id.startswith((".", "/", "~")) or model_id.count("/") > 1  # hub ids are "org/name"
     if looks_like_path:
-        raise InputError(f"{model_id}: no such directory; fix: pass an existing checkpoint directory, a hub id, or one of {', '.join(PROFILES)}")
+        raise InputError(f"{model_id}: no such directory; fix: pass an existing checkpoint directory, a hub id, or one of {', '.join(known_names())}")
     return ModelSource(model_id=model_id, location=model_id, trained=True, weights_sha256="")
+
+
+def shipped_models() -> list[str]:
+    """Names of the trained checkpoints shipped inside the package (``harness/checkpoints/<name>/``)."""
+    return sorted(p.parent.name for p in CHECKPOINTS.glob("*/config.json")) if CHECKPOINTS.is_dir() else []
+
+
+def _local(model_id: str, path: Path) -> ModelSource:
+    marker = _read_marker(path)
+    trained = bool(marker.get("trained", True))  # no marker: a user's own checkpoint, assumed trained
+    return ModelSource(model_id=model_id, location=str(path), trained=trained, weights_sha256=str(marker.get("weights_sha256", "")))
 
 
 def _read_marker(path: Path) -> dict[str, Any]:
@@ -169,7 +181,7 @@ def _build(profile: Profile, target: Path) -> None:
             "seed": profile.seed,
             "trained": False,
             "parameters": sum(p.numel() for p in model.parameters()),
-            "weights_sha256": _sha256(weights),
+            "weights_sha256": sha256_file(weights),
             "built_with_torch": torch.__version__,
         }
         (staging / MARKER).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
@@ -181,7 +193,7 @@ def _build(profile: Profile, target: Path) -> None:
             shutil.rmtree(staging, ignore_errors=True)
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -201,12 +213,30 @@ def load_pipeline(source: ModelSource, *, attn_implementation: str, device: str)
     except Exception as exc:  # from_pretrained raises OSError, ValueError, AssertionError, hub errors...
         raise InputError(
             f"model {source.model_id!r}: could not be loaded ({type(exc).__name__}: {' '.join(str(exc).split())[:300]}); "
-            f"fix: pass a readable checkpoint directory, a reachable hub id, or a built-in profile ({', '.join(PROFILES)})"
+            f"fix: pass a readable checkpoint directory, a reachable hub id, or a built-in model ({', '.join(known_names())})"
         ) from exc
     if not isinstance(pipeline, Chronos2Pipeline):
         raise InputError(f"model {source.model_id!r}: is a {type(pipeline).__name__}, not a Chronos-2 model; fix: use a Chronos-2 checkpoint")
     pipeline.model.to(device).eval()
     return pipeline
+
+
+def compare_weights(new: Path, reference: Path) -> str:
+    """One line: bit-identical, or the largest absolute difference between two checkpoints' tensors."""
+    new_sha, ref_sha = sha256_file(new / "model.safetensors"), sha256_file(reference / "model.safetensors")
+    if new_sha == ref_sha:
+        return f"bit-identical to {reference} (sha256 {ref_sha})"
+    from safetensors.numpy import load_file
+
+    a, b = load_file(str(new / "model.safetensors")), load_file(str(reference / "model.safetensors"))
+    if a.keys() != b.keys():
+        return f"differs from {reference}: different tensor names"
+    worst = max(float(abs(a[k].astype("float64") - b[k].astype("float64")).max()) for k in a)
+    return f"differs from {reference}: sha256 {new_sha[:12]} vs {ref_sha[:12]}, max |weight difference| {worst:.3g}"
+
+
+def known_names() -> list[str]:
+    return [*shipped_models(), *PROFILES]
 
 
 def parameter_count(pipeline: Chronos2Pipeline) -> int:

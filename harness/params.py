@@ -2,7 +2,7 @@
 
 Every key is optional; a missing file means all defaults. Defaults (see :data:`DEFAULTS`):
 
-- ``model``: ``"chronos-2-arch"``: a built-in profile, a Hugging Face hub id, a local directory or ``s3://...``
+- ``model``: ``"chronos-bench-mini"``: the shipped trained model, a built-in profile, a Hugging Face hub id, a local directory or ``s3://...``
 - ``context_length``: 512 rows of history fed to the model (cut at this length; fixed so shapes never change)
 - ``batch_size``: 256 series per model call (our 4 OHLC variates always fit one call)
 - ``prediction_length``: 7 steps held back and forecast
@@ -25,7 +25,7 @@ from harness.errors import InputError
 class BenchParams:
     """Settings for one symbol, after defaults and validation."""
 
-    model: str = "chronos-2-arch"
+    model: str = "chronos-bench-mini"
     context_length: int = 512
     batch_size: int = 256
     prediction_length: int = 7

@@ -48,7 +48,7 @@ def test_defaults_without_a_file(tmp_path: Path) -> None:
     params = resolve_params("NOPE", tmp_path)
     assert params == BenchParams()
     assert params.source == "defaults"
-    assert (params.model, params.context_length, params.batch_size, params.prediction_length) == ("chronos-2-arch", 512, 256, 7)
+    assert (params.model, params.context_length, params.batch_size, params.prediction_length) == ("chronos-bench-mini", 512, 256, 7)
     assert params.quantile_levels == (0.1, 0.5, 0.9)
     assert params.device == "auto"
 
