@@ -161,7 +161,7 @@ def test_every_row_carries_the_whole_fingerprint() -> None:
     from harness.results import FINGERPRINT_FIELDS, RunRecord
 
     names = [f.name for f in dataclasses.fields(RunRecord)]
-    assert FINGERPRINT_FIELDS == tuple(names[-len(FINGERPRINT_FIELDS) :])
+    assert tuple(names[-len(FINGERPRINT_FIELDS) :]) == FINGERPRINT_FIELDS
     assert "torch_version" in FINGERPRINT_FIELDS and "device_name" in FINGERPRINT_FIELDS
 
 
