@@ -33,7 +33,8 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--rows", type=_positive, default=500, help="last rows of the CSV to use, horizon included (default 500)")
     bench.add_argument("--context-length", type=_positive, help="override the hyperparams' context_length")
     bench.add_argument("--device", help="override the hyperparams' device: auto, cpu, cuda, cuda:N")
-    bench.add_argument("--compile-mode", default="default", help="torch.compile mode: default, reduce-overhead, max-autotune, ... (default: default)")
+    bench.add_argument("--compile-mode", default="default", choices=("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs"),
+                       help="torch.compile mode (default: default)")
     bench.add_argument("--backend", default="inductor", help="torch.compile backend (default: inductor)")
     bench.add_argument("--dynamic", choices=("auto", "true", "false"), default="auto", help="torch.compile dynamic= (default: auto, i.e. None)")
     bench.add_argument("--inductor-cache", default="cold", help="'cold' (default): a fresh inductor cache per run, so compile time is cold; or a directory to reuse (warm)")

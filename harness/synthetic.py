@@ -30,10 +30,10 @@ def close_path(family: str, length: int, rng: np.random.Generator) -> np.ndarray
         regime = rng.integers(len(vols))
         steps = np.empty(length)
         drift = rng.normal(0.0, 0.001)
-        for t in range(length):
+        for step in range(length):
             if rng.random() < 0.02:
                 regime = rng.integers(len(vols))
-            steps[t] = drift + vols[regime] * rng.standard_normal()
+            steps[step] = drift + vols[regime] * rng.standard_normal()
         return np.asarray(np.exp(np.cumsum(steps)))
     t = np.arange(length, dtype=np.float64)
     if family == "seasonal":

@@ -45,11 +45,11 @@ class _Oracle:
 def test_persistence_scores_exactly_naive_and_truth_scores_zero(symbol: str) -> None:
     series = load_ohlc(ROOT / "trainingdata", symbol)
     values = series.frame[list(OHLC)].to_numpy(dtype=np.float32).T
-    naive = rolling_skill(_Oracle(values, perfect=False), series, context_length=64)  # type: ignore[arg-type]
+    naive = rolling_skill(_Oracle(values, perfect=False), series, context_length=64)
     assert naive.windows == WINDOWS
     assert naive.model_mae_pct == pytest.approx(naive.naive_mae_pct, rel=1e-6)
     assert naive.ratio == pytest.approx(1.0, rel=1e-6)
-    perfect = rolling_skill(_Oracle(values, perfect=True), series, context_length=64)  # type: ignore[arg-type]
+    perfect = rolling_skill(_Oracle(values, perfect=True), series, context_length=64)
     assert perfect.model_mae_pct == pytest.approx(0.0, abs=1e-9)
     assert perfect.naive_mae_pct > 0
 
