@@ -30,6 +30,10 @@ def _split_posargs(session: nox.Session) -> tuple[list[str], argparse.Namespace]
     parser.add_argument("--reason")
     parser.add_argument("--results-dir")
     parser.add_argument("--baselines-dir")
+    parser.add_argument("--confidence")
+    parser.add_argument("--strict", action="store_true")
+    parser.add_argument("--informational", action="store_true")
+    parser.add_argument("--fail-on-improvement", action="store_true")
     known, rest = parser.parse_known_args(session.posargs)
     if known.results_dir:
         rest += ["--results-dir", known.results_dir]
@@ -71,7 +75,9 @@ def compare(session: nox.Session) -> None:
     """Join eager and compiled results, print verdicts; exit 1 on a regression against baselines/."""
     session.install(".")
     _, known = _split_posargs(session)
-    session.run("python", "-m", "harness", "compare", *_compare_args(known))
+    flags = [f"--{name.replace('_', '-')}" for name in ("strict", "informational", "fail_on_improvement") if getattr(known, name)]
+    confidence = ["--confidence", known.confidence] if known.confidence else []
+    session.run("python", "-m", "harness", "compare", *_compare_args(known), *flags, *confidence)
 
 
 @nox.session

@@ -43,6 +43,10 @@ def _parser() -> argparse.ArgumentParser:
     _dirs(bench, results=True, data=True)
 
     compare = commands.add_parser("compare", help="join eager and compiled results, print verdicts, check the baselines")
+    compare.add_argument("--confidence", type=_fraction, default=0.95, help="confidence of every interval and of the gate (default 0.95)")
+    compare.add_argument("--strict", action="store_true", help="a result with no baseline for its settings exits 2 (default: reported as new, exit 0)")
+    compare.add_argument("--informational", action="store_true", help="compare against a baseline from another environment anyway, without failing")
+    compare.add_argument("--fail-on-improvement", action="store_true", help="an improvement beyond tolerance exits 1 too (baseline is stale)")
     _dirs(compare, results=True, baselines=True)
 
     update = commands.add_parser("update-baselines", help="write baselines from the latest results, with provenance")
@@ -81,6 +85,16 @@ def _positive(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
     if value <= 0:
         raise argparse.ArgumentTypeError(f"{text!r} must be > 0")
+    return value
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.5 <= value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be in [0.5, 1), e.g. 0.95")
     return value
 
 
@@ -145,42 +159,52 @@ def _bench(args: argparse.Namespace) -> int:
 
 def _compare(args: argparse.Namespace) -> int:
     from harness.baselines import load_baselines
-    from harness.compare import build_comparisons, find_findings, nearest_differences
+    from harness.compare import MatchKind, build_comparisons, find_findings, match_baseline
     from harness.report import format_comparison, format_findings
     from harness.results import read_records
 
-    comparisons, orphans = build_comparisons(read_records(args.results_dir))
+    comparisons, orphans = build_comparisons(read_records(args.results_dir), confidence=args.confidence)
     if not comparisons:
         raise InputError(f"{args.results_dir}: no compiled-mode results to compare; fix: run `nox -s bench_eager bench_compiled` first")
     try:
-        baselines = load_baselines(args.baselines_dir)
+        loaded = load_baselines(args.baselines_dir)
         unusable: InputError | None = None
     except InputError as exc:  # still print the verdicts, then report the baselines problem
-        baselines, unusable = {}, exc
-    regressions = missing = 0
+        loaded, unusable = {}, exc
+    paths = {id(baseline): path for baseline, path in loaded.values()}
+    regressions = improvements = new = mismatched = 0
     for comparison in comparisons:
         print(format_comparison(comparison))
-        found = baselines.get(comparison.key)
         if unusable is not None:
-            print("  baseline: not checked (see the error below)")
-        elif found is None:
-            missing += 1
-            near = nearest_differences(comparison.key, baselines)
-            hint = f" (closest baseline differs in: {', '.join(near[1])})" if near else ""
-            print(f"  baseline: none for this key{hint}; no baseline yet: run `nox -s update_baselines -- --reason \"...\"`")
-        else:
-            findings = find_findings(comparison, found[0])
-            regressions += sum(f.regression for f in findings)
-            print(format_findings(findings) + f"  [{found[1]}]")
-        print()
+            print("  baseline: not checked (see the error below)\n")
+            continue
+        match = match_baseline(comparison, [baseline for baseline, _ in loaded.values()])
+        if match.kind is MatchKind.NEW or match.baseline is None:
+            new += 1
+            print("  baseline: new — no baseline for these settings; record one with `nox -s update_baselines -- --reason \"...\"`\n")
+            continue
+        where = f"  [{paths[id(match.baseline)]}]"
+        findings = find_findings(comparison, match.baseline)
+        if match.kind is MatchKind.ENVIRONMENT_MISMATCH:
+            mismatched += 1
+            print(f"  baseline: recorded in another environment ({'; '.join(match.differences)}){where}")
+            if not args.informational:
+                print("  not compared: a difference here would measure the environment, not a regression; fix: record a baseline for this\n"
+                      "  environment (`nox -s update_baselines -- --reason \"...\"`) or pass --informational to see the comparison anyway\n")
+                continue
+            print(format_findings(findings, informational=True) + "\n")
+            continue
+        regressions += sum(f.regression for f in findings)
+        improvements += sum(not f.regression for f in findings)
+        print(format_findings(findings) + where + "\n")
     for orphan in orphans:
         print(f"note: eager run {orphan.run_id} ({orphan.symbol}, {orphan.model_id}, torch {orphan.torch_version}) has no compiled run to compare with")
-    print(f"{len(comparisons)} comparison(s), {regressions} regression(s), {missing} without baseline")
+    print(f"{len(comparisons)} comparison(s): {regressions} regression(s), {improvements} improvement(s), {new} new, {mismatched} in another environment")
     if unusable is not None:
         raise unusable
-    if regressions:
+    if regressions or (improvements and args.fail_on_improvement):
         return int(ExitCode.REGRESSION)
-    if missing:
+    if (mismatched and not args.informational) or (new and args.strict):
         return int(ExitCode.USAGE)
     return int(ExitCode.OK)
 

@@ -93,7 +93,7 @@ class ModeSummary:
     model_trained: bool
 
 
-def summarize(record: RunRecord) -> ModeSummary:
+def summarize(record: RunRecord, *, confidence: float = stats.DEFAULT_CONFIDENCE) -> ModeSummary:
     samples = tuple(record.latencies_s)
     return ModeSummary(
         run_id=record.run_id,
@@ -104,7 +104,7 @@ def summarize(record: RunRecord) -> ModeSummary:
         success_rate=record.success_rate,
         latencies_s=samples,
         latency_median_s=stats.median(samples) if samples else None,
-        latency_ci_s=stats.median_ci(samples) if samples else None,
+        latency_ci_s=stats.median_ci(samples, confidence=confidence) if samples else None,
         first_call_s=record.first_call_s,
         compile_s=record.compile_s,
         mae=record.mae,
@@ -131,6 +131,7 @@ class Comparison:
     speedup: float | None
     speedup_ci: tuple[float, float] | None
     mae_diff_pct: float | None  # (compiled MAE - eager MAE) / eager MAE, in percent
+    confidence: float = stats.DEFAULT_CONFIDENCE  # of every interval in this comparison
     recommendation: Recommendation
     reason: str
     fingerprint: dict[str, object] = field(default_factory=dict)  # the compiled run's environment
@@ -161,14 +162,14 @@ def recommend(
     return Recommendation.MARGINAL, f"speedup {speedup:.2f}x between {WORTH_SPEEDUP:g}x and {ADOPT_SPEEDUP:g}x"
 
 
-def compare_pair(key: Key, eager: RunRecord | None, compiled: RunRecord) -> Comparison:
-    compiled_summary = summarize(compiled)
-    eager_summary = summarize(eager) if eager is not None else None
+def compare_pair(key: Key, eager: RunRecord | None, compiled: RunRecord, *, confidence: float = stats.DEFAULT_CONFIDENCE) -> Comparison:
+    compiled_summary = summarize(compiled, confidence=confidence)
+    eager_summary = summarize(eager, confidence=confidence) if eager is not None else None
     speedup: float | None = None
     interval: tuple[float, float] | None = None
     if eager_summary and eager_summary.latencies_s and compiled_summary.latencies_s:
         speedup = stats.median(eager_summary.latencies_s) / stats.median(compiled_summary.latencies_s)
-        interval = stats.speedup_ci(eager_summary.latencies_s, compiled_summary.latencies_s)
+        interval = stats.speedup_ci(eager_summary.latencies_s, compiled_summary.latencies_s, confidence=confidence)
     diff = mae_diff_pct(eager_summary.mae if eager_summary else None, compiled_summary.mae)
     if eager_summary is None:
         recommendation, reason = Recommendation.INCOMPLETE, "no eager run for this key: run `nox -s bench_eager`"
@@ -183,13 +184,14 @@ def compare_pair(key: Key, eager: RunRecord | None, compiled: RunRecord) -> Comp
         speedup=speedup,
         speedup_ci=interval,
         mae_diff_pct=diff,
+        confidence=confidence,
         recommendation=recommendation,
         reason=reason,
-        fingerprint={name: getattr(compiled, name) for name in FINGERPRINT_FIELDS},
+        fingerprint={**{name: getattr(compiled, name) for name in FINGERPRINT_FIELDS}, "weights_sha256": compiled.weights_sha256},
     )
 
 
-def build_comparisons(records: Iterable[RunRecord]) -> tuple[list[Comparison], list[RunRecord]]:
+def build_comparisons(records: Iterable[RunRecord], *, confidence: float = stats.DEFAULT_CONFIDENCE) -> tuple[list[Comparison], list[RunRecord]]:
     """The latest compiled run per key joined with the latest eager run sharing its environment.
 
     Returns the comparisons and the eager runs no compiled run matched (reported as incomplete).
@@ -201,7 +203,7 @@ def build_comparisons(records: Iterable[RunRecord]) -> tuple[list[Comparison], l
             latest_eager[_shared(record)] = record
         else:
             latest_compiled[key_of(record)] = record
-    comparisons = [compare_pair(key, latest_eager.get(_shared(rec)), rec) for key, rec in sorted(latest_compiled.items())]
+    comparisons = [compare_pair(key, latest_eager.get(_shared(rec)), rec, confidence=confidence) for key, rec in sorted(latest_compiled.items())]
     matched = {_shared(rec) for rec in latest_compiled.values()}
     orphans = [rec for shared, rec in sorted(latest_eager.items()) if shared not in matched]
     return comparisons, orphans
@@ -270,7 +272,7 @@ def find_findings(comparison: Comparison, baseline: Baseline) -> list[Finding]:
             current = summary.latency_median_s or low
             if low > base.latency_median_s * (1 + tol.latency_rel):
                 add(f"{mode}.latency_s", current, base.latency_median_s, True,
-                    f"{mode} latency {current:.4f}s [95% CI {low:.4f}, {high:.4f}] slower than baseline {base.latency_median_s:.4f}s by more than {tol.latency_rel:.0%}")
+                    f"{mode} latency {current:.4f}s [{comparison.confidence:.0%} CI {low:.4f}, {high:.4f}] slower than baseline {base.latency_median_s:.4f}s by more than {tol.latency_rel:.0%}")
             elif high < base.latency_median_s * (1 - tol.latency_rel):
                 add(f"{mode}.latency_s", current, base.latency_median_s, False,
                     f"{mode} latency {current:.4f}s faster than baseline {base.latency_median_s:.4f}s by more than {tol.latency_rel:.0%}: refresh the baseline?")
@@ -284,22 +286,59 @@ def find_findings(comparison: Comparison, baseline: Baseline) -> list[Finding]:
         low, high = comparison.speedup_ci
         if high < baseline.speedup * (1 - tol.speedup_rel):
             add("speedup", comparison.speedup, baseline.speedup, True,
-                f"speedup {comparison.speedup:.2f}x [95% CI {low:.2f}, {high:.2f}] below baseline {baseline.speedup:.2f}x by more than {tol.speedup_rel:.0%}")
+                f"speedup {comparison.speedup:.2f}x [{comparison.confidence:.0%} CI {low:.2f}, {high:.2f}] below baseline {baseline.speedup:.2f}x by more than {tol.speedup_rel:.0%}")
         elif low > baseline.speedup * (1 + tol.speedup_rel):
             add("speedup", comparison.speedup, baseline.speedup, False,
                 f"speedup {comparison.speedup:.2f}x above baseline {baseline.speedup:.2f}x by more than {tol.speedup_rel:.0%}: refresh the baseline?")
     return out
 
 
-def nearest_differences(key: Key, known: Iterable[Key]) -> tuple[Key, list[str]] | None:
-    """The recorded key sharing most fields with ``key``, and the fields that differ (None when nothing shares the symbol)."""
-    wanted = key.as_dict()
-    best: tuple[int, Key, list[str]] | None = None
-    for other in known:
-        if other.symbol != key.symbol:
-            continue
-        theirs = other.as_dict()
-        differ = [name for name in wanted if wanted[name] != theirs[name]]
-        if best is None or len(differ) < best[0]:
-            best = (len(differ), other, differ)
-    return (best[1], best[2]) if best else None
+# --- which baseline a comparison may be checked against ----------------------------------------------
+
+ENVIRONMENT_FIELDS: tuple[str, ...] = ("torch_version", "device")  # key fields that say "another machine or torch"
+CHECKED_FINGERPRINT: tuple[str, ...] = ("chronos_version", "transformers_version", "cpu_model", "cuda_version", "weights_sha256")
+
+
+class MatchKind(enum.Enum):
+    EXACT = "exact"
+    ENVIRONMENT_MISMATCH = "environment mismatch"
+    NEW = "new"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Match:
+    kind: MatchKind
+    baseline: Baseline | None
+    differences: tuple[str, ...] = ()  # "torch_version: 2.13.0+cpu (baseline) vs 2.14.1 (this run)"
+
+
+def match_baseline(comparison: Comparison, baselines: Iterable[Baseline]) -> Match:
+    """The baseline ``comparison`` may be gated against, or why not.
+
+    - EXACT: same key and the same chronos/transformers/CPU/CUDA/weights as recorded in the baseline's fingerprint.
+    - ENVIRONMENT_MISMATCH: a baseline for the same settings exists but was recorded on another torch, device,
+      chronos, transformers, CPU, CUDA or model weights: comparing would measure the environment, not a regression.
+    - NEW: nothing recorded for these settings (symbol, model, context, batch, horizon, data, compile configuration).
+    """
+    pool = list(baselines)
+    for baseline in pool:
+        if baseline.key == comparison.key:
+            recorded = baseline.provenance.get("fingerprint")
+            recorded = recorded if isinstance(recorded, dict) else {}
+            differ = tuple(
+                f"{name}: {recorded[name]} (baseline) vs {comparison.fingerprint[name]} (this run)"
+                for name in CHECKED_FINGERPRINT
+                if name in recorded and name in comparison.fingerprint and recorded[name] != comparison.fingerprint[name]
+            )
+            return Match(kind=MatchKind.ENVIRONMENT_MISMATCH if differ else MatchKind.EXACT, baseline=baseline, differences=differ)
+    wanted = comparison.key.as_dict()
+    for baseline in pool:
+        theirs = baseline.key.as_dict()
+        differ_fields = [name for name in wanted if wanted[name] != theirs[name]]
+        if differ_fields and all(name in ENVIRONMENT_FIELDS for name in differ_fields):
+            return Match(
+                kind=MatchKind.ENVIRONMENT_MISMATCH,
+                baseline=baseline,
+                differences=tuple(f"{name}: {theirs[name]} (baseline) vs {wanted[name]} (this run)" for name in differ_fields),
+            )
+    return Match(kind=MatchKind.NEW, baseline=None)

@@ -23,10 +23,12 @@ def _mode_line(name: str, summary: ModeSummary | None) -> str:
     return line
 
 
-HEADER = (
-    f"  {'mode':<9} {'success':<11}  {'latency_s':>8} {'95% CI':<18}  {'first_s':>8}  {'compile_s':>8}  "
-    f"{'MAE':>12}  {'MAE%':>6}  {'naive%':>6}  {'skill':>5}"
-)
+def header(confidence: float) -> str:
+    ci = f"{confidence:.0%} CI"
+    return (
+        f"  {'mode':<9} {'success':<11}  {'latency_s':>8} {ci:<18}  {'first_s':>8}  {'compile_s':>8}  "
+        f"{'MAE':>12}  {'MAE%':>6}  {'naive%':>6}  {'skill':>5}"
+    )
 
 
 def _skill(summary: ModeSummary) -> str:
@@ -43,20 +45,21 @@ def format_comparison(comparison: Comparison) -> str:
         f"{key.symbol} · {key.model_id}{'' if trained else ' (UNTRAINED weights: MAE only tracks numerical change)'}",
         f"  torch {key.torch_version} · {key.device} · context {key.context_length} · horizon {key.prediction_length}",
         f"  compiled with {key.compile_config}",
-        HEADER,
+        header(comparison.confidence),
         _mode_line("eager", comparison.eager),
         _mode_line("compiled", comparison.compiled),
     ]
     speed = "-" if comparison.speedup is None else f"{comparison.speedup:.2f}x"
     if comparison.speedup_ci:
-        speed += f" [95% CI {comparison.speedup_ci[0]:.2f}, {comparison.speedup_ci[1]:.2f}]"
+        speed += f" [{comparison.confidence:.0%} CI {comparison.speedup_ci[0]:.2f}, {comparison.speedup_ci[1]:.2f}]"
     diff = "-" if comparison.mae_diff_pct is None else f"{comparison.mae_diff_pct:+.3f}%"
     lines.append(f"  speedup {speed} · MAE difference {diff}")
     lines.append(f"  recommendation: {comparison.recommendation.value.upper()} ({comparison.reason})")
     return "\n".join(lines)
 
 
-def format_findings(findings: list[Finding]) -> str:
+def format_findings(findings: list[Finding], *, informational: bool = False) -> str:
     if not findings:
         return "  baseline: all metrics within tolerance"
-    return "\n".join(f"  {'REGRESSION' if f.regression else 'improved'}: {f.message}" for f in findings)
+    label = "informational, " if informational else ""
+    return "\n".join(f"  {label}{'REGRESSION' if f.regression else 'improved'}: {f.message}" for f in findings)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -69,20 +70,62 @@ def test_forced_compiled_failure_is_a_regression(results: Path, tmp_path: Path, 
     assert "REJECT COMPILED: IT FAILS" in out and "InvalidBackend: planted" in out
 
 
-def test_missing_baseline_for_key_exits_2_naming_the_fix(results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_new_key_is_reported_and_exits_0_unless_strict(results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     baselines = tmp_path / "baselines"
     baselines.mkdir()
-    assert _run("compare", "--results-dir", str(results), "--baselines-dir", str(baselines)) == 2
-    assert "no baseline yet: run `nox -s update_baselines" in capsys.readouterr().out
+    dirs = ["--results-dir", str(results), "--baselines-dir", str(baselines)]
+    assert _run("compare", *dirs) == 0
+    assert "new — no baseline for these settings" in capsys.readouterr().out
+    assert _run("compare", *dirs, "--strict") == 2
 
 
-def test_mismatched_environment_names_what_differs(results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    baselines = _baselines(results, tmp_path)
+def _other_environment(tmp_path: Path, eager_latencies: list[float] | None = None, **fields: Any) -> Path:
     other = tmp_path / "other"
-    write_records([make_record("eager", torch_version="2.14.1")], other, name="e")
-    write_records([make_record("compiled", torch_version="2.14.1", latencies=[0.05] * 5)], other, name="c")
+    write_records([make_record("eager", latencies=eager_latencies, **fields)], other, name="e")
+    write_records([make_record("compiled", latencies=[0.05] * 5, **fields)], other, name="c")
+    return other
+
+
+def test_other_torch_is_refused_naming_what_differs(results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    baselines = _baselines(results, tmp_path)
+    other = _other_environment(tmp_path, torch_version="2.14.1")
     assert _run("compare", "--results-dir", str(other), "--baselines-dir", str(baselines)) == 2
-    assert "closest baseline differs in: torch_version" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "torch_version: 2.13.0+cpu (baseline) vs 2.14.1 (this run)" in out and "not compared" in out and "--informational" in out
+
+
+def test_other_chronos_on_the_same_key_is_refused(results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    baselines = _baselines(results, tmp_path)
+    other = _other_environment(tmp_path, chronos_version="2.4.0")
+    assert _run("compare", "--results-dir", str(other), "--baselines-dir", str(baselines)) == 2
+    assert "chronos_version: 2.3.2 (baseline) vs 2.4.0 (this run)" in capsys.readouterr().out
+
+
+def test_informational_shows_the_cross_environment_comparison_without_failing(
+    results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    baselines = _baselines(results, tmp_path)
+    other = _other_environment(tmp_path, torch_version="2.14.1", eager_latencies=[0.2] * 5)  # eager 2x slower than the baseline
+    assert _run("compare", "--results-dir", str(other), "--baselines-dir", str(baselines), "--informational") == 0
+    assert "informational, REGRESSION: eager latency" in capsys.readouterr().out
+
+
+def test_improvement_fails_only_with_fail_on_improvement(results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    baselines = _baselines(results, tmp_path)
+    _edit_only_baseline(baselines, {"compiled": {"latency_median_s": 0.050 * 1.5}})  # baseline 50% slower than today
+    dirs = ["--results-dir", str(results), "--baselines-dir", str(baselines)]
+    assert _run("compare", *dirs) == 0
+    assert "improved: compiled latency" in capsys.readouterr().out
+    assert _run("compare", *dirs, "--fail-on-improvement") == 1
+
+
+def test_confidence_is_configurable_and_printed(results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    baselines = _baselines(results, tmp_path)
+    assert _run("compare", "--results-dir", str(results), "--baselines-dir", str(baselines), "--confidence", "0.8") == 0
+    assert "[80% CI" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as usage:
+        _run("compare", "--confidence", "1.5")
+    assert usage.value.code == 2
 
 
 def test_missing_baselines_dir_is_one_line_exit_2(results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

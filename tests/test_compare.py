@@ -21,7 +21,6 @@ from harness.compare import (
     find_findings,
     key_of,
     mae_diff_pct,
-    nearest_differences,
     recommend,
 )
 from tests.factories import make_record, replace
@@ -361,31 +360,32 @@ def test_tolerances_come_from_the_baseline() -> None:
     assert find_findings(comparison, strict) == []
 
 
-# --- nearest_differences ----------------------------------------------------------------------------
-
-
-def test_nearest_differences_names_the_differing_fields() -> None:
-    wanted = key_of(make_record("compiled"))
-    old_torch = key_of(make_record("compiled", torch_version="2.12.0+cpu"))
-    far = key_of(make_record("compiled", torch_version="2.12.0+cpu", device_name="Other CPU", batch_size=64))
-    result = nearest_differences(wanted, [far, old_torch])
-    assert result == (old_torch, ["torch_version"])
-
-
-def test_nearest_differences_of_several_fields() -> None:
-    wanted = key_of(make_record("compiled"))
-    other = key_of(make_record("compiled", device_type="cuda", device_name="H100", compile_mode="max-autotune"))
-    assert nearest_differences(wanted, [other]) == (other, ["device", "compile_config"])
-
-
-def test_nearest_differences_of_an_unrelated_symbol_is_none() -> None:
-    wanted = key_of(make_record("compiled"))
-    assert nearest_differences(wanted, [key_of(make_record("compiled", symbol="GOOG"))]) is None
-    assert nearest_differences(wanted, []) is None
-
-
 def test_key_label_reads_well() -> None:
     key = key_of(make_record("compiled"))
     assert isinstance(key, Key)
     assert key.device == "cpu:Test CPU x2"
     assert key.label() == "BTCUSD · tiny · torch 2.13.0+cpu · cpu:Test CPU x2 · mode=default,backend=inductor,dynamic=auto,attn=eager"
+
+
+def _recorded(comparison: Comparison, **fingerprint: object) -> Baseline:
+    from harness.baselines import baseline_from
+
+    return baseline_from(comparison, tolerances=Tolerances(), provenance={"fingerprint": {**comparison.fingerprint, **fingerprint}})
+
+
+def test_match_baseline_paths() -> None:
+    from harness.compare import MatchKind, match_baseline
+
+    eager, compiled = pair()
+    here = compare(eager, compiled)
+    assert match_baseline(here, [_recorded(here)]).kind is MatchKind.EXACT
+    retrained = match_baseline(here, [_recorded(here, weights_sha256="1" * 64)])
+    assert retrained.kind is MatchKind.ENVIRONMENT_MISMATCH and retrained.differences[0].startswith("weights_sha256: 111")
+    elsewhere = compare(replace(eager, device_name="Other CPU"), replace(compiled, device_name="Other CPU"))
+    moved = match_baseline(elsewhere, [_recorded(here)])
+    assert moved.kind is MatchKind.ENVIRONMENT_MISMATCH and moved.differences == (
+        "device: cpu:Test CPU x2 (baseline) vs cpu:Other CPU x2 (this run)",
+    )
+    longer = compare(replace(eager, context_length=256), replace(compiled, context_length=256))
+    assert match_baseline(longer, [_recorded(here)]).kind is MatchKind.NEW  # other settings: a new key, not another machine
+    assert match_baseline(here, []).kind is MatchKind.NEW

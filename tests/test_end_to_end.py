@@ -31,8 +31,9 @@ def test_eager_and_compiled_bench_then_compare_and_gate(tmp_path: Path, capsys: 
 
     baselines.mkdir()
     dirs = ["--results-dir", str(results), "--baselines-dir", str(baselines)]
-    assert main(["-q", "compare", *dirs]) == 2  # nothing recorded yet
-    assert "no baseline yet" in capsys.readouterr().out
+    assert main(["-q", "compare", *dirs]) == 0  # nothing recorded yet: reported as new
+    assert "new — no baseline" in capsys.readouterr().out
+    assert main(["-q", "compare", *dirs, "--strict"]) == 2
     assert main(["-q", "update-baselines", "--reason", "e2e", *dirs]) == 0
     assert main(["-q", "compare", *dirs]) == 0
     out = capsys.readouterr().out
