@@ -129,7 +129,8 @@ def run(spec: RunSpec) -> RunRecord:
     pipeline = load_pipeline(spec.source, attn_implementation=attn, device=device)
     load_s = time.perf_counter() - start
 
-    with _inductor_cache(spec.compile.cache if spec.mode == "compiled" else "cold"):
+    caches = _inductor_cache(spec.compile.cache) if spec.mode == "compiled" else contextlib.nullcontext()
+    with caches:
         return _measure(spec, pipeline, device=device, load_s=load_s)
 
 
