@@ -32,6 +32,7 @@ def _split_posargs(session: nox.Session) -> tuple[list[str], argparse.Namespace]
     parser.add_argument("--baselines-dir")
     parser.add_argument("--confidence")
     parser.add_argument("--strict", action="store_true")
+    parser.add_argument("--pool", action="store_true")
     parser.add_argument("--informational", action="store_true")
     parser.add_argument("--fail-on-improvement", action="store_true")
     known, rest = parser.parse_known_args(session.posargs)
@@ -87,7 +88,8 @@ def update_baselines(session: nox.Session) -> None:
     _, known = _split_posargs(session)
     if not known.reason:
         session.error('say why: nox -s update_baselines -- --reason "torch 2.14.1 upgrade"')
-    session.run("python", "-m", "harness", "update-baselines", "--reason", known.reason, *_compare_args(known))
+    pool = ["--pool"] if known.pool else []
+    session.run("python", "-m", "harness", "update-baselines", "--reason", known.reason, *pool, *_compare_args(known))
 
 
 @nox.session

@@ -51,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
 
     update = commands.add_parser("update-baselines", help="write baselines from the latest results, with provenance")
     update.add_argument("--reason", required=True, help="why the baselines change (recorded in each file)")
+    update.add_argument("--pool", action="store_true", help="rest each baseline on all runs of its key in the results dir, not only the latest")
     _dirs(update, results=True, baselines=True)
 
     train = commands.add_parser("train", help="train the default model from scratch (CPU, minutes) and compare it with the shipped one")
@@ -211,11 +212,12 @@ def _compare(args: argparse.Namespace) -> int:
 
 def _update(args: argparse.Namespace) -> int:
     from harness.baselines import baseline_from, load_baselines, write_baseline
-    from harness.compare import Recommendation, Tolerances, build_comparisons
+    from harness.compare import Recommendation, Tolerances, build_comparisons, pool_runs
     from harness.env import git_commit
     from harness.results import read_records
 
-    comparisons, _ = build_comparisons(read_records(args.results_dir))
+    records = read_records(args.results_dir)
+    comparisons, _ = build_comparisons(pool_runs(records) if args.pool else records)
     existing = load_baselines(args.baselines_dir) if args.baselines_dir.is_dir() else {}
     written = 0
     for comparison in comparisons:
@@ -227,7 +229,8 @@ def _update(args: argparse.Namespace) -> int:
             "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "reason": args.reason,
             "git_commit": git_commit(),
-            "run_ids": sorted({s.run_id for s in (comparison.eager, comparison.compiled) if s is not None}),
+            "run_ids": sorted({run for s in (comparison.eager, comparison.compiled) if s is not None for run in s.run_id.split("+")}),
+            "samples": {mode: len(s.latencies_s) for mode, s in (("eager", comparison.eager), ("compiled", comparison.compiled)) if s is not None},
             "model_trained": comparison.compiled.model_trained if comparison.compiled else None,
             "fingerprint": comparison.fingerprint,
         }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import math
 from collections.abc import Iterable
@@ -189,6 +190,36 @@ def compare_pair(key: Key, eager: RunRecord | None, compiled: RunRecord, *, conf
         reason=reason,
         fingerprint={**{name: getattr(compiled, name) for name in FINGERPRINT_FIELDS}, "weights_sha256": compiled.weights_sha256},
     )
+
+
+def pool_runs(records: Iterable[RunRecord]) -> list[RunRecord]:
+    """One record per (mode, key) holding the raw latencies of all its runs, so a baseline can rest on many sessions.
+
+    Success counts add up; the latest run supplies every other field (forecast, MAE, fingerprint, run id).
+    The pooled run ids are joined with "+" so provenance names every session.
+    """
+    groups: dict[tuple[str, object], list[RunRecord]] = {}
+    for record in sorted(records, key=lambda r: (r.timestamp_utc, r.run_id)):
+        group = _shared(record) if record.mode == "eager" else key_of(record)
+        groups.setdefault((record.mode, group), []).append(record)
+    pooled = []
+    for runs in groups.values():
+        latest = runs[-1]
+        predictions = sum(r.n_predictions for r in runs)
+        successes = sum(r.n_success for r in runs)
+        latencies = [seconds for r in runs for seconds in r.latencies_s]
+        pooled.append(
+            dataclasses.replace(
+                latest,
+                run_id="+".join(r.run_id for r in runs),
+                latencies_s=latencies,
+                latency_median_s=stats.median(latencies) if latencies else None,
+                n_predictions=predictions,
+                n_success=successes,
+                success_rate=successes / predictions if predictions else 0.0,
+            )
+        )
+    return pooled
 
 
 def build_comparisons(records: Iterable[RunRecord], *, confidence: float = stats.DEFAULT_CONFIDENCE) -> tuple[list[Comparison], list[RunRecord]]:

@@ -211,3 +211,14 @@ def test_interrupt_exits_130(results: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
     monkeypatch.setattr(harness.compare, "build_comparisons", interrupted)
     assert _run("compare", "--results-dir", str(results)) == 130
+
+
+def test_update_baselines_pool_rests_on_every_session(results: Path, tmp_path: Path) -> None:
+    write_records([make_record("compiled", latencies=[0.060] * 5, run_id="again", timestamp_utc="2026-11-26T00:00:00+00:00")], results, name="c2")
+    baselines = tmp_path / "baselines"
+    assert _run("update-baselines", "--reason", "pooled", "--pool", "--results-dir", str(results), "--baselines-dir", str(baselines)) == 0
+    (path,) = baselines.glob("*.json")
+    data = json.loads(path.read_text())
+    assert data["provenance"]["samples"] == {"eager": 5, "compiled": 10}
+    assert data["provenance"]["run_ids"] == ["again", "run-compiled", "run-eager"]
+    assert 0.050 <= data["compiled"]["latency_median_s"] <= 0.060

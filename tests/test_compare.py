@@ -389,3 +389,20 @@ def test_match_baseline_paths() -> None:
     longer = compare(replace(eager, context_length=256), replace(compiled, context_length=256))
     assert match_baseline(longer, [_recorded(here)]).kind is MatchKind.NEW  # other settings: a new key, not another machine
     assert match_baseline(here, []).kind is MatchKind.NEW
+
+
+def test_pool_runs_merges_every_session_of_a_key() -> None:
+    from harness.compare import pool_runs
+
+    older = make_record("compiled", latencies=[0.10, 0.11], run_id="a", timestamp_utc="2026-11-25T10:00:00+00:00")
+    newer = make_record("compiled", latencies=[0.20, 0.21, 0.22], run_id="b", timestamp_utc="2026-11-25T11:00:00+00:00",
+                        n_success=2, success_rate=2 / 3)
+    other_key = make_record("compiled", latencies=[0.5], run_id="c", context_length=256)
+    eager = make_record("eager", latencies=[0.3], run_id="e")
+    pooled = {(r.mode, r.context_length): r for r in pool_runs([newer, other_key, older, eager])}
+    merged = pooled[("compiled", 128)]
+    assert merged.latencies_s == [0.10, 0.11, 0.20, 0.21, 0.22]
+    assert merged.run_id == "a+b" and merged.n_predictions == 5 and merged.n_success == 4
+    assert merged.success_rate == pytest.approx(0.8)
+    assert merged.latency_median_s == pytest.approx(0.20)
+    assert pooled[("compiled", 256)].latencies_s == [0.5] and pooled[("eager", 128)].latencies_s == [0.3]
