@@ -122,6 +122,7 @@ class Recommendation(enum.Enum):
     REJECT_FAILURES = "reject compiled: it fails"
     REJECT_ACCURACY = "reject compiled: forecasts differ"
     INCOMPLETE = "incomplete: a mode is missing or failed"
+    UNCERTAIN = "uncertain: the interval straddles the adoption threshold, measure more (--runs 20)"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -147,9 +148,13 @@ def mae_diff_pct(eager_mae: float | None, compiled_mae: float | None) -> float |
 
 
 def recommend(
-    *, compiled_success_rate: float, speedup: float | None, mae_diff: float | None
+    *, compiled_success_rate: float, speedup: float | None, mae_diff: float | None, speedup_ci: tuple[float, float] | None = None
 ) -> tuple[Recommendation, str]:
-    """The rules: adopt only at 100% success, speedup > 1.5x and |MAE difference| < 2%; < 1.2x is not worth it."""
+    """The rules: adopt only at 100% success, speedup > 1.5x and |MAE difference| < 2%; < 1.2x is not worth it.
+
+    With an interval, "speedup > 1.5x" must hold for its lower end: a point estimate above 1.5x whose interval
+    reaches down to 1.5x is UNCERTAIN, not ADOPT (5 calls of a fast model often are).
+    """
     if compiled_success_rate < 1.0:
         return Recommendation.REJECT_FAILURES, f"compiled succeeded in {compiled_success_rate:.0%} of predictions (100% required)"
     if speedup is None or mae_diff is None:
@@ -158,6 +163,8 @@ def recommend(
         return Recommendation.REJECT_ACCURACY, f"MAE differs by {mae_diff:+.2f}% (limit ±{ADOPT_MAE_DIFF_PCT:g}%)"
     if speedup < WORTH_SPEEDUP:
         return Recommendation.NOT_WORTH_IT, f"speedup {speedup:.2f}x < {WORTH_SPEEDUP:g}x"
+    if speedup > ADOPT_SPEEDUP and speedup_ci is not None and speedup_ci[0] <= ADOPT_SPEEDUP:
+        return Recommendation.UNCERTAIN, f"speedup {speedup:.2f}x but its interval starts at {speedup_ci[0]:.2f}x, not above {ADOPT_SPEEDUP:g}x"
     if speedup > ADOPT_SPEEDUP:
         return Recommendation.ADOPT, f"speedup {speedup:.2f}x > {ADOPT_SPEEDUP:g}x, 100% success, MAE within {ADOPT_MAE_DIFF_PCT:g}%"
     return Recommendation.MARGINAL, f"speedup {speedup:.2f}x between {WORTH_SPEEDUP:g}x and {ADOPT_SPEEDUP:g}x"
@@ -177,7 +184,9 @@ def compare_pair(key: Key, eager: RunRecord | None, compiled: RunRecord, *, conf
     elif eager_summary.success_rate < 1.0:
         recommendation, reason = Recommendation.INCOMPLETE, f"eager itself failed: {eager_summary.error}"
     else:
-        recommendation, reason = recommend(compiled_success_rate=compiled_summary.success_rate, speedup=speedup, mae_diff=diff)
+        recommendation, reason = recommend(
+            compiled_success_rate=compiled_summary.success_rate, speedup=speedup, mae_diff=diff, speedup_ci=interval
+        )
     return Comparison(
         key=key,
         eager=eager_summary,

@@ -406,3 +406,20 @@ def test_pool_runs_merges_every_session_of_a_key() -> None:
     assert merged.success_rate == pytest.approx(0.8)
     assert merged.latency_median_s == pytest.approx(0.20)
     assert pooled[("compiled", 256)].latencies_s == [0.5] and pooled[("eager", 128)].latencies_s == [0.3]
+
+
+@pytest.mark.parametrize(
+    ("speedup", "interval", "expected"),
+    [
+        (1.72, (1.23, 2.22), Recommendation.UNCERTAIN),  # the clean-clone run of BTCUSD: point above 1.5x, interval not
+        (1.72, (1.55, 1.90), Recommendation.ADOPT),
+        (1.72, (1.50, 1.90), Recommendation.UNCERTAIN),  # "> 1.5x" must hold for the lower end itself
+        (1.30, (1.00, 1.70), Recommendation.MARGINAL),  # the interval only guards adoption
+        (1.10, (0.90, 1.60), Recommendation.NOT_WORTH_IT),
+    ],
+)
+def test_recommend_with_an_interval(speedup: float, interval: tuple[float, float], expected: Recommendation) -> None:
+    verdict, reason = recommend(compiled_success_rate=1.0, speedup=speedup, mae_diff=0.0, speedup_ci=interval)
+    assert verdict is expected
+    if expected is Recommendation.UNCERTAIN:
+        assert f"{interval[0]:.2f}x" in reason
