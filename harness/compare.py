@@ -122,7 +122,7 @@ class Recommendation(enum.Enum):
     REJECT_FAILURES = "reject compiled: it fails"
     REJECT_ACCURACY = "reject compiled: forecasts differ"
     INCOMPLETE = "incomplete: a mode is missing or failed"
-    UNCERTAIN = "uncertain: the interval straddles the adoption threshold, measure more (--runs 20)"
+    UNCERTAIN = "uncertain: measure more"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -164,7 +164,7 @@ def recommend(
     if speedup < WORTH_SPEEDUP:
         return Recommendation.NOT_WORTH_IT, f"speedup {speedup:.2f}x < {WORTH_SPEEDUP:g}x"
     if speedup > ADOPT_SPEEDUP and speedup_ci is not None and speedup_ci[0] <= ADOPT_SPEEDUP:
-        return Recommendation.UNCERTAIN, f"speedup {speedup:.2f}x but its interval starts at {speedup_ci[0]:.2f}x, not above {ADOPT_SPEEDUP:g}x"
+        return Recommendation.UNCERTAIN, f"speedup {speedup:.2f}x but its interval starts at {speedup_ci[0]:.2f}x, not above {ADOPT_SPEEDUP:g}x; try --runs 20"
     if speedup > ADOPT_SPEEDUP:
         return Recommendation.ADOPT, f"speedup {speedup:.2f}x > {ADOPT_SPEEDUP:g}x, 100% success, MAE within {ADOPT_MAE_DIFF_PCT:g}%"
     return Recommendation.MARGINAL, f"speedup {speedup:.2f}x between {WORTH_SPEEDUP:g}x and {ADOPT_SPEEDUP:g}x"
