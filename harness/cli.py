@@ -65,6 +65,13 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--model", default="chronos-bench-mini", help="any model name (default chronos-bench-mini)")
     _dirs(evaluate, data=True)
 
+    calib = commands.add_parser("calibrate", help="false-alarm and detection rates of the gate, from repeated bench sessions of one key")
+    calib.add_argument("--runs", type=_positive, default=5, help="timed calls per nightly run to simulate (default 5)")
+    calib.add_argument("--trials", type=_positive, default=400, help="simulated nightly checks per scenario (default 400)")
+    calib.add_argument("--speedup-tol", type=float, default=0.15, help="speedup tolerance to evaluate (default 0.15)")
+    calib.add_argument("--latency-tol", type=float, default=0.15, help="latency tolerance to evaluate (default 0.15)")
+    _dirs(calib, results=True)
+
     commands.add_parser("models", help="list the built-in models")
     return parser
 
@@ -114,6 +121,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _train(args)
         if args.command == "evaluate":
             return _evaluate(args)
+        if args.command == "calibrate":
+            return _calibrate(args)
         return _models()
     except HarnessError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -275,6 +284,32 @@ def _evaluate(args: argparse.Namespace) -> int:
     print(f"{args.model}: rolling 7-step windows at the end of each series, median close vs truth")
     for skill in evaluate(pipeline, data_dir=args.data_dir, hyperparams_dir=args.hyperparams_dir):
         print(f"  {skill.symbol:<8} model MAE {skill.model_mae_pct:.3f}%  naive {skill.naive_mae_pct:.3f}%  ratio {skill.ratio:.2f}  ({skill.windows} windows)")
+    return int(ExitCode.OK)
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from harness.calibrate import calibrate, sessions_of
+    from harness.compare import Tolerances
+    from harness.results import read_records
+
+    keys = sessions_of(read_records(args.results_dir))
+    usable = {label: sessions for label, sessions in keys.items() if len(sessions) >= 3}
+    if not usable:
+        raise InputError(
+            f"{args.results_dir}: no key with 3 or more eager+compiled sessions; fix: run the bench several times into it, "
+            "e.g. `nox -s bench_eager bench_compiled -- --runs 20 --results-dir calib` five times"
+        )
+    tolerances = Tolerances(speedup_rel=args.speedup_tol, latency_rel=args.latency_tol)
+    for label, sessions in usable.items():
+        c = calibrate(sessions, runs=args.runs, tolerances=tolerances, trials=args.trials)
+        detect = ", ".join(f"{s:.0%}: {r:.0%}" for s, r in c.detection_by_slowdown.items())
+        smallest = "none up to 50%" if c.min_detectable_slowdown is None else f"{c.min_detectable_slowdown:.0%}"
+        print(f"{label}\n  {c.sessions} sessions, {c.runs} calls per simulated run, {c.trials} trials per scenario, "
+              f"tolerances speedup {args.speedup_tol:.0%} / latency {args.latency_tol:.0%}\n"
+              f"  A/A false alarms {c.false_alarm_rate:.1%} · 10% compiled slowdown detected {c.latency_detection_rate:.1%} · "
+              f"2% MAE change detected {c.mae_detection_rate:.1%}\n"
+              f"  detection by compiled slowdown: {detect}; smallest detected in >= 95%: {smallest}\n"
+              f"  median speedup interval width {c.speedup_ci_width_median:.2f}x\n")
     return int(ExitCode.OK)
 
 
