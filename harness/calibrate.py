@@ -78,10 +78,14 @@ def calibrate(
     tol = tolerances or Tolerances()
     rng = np.random.default_rng(seed)
 
-    def trial(held: int, *, slowdown: float = 0.0, mae_factor: float = 1.0) -> tuple[bool, float]:
+    baselines = {}  # one pooled baseline per held-out session, computed once
+    for held in range(len(sessions)):
         rest = [s for i, s in enumerate(sessions) if i != held]
-        base_cmp = compare_pair(key_of(rest[-1].compiled), _pooled(rest, "eager"), _pooled(rest, "compiled"), confidence=confidence)
-        baseline = baseline_from(base_cmp, tolerances=tol, provenance={})
+        pooled = compare_pair(key_of(rest[-1].compiled), _pooled(rest, "eager"), _pooled(rest, "compiled"), confidence=confidence)
+        baselines[held] = baseline_from(pooled, tolerances=tol, provenance={})
+
+    def trial(held: int, *, slowdown: float = 0.0, mae_factor: float = 1.0) -> tuple[bool, float]:
+        baseline = baselines[held]
         current = sessions[held]
         eager = _draw(current.eager, runs, rng, mae_factor=mae_factor)
         compiled = _draw(current.compiled, runs, rng, slowdown=slowdown, mae_factor=mae_factor)

@@ -111,19 +111,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)  # exits 2 on usage errors, like every argparse program
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S", stream=sys.stderr)
     try:
-        if args.command == "bench":
-            return _bench(args)
-        if args.command == "compare":
-            return _compare(args)
-        if args.command == "update-baselines":
-            return _update(args)
-        if args.command == "train":
-            return _train(args)
-        if args.command == "evaluate":
-            return _evaluate(args)
-        if args.command == "calibrate":
-            return _calibrate(args)
-        return _models()
+        handlers = {"bench": _bench, "compare": _compare, "update-baselines": _update, "train": _train,
+                    "evaluate": _evaluate, "calibrate": _calibrate}
+        return handlers[args.command](args) if args.command in handlers else _models()
     except HarnessError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return int(exc.exit_code)
