@@ -92,6 +92,33 @@ def update_baselines(session: nox.Session) -> None:
     session.run("python", "-m", "harness", "update-baselines", "--reason", known.reason, *pool, *_compare_args(known))
 
 
+@nox.session(default=False)
+@nox.parametrize("torch", TORCH_VERSIONS, ids=TORCH_VERSIONS)
+def calibrate(session: nox.Session, torch: str) -> None:
+    """Self-check of the gate on this machine: N bench sessions, then false alarms and detection rates.
+
+    nox -s calibrate -- [--sessions 8] [--calls 30] [--runs 5 20] [--speedup-tol 0.05 0.1] [--latency-tol 0.2] [--symbol GOOG ...]
+    """
+    session.install(f"torch=={torch}")
+    session.install(".[bench]")
+    parser = argparse.ArgumentParser(prog="nox -s calibrate --")
+    parser.add_argument("--sessions", type=int, default=8, help="bench sessions, each a fresh process with a cold compile")
+    parser.add_argument("--calls", default="30", help="timed calls per session, drawn from by the simulated nightly runs")
+    parser.add_argument("--runs", nargs="+", default=[], help="calls per simulated nightly run (default: the bench default)")
+    parser.add_argument("--speedup-tol", nargs="+", default=[], help="speedup tolerances to evaluate (default: the current default)")
+    parser.add_argument("--latency-tol", nargs="+", default=[], help="latency tolerances to evaluate (default: the current default)")
+    parser.add_argument("--results-dir", default=f"calibration/torch-{torch}")
+    known, bench_args = parser.parse_known_args(session.posargs)
+    for index in range(known.sessions):
+        session.log(f"calibration session {index + 1}/{known.sessions}")
+        for mode in ("eager", "compiled"):
+            session.run("python", "-m", "harness", "-q", "bench", "--mode", mode, "--runs", known.calls, "--results-dir", known.results_dir, *bench_args)
+    runs = ["--runs", *known.runs] if known.runs else []
+    tolerance = ["--speedup-tol", *known.speedup_tol] if known.speedup_tol else []
+    tolerance += ["--latency-tol", *known.latency_tol] if known.latency_tol else []
+    session.run("python", "-m", "harness", "calibrate", "--results-dir", known.results_dir, *runs, *tolerance)
+
+
 @nox.session
 def tests(session: nox.Session) -> None:
     """Run the test suite (pinned torch; slow tests need -- -m slow)."""

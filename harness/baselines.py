@@ -13,10 +13,11 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from harness.compare import Baseline, Comparison, Key, ModeBaseline, ModeSummary, Tolerances
+from harness.compare import SEPARATE, Baseline, Comparison, Key, ModeBaseline, ModeSummary, Tolerances
 from harness.errors import InputError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_FORMATS = (1, 2)  # format 1: no flip rate, speedup measured across sessions
 
 
 def file_name(key: Key) -> str:
@@ -45,8 +46,8 @@ def read_baseline(path: Path) -> Baseline:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"{path}: not a readable baseline ({exc}); fix: restore it with `git checkout -- {path}` or refresh it") from exc
     try:
-        if data.get("format_version") != FORMAT_VERSION:
-            raise InputError(f"{path}: baseline format_version {data.get('format_version')!r}, expected {FORMAT_VERSION}; fix: refresh it with `nox -s update_baselines`")
+        if data.get("format_version") not in READABLE_FORMATS:
+            raise InputError(f"{path}: baseline format_version {data.get('format_version')!r}, expected one of {READABLE_FORMATS}; fix: refresh it with `nox -s update_baselines`")
         return Baseline(
             key=Key(**data["key"]),
             eager=ModeBaseline(**data["eager"]),
@@ -55,6 +56,7 @@ def read_baseline(path: Path) -> Baseline:
             mae_diff_pct=data["mae_diff_pct"],
             tolerances=Tolerances(**data.get("tolerances", {})),
             provenance=dict(data.get("provenance", {})),
+            speedup_method=data.get("speedup_method", SEPARATE),
         )
     except (KeyError, TypeError, AttributeError) as exc:
         raise InputError(f"{path}: malformed baseline ({type(exc).__name__}: {exc}); fix: restore it with `git checkout -- {path}` or refresh it") from exc
@@ -63,7 +65,13 @@ def read_baseline(path: Path) -> Baseline:
 def _mode_baseline(summary: ModeSummary | None) -> ModeBaseline:
     if summary is None:
         return ModeBaseline(success_rate=0.0, latency_median_s=None, mae=None, mae_pct=None)
-    return ModeBaseline(success_rate=summary.success_rate, latency_median_s=summary.latency_median_s, mae=summary.mae, mae_pct=summary.mae_pct)
+    return ModeBaseline(
+        success_rate=summary.success_rate,
+        latency_median_s=summary.latency_median_s,
+        mae=summary.mae,
+        mae_pct=summary.mae_pct,
+        flip_rate=summary.flip_rate,
+    )
 
 
 def baseline_from(comparison: Comparison, *, tolerances: Tolerances, provenance: dict[str, Any]) -> Baseline:
@@ -75,6 +83,7 @@ def baseline_from(comparison: Comparison, *, tolerances: Tolerances, provenance:
         mae_diff_pct=comparison.mae_diff_pct,
         tolerances=tolerances,
         provenance=provenance,
+        speedup_method=comparison.speedup_method,
     )
 
 
@@ -83,6 +92,7 @@ def render(baseline: Baseline) -> str:
         "format_version": FORMAT_VERSION,
         "key": baseline.key.as_dict(),
         "speedup": _round(baseline.speedup),
+        "speedup_method": baseline.speedup_method,
         "mae_diff_pct": _round(baseline.mae_diff_pct),
         "eager": {k: _round(v) for k, v in asdict(baseline.eager).items()},
         "compiled": {k: _round(v) for k, v in asdict(baseline.compiled).items()},

@@ -1,9 +1,10 @@
 """Self-check of the gate on real repeated measurements: false alarms, detection rates, detectable change.
 
 Input: several bench sessions of one key (separate processes, each with many timed calls, e.g.
-``--runs 20``). Each trial plays one nightly check: the baseline is pooled from all sessions but one, the current
-run is ``runs`` calls drawn from the held-out session, and the gate of :func:`harness.compare.find_findings` is
-applied with the given tolerances. Pure: numpy and the compare module, no torch, no I/O.
+``--runs 30``). Each trial plays one nightly check: the baseline is pooled from all sessions but one, the current
+run is ``runs`` calls drawn from the held-out session (compiled calls keep their interleaved eager partner and
+machine reference), a change is planted or not, and the gate of :func:`harness.compare.find_findings` decides.
+Pure: numpy and the compare module, no torch, no I/O.
 """
 
 from __future__ import annotations
@@ -14,11 +15,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from harness import stats
 from harness.baselines import baseline_from
-from harness.compare import Tolerances, compare_pair, find_findings, key_of
+from harness.compare import Baseline, Tolerances, compare_pair, find_findings, key_of, pool_runs
 from harness.results import RunRecord
 
 SLOWDOWNS: tuple[float, ...] = (0.02, 0.05, 0.10, 0.15, 0.20, 0.30, 0.50)
+TARGET_FALSE_ALARMS = 0.01
+TARGET_DETECTION = 0.95
+RESAMPLES = 1000  # bootstrap resamples per interval inside a trial (the gate itself uses 4000); thousands of trials run
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -34,12 +39,31 @@ class Calibration:
     runs: int
     sessions: int
     trials: int
+    tolerances: Tolerances
     false_alarm_rate: float  # A/A: same configuration, any regression reported
     latency_detection_rate: float  # compiled 10% slower: a regression reported
+    eager_detection_rate: float  # eager 10% slower (both its session and the interleaved reference): a regression reported
     mae_detection_rate: float  # MAE 2% worse in both modes: a regression reported
     detection_by_slowdown: dict[float, float]  # compiled slowdown -> detection rate
-    min_detectable_slowdown: float | None  # smallest slowdown detected in >= 95% of trials
+    min_detectable_slowdown: float | None  # smallest compiled slowdown detected in >= 95% of trials
     speedup_ci_width_median: float  # of the current run's interval, in x
+
+    @property
+    def meets_targets(self) -> bool:
+        return (self.false_alarm_rate <= TARGET_FALSE_ALARMS and self.latency_detection_rate >= TARGET_DETECTION
+                and self.mae_detection_rate >= TARGET_DETECTION)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Spread:
+    """Session-to-session coefficient of variation of each statistic: which measurement the gate should trust."""
+
+    eager_raw: float  # eager session medians, seconds
+    eager_normalized: float  # eager session medians of latency / machine reference
+    compiled_raw: float
+    compiled_normalized: float
+    speedup_separate: float  # eager session median / compiled session median
+    speedup_interleaved: float  # median of per-pair ratios inside the compiled session
 
 
 def sessions_of(records: Iterable[RunRecord]) -> dict[str, list[Session]]:
@@ -56,17 +80,54 @@ def sessions_of(records: Iterable[RunRecord]) -> dict[str, list[Session]]:
     return out
 
 
-def _draw(record: RunRecord, runs: int, rng: np.random.Generator, *, slowdown: float = 0.0, mae_factor: float = 1.0) -> RunRecord:
+def _cv(values: Sequence[float]) -> float:
+    data = np.asarray(values, dtype=np.float64)
+    return float(data.std(ddof=1) / data.mean()) if len(data) > 1 and data.mean() else float("nan")
+
+
+def spread(sessions: Sequence[Session]) -> Spread:
+    def medians(records: Iterable[RunRecord], *, normalized: bool) -> list[float]:
+        out = []
+        for r in records:
+            samples = stats.ratios(r.latencies_s, r.reference_s) if normalized else tuple(r.latencies_s)
+            if samples:
+                out.append(stats.median(samples))
+        return out
+
+    eager = [s.eager for s in sessions]
+    compiled = [s.compiled for s in sessions]
+    interleaved = [stats.median(stats.ratios(c.paired_eager_latencies_s, c.latencies_s)) for c in compiled if stats.ratios(c.paired_eager_latencies_s, c.latencies_s)]
+    return Spread(
+        eager_raw=_cv(medians(eager, normalized=False)),
+        eager_normalized=_cv(medians(eager, normalized=True)),
+        compiled_raw=_cv(medians(compiled, normalized=False)),
+        compiled_normalized=_cv(medians(compiled, normalized=True)),
+        speedup_separate=_cv([stats.median(s.eager.latencies_s) / stats.median(s.compiled.latencies_s) for s in sessions]),
+        speedup_interleaved=_cv(interleaved),
+    )
+
+
+def _pick(values: Sequence[float], picks: np.ndarray, factor: float) -> list[float]:
+    return [values[i] * factor for i in picks] if len(values) else []
+
+
+def _draw(record: RunRecord, runs: int, rng: np.random.Generator, *, slowdown: float = 0.0, paired_slowdown: float = 0.0,
+          mae_factor: float = 1.0) -> RunRecord:
+    """``runs`` calls of ``record`` (with their reference and interleaved partner), latencies scaled by 1 + slowdown."""
     picks = rng.choice(len(record.latencies_s), size=min(runs, len(record.latencies_s)), replace=False)
-    latencies = [record.latencies_s[i] * (1.0 + slowdown) for i in picks]
-    mae = None if record.mae is None else record.mae * mae_factor
-    return dataclasses.replace(record, latencies_s=latencies, n_predictions=len(latencies), n_success=len(latencies), success_rate=1.0, mae=mae)
-
-
-def _pooled(sessions: Sequence[Session], mode: str) -> RunRecord:
-    runs: list[RunRecord] = [s.eager if mode == "eager" else s.compiled for s in sessions]
-    latencies = [x for r in runs for x in r.latencies_s]
-    return dataclasses.replace(runs[-1], latencies_s=latencies, n_predictions=len(latencies), n_success=len(latencies), success_rate=1.0)
+    latencies = _pick(record.latencies_s, picks, 1.0 + slowdown)
+    aligned = len(record.paired_eager_latencies_s) == len(record.latencies_s)
+    referenced = len(record.reference_s) == len(record.latencies_s)
+    return dataclasses.replace(
+        record,
+        latencies_s=latencies,
+        paired_eager_latencies_s=_pick(record.paired_eager_latencies_s, picks, 1.0 + paired_slowdown) if aligned else [],
+        reference_s=_pick(record.reference_s, picks, 1.0) if referenced else [],
+        n_predictions=len(latencies),
+        n_success=len(latencies),
+        success_rate=1.0,
+        mae=None if record.mae is None else record.mae * mae_factor,
+    )
 
 
 def calibrate(
@@ -78,18 +139,18 @@ def calibrate(
     tol = tolerances or Tolerances()
     rng = np.random.default_rng(seed)
 
-    baselines = {}  # one pooled baseline per held-out session, computed once
+    baselines: dict[int, Baseline] = {}  # one pooled baseline per held-out session, computed once
     for held in range(len(sessions)):
         rest = [s for i, s in enumerate(sessions) if i != held]
-        pooled = compare_pair(key_of(rest[-1].compiled), _pooled(rest, "eager"), _pooled(rest, "compiled"), confidence=confidence)
-        baselines[held] = baseline_from(pooled, tolerances=tol, provenance={})
+        pooled = {r.mode: r for r in pool_runs([r for s in rest for r in (s.eager, s.compiled)])}
+        comparison = compare_pair(key_of(pooled["compiled"]), pooled["eager"], pooled["compiled"], confidence=confidence, resamples=RESAMPLES)
+        baselines[held] = baseline_from(comparison, tolerances=tol, provenance={})
 
-    def trial(held: int, *, slowdown: float = 0.0, mae_factor: float = 1.0) -> tuple[bool, float]:
-        baseline = baselines[held]
-        current = sessions[held]
-        eager = _draw(current.eager, runs, rng, mae_factor=mae_factor)
-        compiled = _draw(current.compiled, runs, rng, slowdown=slowdown, mae_factor=mae_factor)
-        comparison = compare_pair(baseline.key, eager, compiled, confidence=confidence)
+    def trial(held: int, *, compiled_slowdown: float = 0.0, eager_slowdown: float = 0.0, mae_factor: float = 1.0) -> tuple[bool, float]:
+        baseline, current = baselines[held], sessions[held]
+        eager = _draw(current.eager, runs, rng, slowdown=eager_slowdown, mae_factor=mae_factor)
+        compiled = _draw(current.compiled, runs, rng, slowdown=compiled_slowdown, paired_slowdown=eager_slowdown, mae_factor=mae_factor)
+        comparison = compare_pair(baseline.key, eager, compiled, confidence=confidence, resamples=RESAMPLES)
         regressed = any(f.regression for f in find_findings(comparison, dataclasses.replace(baseline, key=comparison.key)))
         width = comparison.speedup_ci[1] - comparison.speedup_ci[0] if comparison.speedup_ci else float("nan")
         return regressed, width
@@ -99,14 +160,16 @@ def calibrate(
         return float(np.mean([o[0] for o in outcomes])), [o[1] for o in outcomes]
 
     false_alarms, widths = rate()
-    by_slowdown = {s: rate(slowdown=s)[0] for s in SLOWDOWNS}
-    detectable = [s for s in SLOWDOWNS if by_slowdown[s] >= 0.95]
+    by_slowdown = {s: rate(compiled_slowdown=s)[0] for s in SLOWDOWNS}
+    detectable = [s for s in SLOWDOWNS if by_slowdown[s] >= TARGET_DETECTION]
     return Calibration(
         runs=runs,
         sessions=len(sessions),
         trials=trials,
+        tolerances=tol,
         false_alarm_rate=false_alarms,
         latency_detection_rate=by_slowdown[0.10],
+        eager_detection_rate=rate(eager_slowdown=0.10)[0],
         mae_detection_rate=rate(mae_factor=1.02)[0],
         detection_by_slowdown=by_slowdown,
         min_detectable_slowdown=min(detectable) if detectable else None,

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from harness import __version__
 from harness.errors import ExitCode, HarnessError, InputError
+from harness.runner import DEFAULT_CONFIRM, DEFAULT_RUNS
 
 log = logging.getLogger("harness")
 
@@ -29,7 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--mode", choices=("eager", "compiled"), required=True)
     bench.add_argument("--symbol", action="append", help="symbol(s) in the data dir (repeatable; default BTCUSD)")
     bench.add_argument("--model", help="override the hyperparams' model: a profile (see `models`), a hub id, a local dir, s3://...")
-    bench.add_argument("--runs", type=_positive, default=5, help="timed predictions after the first call (default 5)")
+    bench.add_argument("--runs", type=_positive, default=DEFAULT_RUNS, help=f"timed predictions after the first call (default {DEFAULT_RUNS})")
     bench.add_argument("--rows", type=_positive, default=500, help="last rows of the CSV to use, horizon included (default 500)")
     bench.add_argument("--context-length", type=_positive, help="override the hyperparams' context_length")
     bench.add_argument("--device", help="override the hyperparams' device: auto, cpu, cuda, cuda:N")
@@ -39,7 +40,12 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--dynamic", choices=("auto", "true", "false"), default="auto", help="torch.compile dynamic= (default: auto, i.e. None)")
     bench.add_argument("--inductor-cache", default="cold", help="'cold' (default): a fresh inductor cache per run, so compile time is cold; or a directory to reuse (warm)")
     bench.add_argument("--attn", choices=("eager", "sdpa"), default="eager", help="attention the compiled model loads with (default: eager, as in eager mode)")
-    bench.add_argument("--inject-failure", action="store_true", help="self-test of the gate: every prediction of this run raises (recorded as a failed run)")
+    bench.add_argument("--inject-failure", nargs="?", type=_probability, const=1.0, default=0.0, metavar="P",
+                       help="self-test of the gate: each prediction attempt raises with probability P (default 1: every one); "
+                            "P < 1 plants a flaky run")
+    bench.add_argument("--confirm", type=_k_of_n, default=DEFAULT_CONFIRM, metavar="K/N",
+                       help="a failing prediction is tried up to N times and counts as failed after K failures (default 2/3); "
+                            "fewer than K failures make it flaky, recorded with its flip rate")
     _dirs(bench, results=True, data=True)
 
     compare = commands.add_parser("compare", help="join eager and compiled results, print verdicts, check the baselines")
@@ -66,10 +72,10 @@ def _parser() -> argparse.ArgumentParser:
     _dirs(evaluate, data=True)
 
     calib = commands.add_parser("calibrate", help="false-alarm and detection rates of the gate, from repeated bench sessions of one key")
-    calib.add_argument("--runs", type=_positive, default=5, help="timed calls per nightly run to simulate (default 5)")
+    calib.add_argument("--runs", type=_positive, nargs="+", default=[DEFAULT_RUNS], help=f"timed calls per simulated nightly run, one or more (default {DEFAULT_RUNS})")
+    calib.add_argument("--speedup-tol", type=float, nargs="+", default=None, help="speedup tolerance(s) to evaluate, e.g. 0.05 0.1 (default: the default)")
+    calib.add_argument("--latency-tol", type=float, nargs="+", default=None, help="latency tolerance(s) to evaluate, e.g. 0.2 0.3 (default: the default)")
     calib.add_argument("--trials", type=_positive, default=400, help="simulated nightly checks per scenario (default 400)")
-    calib.add_argument("--speedup-tol", type=float, default=0.15, help="speedup tolerance to evaluate (default 0.15)")
-    calib.add_argument("--latency-tol", type=float, default=0.15, help="latency tolerance to evaluate (default 0.15)")
     _dirs(calib, results=True)
 
     commands.add_parser("models", help="list the built-in models")
@@ -94,6 +100,27 @@ def _positive(text: str) -> int:
     if value <= 0:
         raise argparse.ArgumentTypeError(f"{text!r} must be > 0")
     return value
+
+
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be in (0, 1], e.g. 0.3")
+    return value
+
+
+def _k_of_n(text: str) -> tuple[int, int]:
+    k, _, n = text.partition("/")
+    try:
+        pair = int(k), int(n)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not K/N, e.g. 2/3") from None
+    if not 1 <= pair[0] <= pair[1]:
+        raise argparse.ArgumentTypeError(f"{text!r}: need 1 <= K <= N, e.g. 2/3")
+    return pair
 
 
 def _fraction(text: str) -> float:
@@ -148,7 +175,7 @@ def _bench(args: argparse.Namespace) -> int:
         window = bench_window(series, rows=args.rows, horizon=params.prediction_length, context_length=params.context_length)
         source = resolve_model(params.model)
         specs.append(RunSpec(mode=args.mode, series=series, window=window, params=params, source=source, runs=args.runs, compile=settings, run_id=run_id,
-                             inject_failure=args.inject_failure))
+                             inject_failure=args.inject_failure, confirm=args.confirm))
     for spec in specs:
         record = run(spec)
         path = write_records([record], args.results_dir, name=f"{run_id}-{spec.window.symbol}-{spec.mode}")
@@ -172,7 +199,7 @@ def _compare(args: argparse.Namespace) -> int:
     except InputError as exc:  # still print the verdicts, then report the baselines problem
         loaded, unusable = {}, exc
     paths = {id(baseline): path for baseline, path in loaded.values()}
-    regressions = improvements = new = mismatched = 0
+    regressions = improvements = flaky = new = mismatched = 0
     for comparison in comparisons:
         print(format_comparison(comparison))
         if unusable is not None:
@@ -195,11 +222,13 @@ def _compare(args: argparse.Namespace) -> int:
             print(format_findings(findings, informational=True) + "\n")
             continue
         regressions += sum(f.regression for f in findings)
-        improvements += sum(not f.regression for f in findings)
+        improvements += sum(f.kind == "improvement" for f in findings)
+        flaky += sum(f.kind == "flaky" for f in findings)
         print(format_findings(findings) + where + "\n")
     for orphan in orphans:
         print(f"note: eager run {orphan.run_id} ({orphan.symbol}, {orphan.model_id}, torch {orphan.torch_version}) has no compiled run to compare with")
-    print(f"{len(comparisons)} comparison(s): {regressions} regression(s), {improvements} improvement(s), {new} new, {mismatched} in another environment")
+    print(f"{len(comparisons)} comparison(s): {regressions} regression(s), {improvements} improvement(s), {flaky} flaky, {new} new, "
+          f"{mismatched} in another environment")
     if unusable is not None:
         raise unusable
     if regressions or (improvements and args.fail_on_improvement):
@@ -278,7 +307,9 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _calibrate(args: argparse.Namespace) -> int:
-    from harness.calibrate import calibrate, sessions_of
+    import dataclasses
+
+    from harness.calibrate import TARGET_DETECTION, TARGET_FALSE_ALARMS, calibrate, sessions_of, spread
     from harness.compare import Tolerances
     from harness.results import read_records
 
@@ -287,19 +318,25 @@ def _calibrate(args: argparse.Namespace) -> int:
     if not usable:
         raise InputError(
             f"{args.results_dir}: no key with 3 or more eager+compiled sessions; fix: run the bench several times into it, "
-            "e.g. `nox -s bench_eager bench_compiled -- --runs 20 --results-dir calib` five times"
+            "e.g. `nox -s bench_eager bench_compiled -- --runs 30 --results-dir calib` five times"
         )
-    tolerances = Tolerances(speedup_rel=args.speedup_tol, latency_rel=args.latency_tol)
+    defaults = Tolerances()
+    tolerances = [dataclasses.replace(defaults, speedup_rel=speedup, latency_rel=latency)
+                  for speedup in args.speedup_tol or [defaults.speedup_rel] for latency in args.latency_tol or [defaults.latency_rel]]
+    print(f"targets: A/A false alarms <= {TARGET_FALSE_ALARMS:.0%}, detection >= {TARGET_DETECTION:.0%}; {args.trials} trials per scenario")
     for label, sessions in usable.items():
-        c = calibrate(sessions, runs=args.runs, tolerances=tolerances, trials=args.trials)
-        detect = ", ".join(f"{s:.0%}: {r:.0%}" for s, r in c.detection_by_slowdown.items())
-        smallest = "none up to 50%" if c.min_detectable_slowdown is None else f"{c.min_detectable_slowdown:.0%}"
-        print(f"{label}\n  {c.sessions} sessions, {c.runs} calls per simulated run, {c.trials} trials per scenario, "
-              f"tolerances speedup {args.speedup_tol:.0%} / latency {args.latency_tol:.0%}\n"
-              f"  A/A false alarms {c.false_alarm_rate:.1%} · 10% compiled slowdown detected {c.latency_detection_rate:.1%} · "
-              f"2% MAE change detected {c.mae_detection_rate:.1%}\n"
-              f"  detection by compiled slowdown: {detect}; smallest detected in >= 95%: {smallest}\n"
-              f"  median speedup interval width {c.speedup_ci_width_median:.2f}x\n")
+        sp = spread(sessions)
+        print(f"{label}\n  {len(sessions)} sessions; session-to-session CV: eager {sp.eager_raw:.1%} raw, {sp.eager_normalized:.1%} host-normalised · "
+              f"compiled {sp.compiled_raw:.1%} raw, {sp.compiled_normalized:.1%} host-normalised · "
+              f"speedup {sp.speedup_separate:.1%} across sessions, {sp.speedup_interleaved:.1%} interleaved")
+        print(f"  {'runs':>4} {'speedup/latency tol':>19}  {'A/A':>6}  {'compiled+10%':>12}  {'eager+10%':>9}  {'MAE+2%':>6}  {'min detected':>12}  {'CI width':>8}  targets")
+        for runs in args.runs:
+            for tol in tolerances:
+                c = calibrate(sessions, runs=runs, tolerances=tol, trials=args.trials)
+                smallest = "> 50%" if c.min_detectable_slowdown is None else f"{c.min_detectable_slowdown:.0%}"
+                print(f"  {runs:>4} {f'{tol.speedup_rel:.0%} / {tol.latency_rel:.0%}':>19}  {c.false_alarm_rate:>6.1%}  {c.latency_detection_rate:>12.1%}  {c.eager_detection_rate:>9.1%}  "
+                      f"{c.mae_detection_rate:>6.1%}  {smallest:>12}  {c.speedup_ci_width_median:>7.3f}x  {'met' if c.meets_targets else 'missed'}")
+        print()
     return int(ExitCode.OK)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 
 from harness import stats
@@ -92,9 +92,17 @@ class ModeSummary:
     mae_pct: float | None
     naive_mae_pct: float | None
     model_trained: bool
+    n_flaky: int = 0
+    flip_rate: float = 0.0
+    paired_eager_latencies_s: tuple[float, ...] = ()  # compiled: the uncompiled model, interleaved (NaN: failed)
+    reference_s: tuple[float, ...] = ()  # machine reference next to each call (diagnostic; see harness calibrate)
+    drift_max_abs: float | None = None
+    drift_max_rel: float | None = None
+    drift_tolerance_abs: float | None = None
+    eager_float32_error_abs: float | None = None
 
 
-def summarize(record: RunRecord, *, confidence: float = stats.DEFAULT_CONFIDENCE) -> ModeSummary:
+def summarize(record: RunRecord, *, confidence: float = stats.DEFAULT_CONFIDENCE, resamples: int = stats.DEFAULT_RESAMPLES) -> ModeSummary:
     samples = tuple(record.latencies_s)
     return ModeSummary(
         run_id=record.run_id,
@@ -105,13 +113,21 @@ def summarize(record: RunRecord, *, confidence: float = stats.DEFAULT_CONFIDENCE
         success_rate=record.success_rate,
         latencies_s=samples,
         latency_median_s=stats.median(samples) if samples else None,
-        latency_ci_s=stats.median_ci(samples, confidence=confidence) if samples else None,
+        latency_ci_s=stats.median_ci(samples, confidence=confidence, resamples=resamples) if samples else None,
         first_call_s=record.first_call_s,
         compile_s=record.compile_s,
         mae=record.mae,
         mae_pct=record.mae_pct,
         naive_mae_pct=record.naive_mae_pct,
         model_trained=record.model_trained,
+        n_flaky=record.n_flaky,
+        flip_rate=record.flip_rate,
+        paired_eager_latencies_s=tuple(record.paired_eager_latencies_s),
+        reference_s=tuple(record.reference_s),
+        drift_max_abs=record.drift_max_abs,
+        drift_max_rel=record.drift_max_rel,
+        drift_tolerance_abs=record.drift_tolerance_abs,
+        eager_float32_error_abs=record.eager_float32_error_abs,
     )
 
 
@@ -121,8 +137,13 @@ class Recommendation(enum.Enum):
     NOT_WORTH_IT = "not worth it: keep eager"
     REJECT_FAILURES = "reject compiled: it fails"
     REJECT_ACCURACY = "reject compiled: forecasts differ"
+    REJECT_FLAKY = "reject compiled: flaky"
     INCOMPLETE = "incomplete: a mode is missing or failed"
     UNCERTAIN = "uncertain: measure more"
+
+
+INTERLEAVED = "interleaved"  # speedup from eager and compiled calls alternating in the compiled run's process
+SEPARATE = "separate sessions"  # speedup from the eager session's median over the compiled session's
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -130,13 +151,15 @@ class Comparison:
     key: Key
     eager: ModeSummary | None
     compiled: ModeSummary | None
-    speedup: float | None
+    speedup: float | None  # eager latency / compiled latency, measured as `speedup_method` says
     speedup_ci: tuple[float, float] | None
     mae_diff_pct: float | None  # (compiled MAE - eager MAE) / eager MAE, in percent
     confidence: float = stats.DEFAULT_CONFIDENCE  # of every interval in this comparison
     recommendation: Recommendation
     reason: str
     fingerprint: dict[str, object] = field(default_factory=dict)  # the compiled run's environment
+    speedup_method: str = SEPARATE
+    session_speedup: float | None = None  # eager session median / compiled session median, for reference
 
 
 def mae_diff_pct(eager_mae: float | None, compiled_mae: float | None) -> float | None:
@@ -148,15 +171,22 @@ def mae_diff_pct(eager_mae: float | None, compiled_mae: float | None) -> float |
 
 
 def recommend(
-    *, compiled_success_rate: float, speedup: float | None, mae_diff: float | None, speedup_ci: tuple[float, float] | None = None
+    *, compiled_success_rate: float, speedup: float | None, mae_diff: float | None, speedup_ci: tuple[float, float] | None = None,
+    compiled_flaky: int = 0, drift: tuple[float, float] | None = None,
 ) -> tuple[Recommendation, str]:
     """The rules: adopt only at 100% success, speedup > 1.5x and |MAE difference| < 2%; < 1.2x is not worth it.
 
     With an interval, "speedup > 1.5x" must hold for its lower end: a point estimate above 1.5x whose interval
-    reaches down to 1.5x is UNCERTAIN, not ADOPT (5 calls of a fast model often are).
+    reaches down to 1.5x is UNCERTAIN, not ADOPT (5 calls of a fast model often are). A call that failed and
+    passed on re-run (flaky) is not 100% success; compiled output drifting from eager's beyond its tolerance
+    (``drift`` = (max abs difference, tolerance)) is rejected like an MAE change.
     """
     if compiled_success_rate < 1.0:
         return Recommendation.REJECT_FAILURES, f"compiled succeeded in {compiled_success_rate:.0%} of predictions (100% required)"
+    if compiled_flaky:
+        return Recommendation.REJECT_FLAKY, f"{compiled_flaky} call(s) failed, then passed on re-run"
+    if drift is not None and drift[0] > drift[1]:
+        return Recommendation.REJECT_ACCURACY, f"compiled forecasts drift {drift[0]:.3g} from eager's (tolerance {drift[1]:.3g})"
     if speedup is None or mae_diff is None:
         return Recommendation.INCOMPLETE, "no successful eager run to compare against"
     if not abs(mae_diff) < ADOPT_MAE_DIFF_PCT:
@@ -164,28 +194,51 @@ def recommend(
     if speedup < WORTH_SPEEDUP:
         return Recommendation.NOT_WORTH_IT, f"speedup {speedup:.2f}x < {WORTH_SPEEDUP:g}x"
     if speedup > ADOPT_SPEEDUP and speedup_ci is not None and speedup_ci[0] <= ADOPT_SPEEDUP:
-        return Recommendation.UNCERTAIN, f"speedup {speedup:.2f}x but its interval starts at {speedup_ci[0]:.2f}x, not above {ADOPT_SPEEDUP:g}x; try --runs 20"
+        return Recommendation.UNCERTAIN, f"speedup {speedup:.2f}x but its interval starts at {speedup_ci[0]:.2f}x, not above {ADOPT_SPEEDUP:g}x; try --runs 40"
     if speedup > ADOPT_SPEEDUP:
         return Recommendation.ADOPT, f"speedup {speedup:.2f}x > {ADOPT_SPEEDUP:g}x, 100% success, MAE within {ADOPT_MAE_DIFF_PCT:g}%"
     return Recommendation.MARGINAL, f"speedup {speedup:.2f}x between {WORTH_SPEEDUP:g}x and {ADOPT_SPEEDUP:g}x"
 
 
-def compare_pair(key: Key, eager: RunRecord | None, compiled: RunRecord, *, confidence: float = stats.DEFAULT_CONFIDENCE) -> Comparison:
-    compiled_summary = summarize(compiled, confidence=confidence)
-    eager_summary = summarize(eager, confidence=confidence) if eager is not None else None
-    speedup: float | None = None
-    interval: tuple[float, float] | None = None
+def interleaved_speedup(
+    compiled: ModeSummary, *, confidence: float = stats.DEFAULT_CONFIDENCE, resamples: int = stats.DEFAULT_RESAMPLES
+) -> tuple[float, tuple[float, float]] | None:
+    """Median of per-pair ratios eager/compiled from the compiled run's interleaved calls, and its interval.
+
+    Each pair ran back to back in one process, so a slow moment of the machine slows both and cancels out.
+    """
+    pairs = [(e, c) for e, c in zip(compiled.paired_eager_latencies_s, compiled.latencies_s, strict=False) if math.isfinite(e)]
+    if not pairs:
+        return None
+    ratios = [e / c for e, c in pairs]
+    return stats.median(ratios), stats.median_ci(ratios, confidence=confidence, resamples=resamples)
+
+
+def compare_pair(
+    key: Key, eager: RunRecord | None, compiled: RunRecord, *, confidence: float = stats.DEFAULT_CONFIDENCE, resamples: int = stats.DEFAULT_RESAMPLES
+) -> Comparison:
+    compiled_summary = summarize(compiled, confidence=confidence, resamples=resamples)
+    eager_summary = summarize(eager, confidence=confidence, resamples=resamples) if eager is not None else None
+    session: float | None = None
     if eager_summary and eager_summary.latencies_s and compiled_summary.latencies_s:
-        speedup = stats.median(eager_summary.latencies_s) / stats.median(compiled_summary.latencies_s)
-        interval = stats.speedup_ci(eager_summary.latencies_s, compiled_summary.latencies_s, confidence=confidence)
+        session = stats.median(eager_summary.latencies_s) / stats.median(compiled_summary.latencies_s)
+    speedup, interval, method = session, None, SEPARATE
+    paired = interleaved_speedup(compiled_summary, confidence=confidence, resamples=resamples)
+    if paired is not None:
+        speedup, interval = paired
+        method = INTERLEAVED
+    elif session is not None and eager_summary is not None:
+        interval = stats.speedup_ci(eager_summary.latencies_s, compiled_summary.latencies_s, confidence=confidence, resamples=resamples)
     diff = mae_diff_pct(eager_summary.mae if eager_summary else None, compiled_summary.mae)
+    drift = (compiled_summary.drift_max_abs, compiled_summary.drift_tolerance_abs)
     if eager_summary is None:
         recommendation, reason = Recommendation.INCOMPLETE, "no eager run for this key: run `nox -s bench_eager`"
     elif eager_summary.success_rate < 1.0:
         recommendation, reason = Recommendation.INCOMPLETE, f"eager itself failed: {eager_summary.error}"
     else:
         recommendation, reason = recommend(
-            compiled_success_rate=compiled_summary.success_rate, speedup=speedup, mae_diff=diff, speedup_ci=interval
+            compiled_success_rate=compiled_summary.success_rate, speedup=speedup, mae_diff=diff, speedup_ci=interval,
+            compiled_flaky=compiled_summary.n_flaky, drift=drift if drift[0] is not None and drift[1] is not None else None,  # type: ignore[arg-type]
         )
     return Comparison(
         key=key,
@@ -198,6 +251,8 @@ def compare_pair(key: Key, eager: RunRecord | None, compiled: RunRecord, *, conf
         recommendation=recommendation,
         reason=reason,
         fingerprint={**{name: getattr(compiled, name) for name in FINGERPRINT_FIELDS}, "weights_sha256": compiled.weights_sha256},
+        speedup_method=method,
+        session_speedup=session,
     )
 
 
@@ -217,6 +272,9 @@ def pool_runs(records: Iterable[RunRecord]) -> list[RunRecord]:
         predictions = sum(r.n_predictions for r in runs)
         successes = sum(r.n_success for r in runs)
         latencies = [seconds for r in runs for seconds in r.latencies_s]
+        aligned = all(len(r.paired_eager_latencies_s) == len(r.latencies_s) for r in runs)
+        referenced = all(len(r.reference_s) == len(r.latencies_s) for r in runs)
+        flaky = sum(r.n_flaky for r in runs)
         pooled.append(
             dataclasses.replace(
                 latest,
@@ -226,6 +284,11 @@ def pool_runs(records: Iterable[RunRecord]) -> list[RunRecord]:
                 n_predictions=predictions,
                 n_success=successes,
                 success_rate=successes / predictions if predictions else 0.0,
+                paired_eager_latencies_s=[x for r in runs for x in r.paired_eager_latencies_s] if aligned else [],
+                reference_s=[x for r in runs for x in r.reference_s] if referenced else [],
+                n_flaky=flaky,
+                flip_rate=sum(r.flip_rate * r.n_predictions for r in runs) / predictions if predictions else 0.0,
+                drift_max_abs=max((r.drift_max_abs for r in runs if r.drift_max_abs is not None), default=None),
             )
         )
     return pooled
@@ -254,10 +317,15 @@ def build_comparisons(records: Iterable[RunRecord], *, confidence: float = stats
 
 @dataclass(frozen=True, kw_only=True)
 class Tolerances:
-    """How far a result may move from its baseline before it is a regression."""
+    """How far a result may move from its baseline before it is a regression.
 
-    speedup_rel: float = 0.15  # speedup interval's upper end below baseline x (1 - this)
-    latency_rel: float = 0.15  # a mode's latency interval's lower end above baseline x (1 + this)
+    A change is a regression only when it is both larger than the tolerance (point estimate) and significant
+    (the interval excludes the baseline value): the tolerance absorbs session-to-session noise, the interval
+    protects runs with few calls. The defaults come from ``harness calibrate`` on this project's machine.
+    """
+
+    speedup_rel: float = 0.06  # speedup below baseline x (1 - this); interleaved speedup moves ~1-2% between sessions here
+    latency_rel: float = 0.25  # a mode's latency above baseline x (1 + this); seconds move ~7-9% between sessions here
     mae_rel: float = 0.01  # MAE above baseline x (1 + this); MAE is deterministic here (0 spread across sessions)
     success_rate_abs: float = 0.0  # success rate below baseline - this
 
@@ -268,6 +336,7 @@ class ModeBaseline:
     latency_median_s: float | None
     mae: float | None
     mae_pct: float | None
+    flip_rate: float = 0.0  # absent in format 1
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -279,58 +348,88 @@ class Baseline:
     mae_diff_pct: float | None
     tolerances: Tolerances = field(default_factory=Tolerances)
     provenance: dict[str, object] = field(default_factory=dict)
+    speedup_method: str = SEPARATE
 
 
 @dataclass(frozen=True, kw_only=True)
 class Finding:
-    """A regression (``regression=True``) or an improvement beyond tolerance, with a readable message."""
+    """A regression, an improvement beyond tolerance, a flaky mode, or a note (nothing gated), with a message."""
 
     key: Key
     metric: str
     current: float
     baseline: float
-    regression: bool
+    kind: str  # "regression" | "improvement" | "flaky" | "note"
     message: str
+
+    @property
+    def regression(self) -> bool:
+        return self.kind == "regression"
+
+
+def slower(current: float, interval: tuple[float, float], base: float, tolerance: float) -> bool:
+    """Larger than ``base`` by more than ``tolerance`` (relative) and significantly so (interval above base)."""
+    return current > base * (1 + tolerance) and interval[0] > base
+
+
+def lower(current: float, interval: tuple[float, float], base: float, tolerance: float) -> bool:
+    """Smaller than ``base`` by more than ``tolerance`` (relative) and significantly so (interval below base)."""
+    return current < base * (1 - tolerance) and interval[1] < base
 
 
 def find_findings(comparison: Comparison, baseline: Baseline) -> list[Finding]:
     """Every metric of ``comparison`` checked against ``baseline``: regressions and improvements beyond tolerance."""
     tol = baseline.tolerances
+    ci = f"{comparison.confidence:.0%} CI"
     out: list[Finding] = []
 
-    def add(metric: str, current: float, base: float, regression: bool, message: str) -> None:
-        out.append(Finding(key=comparison.key, metric=metric, current=current, baseline=base, regression=regression, message=message))
+    def add(metric: str, current: float, base: float, kind: str, message: str) -> None:
+        out.append(Finding(key=comparison.key, metric=metric, current=current, baseline=base, kind=kind, message=message))
 
     for mode, summary, base in (("eager", comparison.eager, baseline.eager), ("compiled", comparison.compiled, baseline.compiled)):
         current_rate = summary.success_rate if summary else 0.0
         if current_rate < base.success_rate - tol.success_rate_abs:
-            add(f"{mode}.success_rate", current_rate, base.success_rate, True, f"{mode} success rate {current_rate:.0%} < baseline {base.success_rate:.0%}")
+            add(f"{mode}.success_rate", current_rate, base.success_rate, "regression",
+                f"{mode} success rate {current_rate:.0%} < baseline {base.success_rate:.0%} (each failure confirmed by re-runs)")
         if summary is None:
             continue
-        if summary.latency_ci_s and base.latency_median_s:
-            low, high = summary.latency_ci_s
-            current = summary.latency_median_s or low
-            if low > base.latency_median_s * (1 + tol.latency_rel):
-                add(f"{mode}.latency_s", current, base.latency_median_s, True,
-                    f"{mode} latency {current:.4f}s [{comparison.confidence:.0%} CI {low:.4f}, {high:.4f}] slower than baseline {base.latency_median_s:.4f}s by more than {tol.latency_rel:.0%}")
-            elif high < base.latency_median_s * (1 - tol.latency_rel):
-                add(f"{mode}.latency_s", current, base.latency_median_s, False,
-                    f"{mode} latency {current:.4f}s faster than baseline {base.latency_median_s:.4f}s by more than {tol.latency_rel:.0%}: refresh the baseline?")
+        if summary.flip_rate > base.flip_rate:
+            add(f"{mode}.flip_rate", summary.flip_rate, base.flip_rate, "flaky",
+                f"{mode}: {summary.n_flaky} call(s) failed, then passed on re-run (flip rate {summary.flip_rate:.0%}, baseline {base.flip_rate:.0%})")
+        if summary.latency_ci_s and summary.latency_median_s is not None and base.latency_median_s:
+            _latency(add, mode, summary.latency_median_s, summary.latency_ci_s, base.latency_median_s, tol.latency_rel, ci)
         if summary.mae is not None and base.mae is not None and base.mae > 0:
             change = (summary.mae - base.mae) / base.mae
             if change > tol.mae_rel:
-                add(f"{mode}.mae", summary.mae, base.mae, True, f"{mode} MAE {summary.mae:.6g} worse than baseline {base.mae:.6g} by {change:+.2%} (tolerance {tol.mae_rel:.0%})")
+                add(f"{mode}.mae", summary.mae, base.mae, "regression", f"{mode} MAE {summary.mae:.6g} worse than baseline {base.mae:.6g} by {change:+.2%} (tolerance {tol.mae_rel:.0%})")
             elif change < -tol.mae_rel:
-                add(f"{mode}.mae", summary.mae, base.mae, False, f"{mode} MAE {summary.mae:.6g} better than baseline {base.mae:.6g} by {change:+.2%}: refresh the baseline?")
+                add(f"{mode}.mae", summary.mae, base.mae, "improvement", f"{mode} MAE {summary.mae:.6g} better than baseline {base.mae:.6g} by {change:+.2%}: refresh the baseline?")
+    compiled = comparison.compiled
+    if compiled and compiled.drift_max_abs is not None and compiled.drift_tolerance_abs is not None and compiled.drift_max_abs > compiled.drift_tolerance_abs:
+        add("compiled.drift", compiled.drift_max_abs, compiled.drift_tolerance_abs, "regression",
+            f"compiled forecasts drift {compiled.drift_max_abs:.3g} (max abs, every quantile) from eager's, beyond tolerance {compiled.drift_tolerance_abs:.3g} "
+            f"(from eager's own float32 error {compiled.eager_float32_error_abs or 0:.3g})")
     if comparison.speedup is not None and comparison.speedup_ci and baseline.speedup:
         low, high = comparison.speedup_ci
-        if high < baseline.speedup * (1 - tol.speedup_rel):
-            add("speedup", comparison.speedup, baseline.speedup, True,
-                f"speedup {comparison.speedup:.2f}x [{comparison.confidence:.0%} CI {low:.2f}, {high:.2f}] below baseline {baseline.speedup:.2f}x by more than {tol.speedup_rel:.0%}")
-        elif low > baseline.speedup * (1 + tol.speedup_rel):
-            add("speedup", comparison.speedup, baseline.speedup, False,
+        if comparison.speedup_method != baseline.speedup_method:
+            add("speedup", comparison.speedup, baseline.speedup, "note",
+                f"speedup not gated: the baseline measured it {baseline.speedup_method}, this run {comparison.speedup_method}; refresh the baseline")
+        elif lower(comparison.speedup, (low, high), baseline.speedup, tol.speedup_rel):
+            add("speedup", comparison.speedup, baseline.speedup, "regression",
+                f"speedup {comparison.speedup:.2f}x [{ci} {low:.2f}, {high:.2f}] below baseline {baseline.speedup:.2f}x by more than {tol.speedup_rel:.0%}")
+        elif slower(comparison.speedup, (low, high), baseline.speedup, tol.speedup_rel):
+            add("speedup", comparison.speedup, baseline.speedup, "improvement",
                 f"speedup {comparison.speedup:.2f}x above baseline {baseline.speedup:.2f}x by more than {tol.speedup_rel:.0%}: refresh the baseline?")
     return out
+
+
+def _latency(add: Callable[[str, float, float, str, str], None], mode: str, current: float, interval: tuple[float, float], base: float,
+             tolerance: float, ci: str) -> None:
+    shown = f"{current:.4f}s [{ci} {interval[0]:.4f}, {interval[1]:.4f}]"
+    if slower(current, interval, base, tolerance):
+        add(f"{mode}.latency_s", current, base, "regression", f"{mode} latency {shown} slower than baseline {base:.4f}s by more than {tolerance:.0%}")
+    elif lower(current, interval, base, tolerance):
+        add(f"{mode}.latency_s", current, base, "improvement", f"{mode} latency {shown} faster than baseline {base:.4f}s by more than {tolerance:.0%}: refresh the baseline?")
 
 
 # --- which baseline a comparison may be checked against ----------------------------------------------

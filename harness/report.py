@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.compare import Comparison, Finding, ModeSummary
+from harness.compare import INTERLEAVED, Comparison, Finding, ModeSummary
 
 
 def _s(value: float | None, digits: int = 4) -> str:
@@ -52,8 +52,21 @@ def format_comparison(comparison: Comparison) -> str:
     speed = "-" if comparison.speedup is None else f"{comparison.speedup:.2f}x"
     if comparison.speedup_ci:
         speed += f" [{comparison.confidence:.0%} CI {comparison.speedup_ci[0]:.2f}, {comparison.speedup_ci[1]:.2f}]"
+    if comparison.speedup is not None:
+        speed += f", {comparison.speedup_method}"
+        if comparison.speedup_method == INTERLEAVED and comparison.session_speedup is not None:
+            speed += f"; across sessions {comparison.session_speedup:.2f}x"
     diff = "-" if comparison.mae_diff_pct is None else f"{comparison.mae_diff_pct:+.3f}%"
     lines.append(f"  speedup {speed} · MAE difference {diff}")
+    compiled = comparison.compiled
+    if compiled is not None and compiled.drift_max_abs is not None:
+        rel = f" (relative {compiled.drift_max_rel:.2g})" if compiled.drift_max_rel is not None else ""
+        tol = "" if compiled.drift_tolerance_abs is None else (
+            f", tolerance {compiled.drift_tolerance_abs:.3g} (from eager's own float32 error {compiled.eager_float32_error_abs or 0:.3g})")
+        lines.append(f"  drift compiled vs eager, every quantile: max abs {compiled.drift_max_abs:.3g}{rel}{tol}")
+    flaky = [f"{name} {s.n_flaky} flaky call(s) (flip rate {s.flip_rate:.0%})" for name, s in (("eager", comparison.eager), ("compiled", compiled)) if s and s.n_flaky]
+    if flaky:
+        lines.append("  " + "; ".join(flaky))
     lines.append(f"  recommendation: {comparison.recommendation.value.upper()} ({comparison.reason})")
     return "\n".join(lines)
 
@@ -62,4 +75,5 @@ def format_findings(findings: list[Finding], *, informational: bool = False) -> 
     if not findings:
         return "  baseline: all metrics within tolerance"
     label = "informational, " if informational else ""
-    return "\n".join(f"  {label}{'REGRESSION' if f.regression else 'improved'}: {f.message}" for f in findings)
+    words = {"regression": "REGRESSION", "improvement": "improved", "flaky": "FLAKY", "note": "note"}
+    return "\n".join(f"  {label}{words[f.kind]}: {f.message}" for f in findings)

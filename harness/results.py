@@ -1,7 +1,8 @@
 """The one Parquet schema of bench results, and reading/writing it. Never imports torch.
 
 One row per run: one (symbol, mode, configuration) measured N times, the raw per-prediction latencies kept in
-a list column. Files are written atomically (temp file + rename) into the results directory, one file per
+a list column. Version 2 added the interleaved eager reference, the machine reference, flakiness and numerical
+drift; version-1 files still read (those columns empty). Files are written atomically (temp file + rename) into the results directory, one file per
 bench invocation, so nothing already written is ever rewritten.
 """
 
@@ -20,9 +21,14 @@ import pyarrow.parquet as pq
 from harness.env import Fingerprint
 from harness.errors import InputError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+READABLE_VERSIONS = ("1", "2")
 Mode = Literal["eager", "compiled"]
-STATUSES = ("pass", "fail_exception")
+STATUSES = ("pass", "fail_exception", "fail_accuracy", "eager_nondeterministic")
+"""pass: every call ran (flaky ones passed on re-run) and compiled stayed within drift tolerance of eager;
+fail_exception: a confirmed failure (compile, or a call failing k of n attempts), its first error recorded;
+fail_accuracy: compiled drifted from eager beyond tolerance; eager_nondeterministic: eager disagreed with itself
+by more than its own float32 rounding error, so compiled output was not judged against it."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -68,6 +74,19 @@ class RunRecord:
     mae: float | None
     mae_pct: float | None
     naive_mae_pct: float | None  # last observed close repeated: persistence, the skill reference
+    # schema v2 (defaults: what a version-1 file reads as)
+    quantile_levels: list[float] = field(default_factory=list)
+    paired_eager_latencies_s: list[float] = field(default_factory=list)  # compiled: uncompiled model, interleaved
+    reference_s: list[float] = field(default_factory=list)  # machine reference workload, once per timed call
+    confirm: str = ""  # "k/n": a failing call was tried up to n times, k failures confirmed it
+    n_flaky: int = 0  # calls whose attempts disagreed
+    flip_rate: float = 0.0  # n_flaky / calls made (compiled mode counts the interleaved eager calls too)
+    eager_repeat_max_abs: float | None = None  # eager vs its own first forecast, max abs over every quantile
+    eager_float32_error_abs: float | None = None  # eager float32 vs float64, max abs: the drift yardstick
+    drift_max_abs: float | None = None  # compiled vs eager, max abs over every target, step and quantile
+    drift_max_rel: float | None = None  # drift_max_abs / max |eager forecast|
+    drift_by_quantile_abs: list[float] = field(default_factory=list)  # per quantile level, aligned with quantile_levels
+    drift_tolerance_abs: float | None = None  # drift beyond this is fail_accuracy
     # environment fingerprint
     harness_version: str
     git_commit: str
@@ -126,6 +145,18 @@ SCHEMA = pa.schema(
         ("mae", pa.float64()),
         ("mae_pct", pa.float64()),
         ("naive_mae_pct", pa.float64()),
+        ("quantile_levels", _F64_LIST),
+        ("paired_eager_latencies_s", _F64_LIST),
+        ("reference_s", _F64_LIST),
+        ("confirm", pa.string()),
+        ("n_flaky", pa.int64()),
+        ("flip_rate", pa.float64()),
+        ("eager_repeat_max_abs", pa.float64()),
+        ("eager_float32_error_abs", pa.float64()),
+        ("drift_max_abs", pa.float64()),
+        ("drift_max_rel", pa.float64()),
+        ("drift_by_quantile_abs", _F64_LIST),
+        ("drift_tolerance_abs", pa.float64()),
         ("harness_version", pa.string()),
         ("git_commit", pa.string()),
         ("python_version", pa.string()),
@@ -183,10 +214,14 @@ def read_file(path: Path) -> list[RunRecord]:
     except (pa.ArrowException, OSError) as exc:
         raise InputError(f"{path}: not a readable Parquet file ({type(exc).__name__}); fix: move it out of the results directory or delete it") from exc
     version = (table.schema.metadata or {}).get(b"harness_schema_version", b"?").decode()
-    if version != str(SCHEMA_VERSION):
-        raise InputError(f"{path}: results schema version {version}, this harness reads version {SCHEMA_VERSION}; fix: re-run the bench or move the file away")
-    missing = [name for name in SCHEMA.names if name not in table.column_names]
+    if version not in READABLE_VERSIONS:
+        raise InputError(f"{path}: results schema version {version}, this harness reads versions {', '.join(READABLE_VERSIONS)}; fix: re-run the bench or move the file away")
+    expected = SCHEMA.names if version == str(SCHEMA_VERSION) else [name for name in SCHEMA.names if name not in _V2_COLUMNS]
+    missing = [name for name in expected if name not in table.column_names]
     if missing:
         raise InputError(f"{path}: missing column(s) {', '.join(missing)}; fix: re-run the bench or move the file away")
-    rows: list[dict[str, Any]] = table.select(SCHEMA.names).to_pylist()
+    rows: list[dict[str, Any]] = table.select(expected).to_pylist()
     return [RunRecord(**row) for row in rows]
+
+
+_V2_COLUMNS = frozenset(name for name in SCHEMA.names if SCHEMA.names.index(name) > SCHEMA.names.index("naive_mae_pct") and name not in FINGERPRINT_FIELDS)

@@ -48,3 +48,8 @@ def speedup_ci(
     ratios = _resampled_medians(baseline, resamples, rng) / _resampled_medians(candidate, resamples, rng)
     alpha = (1.0 - confidence) / 2.0
     return float(np.quantile(ratios, alpha)), float(np.quantile(ratios, 1.0 - alpha))
+
+
+def ratios(numerators: Sequence[float], denominators: Sequence[float]) -> tuple[float, ...]:
+    """Element-wise numerator / denominator over pairs where both are finite and the denominator is positive."""
+    return tuple(n / d for n, d in zip(numerators, denominators, strict=True) if np.isfinite(n) and np.isfinite(d) and d > 0)

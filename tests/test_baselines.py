@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from harness import baselines
-from harness.compare import Baseline, Key, ModeBaseline, Tolerances, build_comparisons, key_of
+from harness.compare import INTERLEAVED, SEPARATE, Baseline, Key, ModeBaseline, Tolerances, build_comparisons, key_of
 from harness.errors import InputError
 from tests.conftest import ROOT
 from tests.factories import make_record
@@ -222,7 +222,7 @@ def test_unknown_tolerance(tmp_path: Path) -> None:
     assert_rejected(path, "malformed baseline", "speed")
 
 
-@pytest.mark.parametrize("version", [2, 0, "1", None], ids=repr)
+@pytest.mark.parametrize("version", [3, 0, "1", None], ids=repr)
 def test_wrong_format_version(tmp_path: Path, version: object) -> None:
     path = tmp_path / "b.json"
     path.write_text(json.dumps(rendered(format_version=version)), encoding="utf-8")
@@ -234,6 +234,23 @@ def test_json_that_is_not_an_object(tmp_path: Path, content: object) -> None:
     path = tmp_path / "b.json"
     path.write_text(json.dumps(content), encoding="utf-8")
     assert_rejected(path, "malformed baseline")
+
+
+def test_format_1_reads_as_a_speedup_measured_across_sessions(tmp_path: Path) -> None:
+    data = rendered(format_version=1)
+    del data["speedup_method"]
+    for mode in ("eager", "compiled"):
+        del data[mode]["flip_rate"]
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    back = baselines.read_baseline(path)
+    assert back.speedup_method == SEPARATE and back.compiled.flip_rate == 0.0
+
+
+def test_new_baselines_record_how_the_speedup_was_measured() -> None:
+    data = rendered()
+    assert data["format_version"] == 2 and data["speedup_method"] in (SEPARATE, INTERLEAVED)
+    assert "flip_rate" in data["compiled"] and "flip_rate" in data["eager"]
 
 
 def test_missing_tolerances_and_provenance_default(tmp_path: Path) -> None:

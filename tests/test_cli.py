@@ -51,7 +51,7 @@ def test_compare_holds_against_its_own_baseline(results: Path, tmp_path: Path, c
 
 def test_planted_faster_compiled_baseline_is_a_regression(results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     baselines = _baselines(results, tmp_path)
-    _edit_only_baseline(baselines, {"compiled": {"latency_median_s": 0.050 * 0.8}})  # baseline claims 20% faster
+    _edit_only_baseline(baselines, {"compiled": {"latency_median_s": 0.050 * 0.7}})  # baseline claims 30% faster
     assert _run("compare", "--results-dir", str(results), "--baselines-dir", str(baselines)) == 1
     out = capsys.readouterr().out
     assert "REGRESSION: compiled latency" in out
@@ -222,3 +222,32 @@ def test_update_baselines_pool_rests_on_every_session(results: Path, tmp_path: P
     assert data["provenance"]["samples"] == {"eager": 5, "compiled": 10}
     assert data["provenance"]["run_ids"] == ["again", "run-compiled", "run-eager"]
     assert 0.050 <= data["compiled"]["latency_median_s"] <= 0.060
+
+
+def test_flaky_compiled_run_is_reported_exit_0_and_not_adopted(results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    baselines = _baselines(results, tmp_path)
+    flaky = make_record("compiled", latencies=[0.050, 0.051, 0.049, 0.050, 0.050], n_flaky=1, flip_rate=0.1, confirm="2/3",
+                        timestamp_utc="2026-11-26T00:00:00+00:00", run_id="later", error_type="RuntimeError", error_message="once")
+    write_records([flaky], results, name="flaky")
+    assert _run("compare", "--results-dir", str(results), "--baselines-dir", str(baselines)) == 0
+    out = capsys.readouterr().out
+    assert "FLAKY: compiled: 1 call(s) failed, then passed on re-run (flip rate 10%, baseline 0%)" in out
+    assert "REJECT COMPILED: FLAKY" in out and "1 flaky" in out
+
+
+def test_planted_drift_is_a_regression_exit_1(results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    baselines = _baselines(results, tmp_path)
+    drifted = make_record("compiled", latencies=[0.050, 0.051, 0.049, 0.050, 0.050], status="fail_accuracy", drift_max_abs=2.0,
+                          drift_tolerance_abs=0.5, eager_float32_error_abs=0.125, timestamp_utc="2026-11-26T00:00:00+00:00", run_id="later")
+    write_records([drifted], results, name="drifted")
+    assert _run("compare", "--results-dir", str(results), "--baselines-dir", str(baselines)) == 1
+    out = capsys.readouterr().out
+    assert "REGRESSION: compiled forecasts drift 2 (max abs, every quantile) from eager's, beyond tolerance 0.5" in out
+
+
+@pytest.mark.parametrize(("argv", "fragment"), [(["--inject-failure", "0"], "must be in (0, 1]"), (["--confirm", "3/2"], "1 <= K <= N"),
+                                               (["--confirm", "two"], "is not K/N")])
+def test_bench_flag_errors_are_usage_errors(argv: list[str], fragment: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as excinfo:
+        main(["bench", "--mode", "eager", *argv])
+    assert excinfo.value.code == 2 and fragment in capsys.readouterr().err

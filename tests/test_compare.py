@@ -285,7 +285,7 @@ def test_eager_latency_regression_alone() -> None:
 
 
 def test_latency_improvement_is_not_a_regression() -> None:
-    findings = find_findings(compare(*pair()), baseline(compiled_s=0.125, speedup=EAGER_S / 0.125))
+    findings = find_findings(compare(*pair()), baseline(compiled_s=0.140, speedup=EAGER_S / 0.140))  # today 29% faster
     assert regressions(findings) == {}
     assert set(improvements(findings)) == {"compiled.latency_s", "speedup"}
     assert "refresh the baseline?" in improvements(findings)["compiled.latency_s"].message

@@ -28,6 +28,10 @@ def test_eager_and_compiled_bench_then_compare_and_gate(tmp_path: Path, capsys: 
     # the same deterministic model: compiled forecasts agree with eager's to float32 noise
     assert compiled.forecast_close == pytest.approx(eager.forecast_close, rel=1e-4)
     assert compiled.mae == pytest.approx(eager.mae, rel=1e-4)
+    # every quantile of every target, compiled vs the uncompiled model in the same process: within eager's own noise
+    assert compiled.drift_max_abs is not None and compiled.drift_tolerance_abs is not None
+    assert compiled.drift_max_abs <= compiled.drift_tolerance_abs
+    assert len(compiled.paired_eager_latencies_s) == 3 and len(compiled.reference_s) == 3
 
     baselines.mkdir()
     dirs = ["--results-dir", str(results), "--baselines-dir", str(baselines)]
@@ -37,7 +41,8 @@ def test_eager_and_compiled_bench_then_compare_and_gate(tmp_path: Path, capsys: 
     assert main(["-q", "update-baselines", "--reason", "e2e", *dirs]) == 0
     assert main(["-q", "compare", *dirs]) == 0
     out = capsys.readouterr().out
-    assert "GOOG · tiny (UNTRAINED" in out and "recommendation:" in out and "speedup" in out
+    assert "GOOG · tiny (UNTRAINED" in out and "recommendation:" in out and "], interleaved; across sessions" in out
+    assert "drift compiled vs eager, every quantile: max abs" in out
 
     (path,) = baselines.glob("*.json")
     data = json.loads(path.read_text())

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from harness.errors import InputError
-from harness.results import SCHEMA, SCHEMA_VERSION, RunRecord, read_file, read_records, write_records
+from harness.results import _V2_COLUMNS, SCHEMA, SCHEMA_VERSION, RunRecord, read_file, read_records, write_records
 from tests.factories import make_record, replace
 
 
@@ -118,7 +118,7 @@ def test_empty_parquet_file_is_an_input_error(tmp_path: Path) -> None:
         read_records(tmp_path)
 
 
-@pytest.mark.parametrize("metadata", [{b"harness_schema_version": b"2"}, {b"harness_schema_version": b"0"}, None], ids=["v2", "v0", "none"])
+@pytest.mark.parametrize("metadata", [{b"harness_schema_version": b"3"}, {b"harness_schema_version": b"0"}, None], ids=["v3", "v0", "none"])
 def test_wrong_schema_version_is_an_input_error(tmp_path: Path, metadata: dict[bytes, bytes] | None) -> None:
     table = pa.Table.from_pylist([dataclasses.asdict(r) for r in sample_records()], schema=SCHEMA).replace_schema_metadata(metadata)
     path = tmp_path / "old.parquet"
@@ -128,7 +128,23 @@ def test_wrong_schema_version_is_an_input_error(tmp_path: Path, metadata: dict[b
     message = str(excinfo.value)
     assert str(path) in message
     assert "schema version" in message
-    assert f"reads version {SCHEMA_VERSION}" in message
+    assert "reads versions 1, 2" in message
+
+
+def test_version_1_files_still_read_with_the_new_columns_empty(tmp_path: Path) -> None:
+    v1_columns = [name for name in SCHEMA.names if name not in _V2_COLUMNS]
+    rows = [{k: v for k, v in dataclasses.asdict(r).items() if k in v1_columns} for r in sample_records()]
+    table = pa.Table.from_pylist(rows, schema=pa.schema([SCHEMA.field(n) for n in v1_columns], metadata={b"harness_schema_version": b"1"}))
+    pq.write_table(table, tmp_path / "v1.parquet")
+    records = read_file(tmp_path / "v1.parquet")
+    assert len(records) == len(rows)
+    assert all(r.paired_eager_latencies_s == [] and r.reference_s == [] and r.n_flaky == 0 and r.drift_max_abs is None for r in records)
+    assert [r.latencies_s for r in records] == [r.latencies_s for r in sample_records()]
+
+
+def test_version_2_added_exactly_the_new_columns() -> None:
+    assert {"paired_eager_latencies_s", "reference_s", "n_flaky", "flip_rate", "drift_max_abs", "drift_tolerance_abs"} <= _V2_COLUMNS
+    assert not {"latencies_s", "mae", "torch_version", "cuda_driver"} & _V2_COLUMNS
 
 
 def test_missing_column_is_named(tmp_path: Path) -> None:

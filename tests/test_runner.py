@@ -67,28 +67,114 @@ def test_invalid_backend_is_recorded_not_raised() -> None:
     assert record.mae is None and record.first_call_s is None
 
 
-def test_a_prediction_that_fails_midway_lowers_the_success_rate(monkeypatch: pytest.MonkeyPatch) -> None:
+def _planted(monkeypatch: pytest.MonkeyPatch, failing_attempts: set[int]) -> None:
+    """Make the n-th call of ``predict`` (1-based, every attempt counts) raise for n in ``failing_attempts``."""
     import harness.runner as runner
 
-    real = runner.predict_close
+    real = runner.predict
     calls = {"n": 0}
 
-    def flaky(*args: object, **kwargs: object) -> np.ndarray:
+    def planted(*args: object, **kwargs: object) -> np.ndarray:
         calls["n"] += 1
-        if calls["n"] == 3:  # first call ok, timed call 1 ok, timed call 2 fails
-            raise RuntimeError("planted failure")
+        if calls["n"] in failing_attempts:
+            raise RuntimeError(f"planted failure at attempt {calls['n']}")
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(runner, "predict_close", flaky)
+    monkeypatch.setattr(runner, "predict", planted)
+
+
+def test_a_failure_confirmed_by_re_runs_lowers_the_success_rate(monkeypatch: pytest.MonkeyPatch) -> None:
+    _planted(monkeypatch, {3, 4})  # first call ok, timed call 1 ok, timed call 2 fails twice: 2 of 3 confirms it
     record = run(_spec("eager"))
     assert record.status == "fail_exception"
     assert record.n_success == 2 and record.success_rate == pytest.approx(2 / 3)
-    assert record.error_type == "RuntimeError" and "planted failure" in record.error_message
+    assert record.error_type == "RuntimeError" and "planted failure at attempt 3" in record.error_message
+    assert record.n_flaky == 0 and record.confirm == "2/3"
+
+
+def test_a_failure_that_passes_on_re_run_is_flaky_not_failed(monkeypatch: pytest.MonkeyPatch) -> None:
+    _planted(monkeypatch, {3})  # timed call 2 fails once, then passes twice
+    record = run(_spec("eager"))
+    assert record.status == "pass" and record.success_rate == 1.0 and len(record.latencies_s) == 3
+    assert record.n_flaky == 1 and record.flip_rate == pytest.approx(1 / 3)
+    assert "planted failure at attempt 3" in record.error_message  # the first error is kept for the record
+
+
+def test_confirm_1_of_1_counts_the_first_failure(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    _planted(monkeypatch, {3})
+    record = run(dataclasses.replace(_spec("eager"), confirm=(1, 1)))
+    assert record.status == "fail_exception" and record.n_success == 2 and record.n_flaky == 0
 
 
 def test_injected_failure_is_a_failed_run_with_its_cause() -> None:
     import dataclasses
 
-    record = run(dataclasses.replace(_spec("eager"), inject_failure=True))
+    record = run(dataclasses.replace(_spec("eager"), inject_failure=1.0))
     assert record.status == "fail_exception" and record.success_rate == 0.0
     assert record.error_type == "InjectedFailure" and "--inject-failure" in record.error_message
+
+
+def test_injected_flakiness_is_reproducible_and_recorded() -> None:
+    import dataclasses
+
+    spec = dataclasses.replace(_spec("eager"), inject_failure=0.3, runs=8)
+    first, second = run(spec), run(spec)
+    assert (first.n_flaky, first.n_success) == (second.n_flaky, second.n_success)
+    assert first.n_flaky > 0  # with p = 0.3 over 8+ calls the seeded pattern flips at least one
+    assert first.flip_rate == pytest.approx(first.n_flaky / 8)
+
+
+def test_eager_records_its_own_numerical_noise_and_machine_reference() -> None:
+    record = run(_spec("eager"))
+    assert record.eager_repeat_max_abs == 0.0  # same input, same weights, same answer
+    assert record.eager_float32_error_abs is not None and record.eager_float32_error_abs >= 0.0
+    assert len(record.reference_s) == 3 and all(s > 0 for s in record.reference_s)
+    assert record.quantile_levels == [0.1, 0.5, 0.9] and record.paired_eager_latencies_s == []
+    assert record.drift_max_abs is None
+
+
+def test_eager_that_disagrees_with_itself_is_flagged(monkeypatch: pytest.MonkeyPatch) -> None:
+    import harness.runner as runner
+
+    real = runner.predict
+    calls = {"n": 0}
+
+    def drifting(*args: object, **kwargs: object) -> np.ndarray:
+        calls["n"] += 1
+        out: np.ndarray = real(*args, **kwargs)  # type: ignore[arg-type]
+        return out * 1.001 if calls["n"] == 2 else out  # the first timed call disagrees with the first call
+
+    monkeypatch.setattr(runner, "predict", drifting)
+    record = run(_spec("eager"))
+    assert record.status == "eager_nondeterministic"
+    assert record.eager_repeat_max_abs is not None and record.eager_repeat_max_abs > 0
+
+
+def _perturbing_backend(gm: object, example_inputs: object) -> object:
+    """A torch.compile backend that runs the graph and nudges every float output by 0.1%: planted drift."""
+    import torch
+
+    def forward(*args: object) -> object:
+        outputs = gm(*args)  # type: ignore[operator]
+        return type(outputs)(o * 1.001 if isinstance(o, torch.Tensor) and o.is_floating_point() else o for o in outputs)
+
+    return forward
+
+
+def test_compiled_drift_beyond_eager_noise_is_fail_accuracy() -> None:
+    record = run(_spec("compiled", backend=_perturbing_backend))
+    assert record.compile_backend == "_perturbing_backend"
+    assert record.drift_max_abs is not None and record.drift_tolerance_abs is not None
+    assert record.drift_max_abs > record.drift_tolerance_abs
+    assert record.status == "fail_accuracy"
+    assert len(record.drift_by_quantile_abs) == 3 and max(record.drift_by_quantile_abs) == record.drift_max_abs
+
+
+def test_compiled_runs_interleave_the_uncompiled_model() -> None:
+    record = run(_spec("compiled", backend="eager"))  # dynamo without inductor: fast, and exact
+    assert record.status == "pass", record.error_message
+    assert len(record.latencies_s) == len(record.paired_eager_latencies_s) == len(record.reference_s) == 3
+    assert all(s > 0 for s in record.paired_eager_latencies_s)
+    assert record.drift_max_abs == 0.0 and record.drift_tolerance_abs is not None and record.drift_tolerance_abs > 0

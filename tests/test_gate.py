@@ -1,0 +1,182 @@
+"""The schema-2 gate: interleaved speedup, host-normalised latency, numerical drift and flakiness."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+
+from harness.baselines import baseline_from
+from harness.compare import (
+    INTERLEAVED,
+    SEPARATE,
+    Baseline,
+    Comparison,
+    Recommendation,
+    Tolerances,
+    compare_pair,
+    find_findings,
+    interleaved_speedup,
+    key_of,
+    lower,
+    pool_runs,
+    recommend,
+    slower,
+    summarize,
+)
+from harness.results import RunRecord
+from tests.factories import make_record
+
+
+def _jitter(center: float, *, seed: int, n: int = 20, rel: float = 0.03) -> list[float]:
+    return [center * (1 + float(u)) for u in np.random.default_rng(seed).uniform(-rel, rel, n)]
+
+
+def run_pair(*, eager_s: float = 0.2, compiled_s: float = 0.1, paired_s: float | None = 0.2, reference_s: float = 0.01, host: float = 1.0,
+             seed: int = 0, **compiled_fields: object) -> tuple[RunRecord, RunRecord]:
+    """An eager session and a compiled session; ``host`` scales every time (a slower or faster machine moment)."""
+    eager = make_record("eager", latencies=[x * host for x in _jitter(eager_s, seed=seed)], reference_s=[x * host for x in _jitter(reference_s, seed=seed + 1)])
+    compiled_lat = [x * host for x in _jitter(compiled_s, seed=seed + 2)]
+    extra: dict[str, Any] = {"reference_s": [x * host for x in _jitter(reference_s, seed=seed + 3)]}
+    if paired_s is not None:
+        extra["paired_eager_latencies_s"] = [x * host for x in _jitter(paired_s, seed=seed + 4)]
+    extra.update(compiled_fields)
+    return eager, make_record("compiled", latencies=compiled_lat, **extra)
+
+
+def comparison(eager: RunRecord, compiled: RunRecord) -> Comparison:
+    return compare_pair(key_of(compiled), eager, compiled)
+
+
+def baseline_of(eager: RunRecord, compiled: RunRecord, **tolerances: float) -> Baseline:
+    return baseline_from(comparison(eager, compiled), tolerances=Tolerances(**tolerances), provenance={})
+
+
+def kinds(findings: list) -> dict[str, str]:  # type: ignore[type-arg]
+    return {f.metric: f.kind for f in findings}
+
+
+# --- decision rules -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("current", "interval", "expected"),
+    [
+        (1.20, (1.15, 1.25), True),  # beyond tolerance and significant
+        (1.20, (0.95, 1.40), False),  # beyond tolerance but the interval reaches the baseline: too few calls
+        (1.05, (1.04, 1.06), False),  # significant but inside tolerance: noise between sessions
+    ],
+)
+def test_slower_needs_both_size_and_significance(current: float, interval: tuple[float, float], expected: bool) -> None:
+    assert slower(current, interval, 1.0, 0.10) is expected
+    assert lower(2 - current, (2 - interval[1], 2 - interval[0]), 1.0, 0.10) is expected  # the mirror image
+
+
+# --- interleaved speedup ---------------------------------------------------------------------------------
+
+
+def test_interleaved_speedup_is_the_median_of_pair_ratios() -> None:
+    compiled = summarize(make_record("compiled", latencies=[0.1, 0.2, 0.1], paired_eager_latencies_s=[0.2, 0.3, 0.25]))
+    result = interleaved_speedup(compiled)
+    assert result is not None
+    speedup, (low, high) = result
+    assert speedup == pytest.approx(2.0)  # ratios 2.0, 1.5, 2.5
+    assert low <= speedup <= high
+
+
+def test_failed_partners_are_left_out_of_the_ratio() -> None:
+    compiled = summarize(make_record("compiled", latencies=[0.1, 0.1, 0.1], paired_eager_latencies_s=[0.3, math.nan, 0.3]))
+    result = interleaved_speedup(compiled)
+    assert result is not None and result[0] == pytest.approx(3.0)
+
+
+def test_comparison_prefers_the_interleaved_speedup_and_keeps_the_session_one() -> None:
+    eager, compiled = run_pair(eager_s=0.3, compiled_s=0.1, paired_s=0.2)  # the eager session ran on a slow moment
+    result = comparison(eager, compiled)
+    assert result.speedup_method == INTERLEAVED
+    assert result.speedup == pytest.approx(2.0, rel=0.05)
+    assert result.session_speedup == pytest.approx(3.0, rel=0.05)
+
+
+def test_without_partners_the_speedup_comes_from_the_sessions() -> None:
+    eager, compiled = run_pair(paired_s=None)
+    result = comparison(eager, compiled)
+    assert result.speedup_method == SEPARATE and result.speedup == pytest.approx(2.0, rel=0.05)
+
+
+def test_a_slower_machine_moves_latency_but_not_the_interleaved_speedup() -> None:
+    base = baseline_of(*run_pair())
+    findings = find_findings(comparison(*run_pair(host=1.3, seed=7)), base)  # everything 30% slower
+    assert kinds(findings) == {"eager.latency_s": "regression", "compiled.latency_s": "regression"}  # seconds are seconds
+
+
+def test_compiled_10_percent_slower_is_caught_by_speedup_and_latency() -> None:
+    base = baseline_of(*run_pair(), speedup_rel=0.05, latency_rel=0.05)
+    findings = find_findings(comparison(*run_pair(compiled_s=0.11, seed=7)), base)
+    assert kinds(findings) == {"compiled.latency_s": "regression", "speedup": "regression"}
+
+
+def test_compiled_10_percent_slower_with_wide_latency_tolerance_is_still_caught_by_speedup() -> None:
+    base = baseline_of(*run_pair(), speedup_rel=0.05, latency_rel=0.25)
+    findings = find_findings(comparison(*run_pair(compiled_s=0.11, seed=7)), base)
+    assert kinds(findings) == {"speedup": "regression"}
+
+
+def test_eager_10_percent_slower_is_caught_by_latency() -> None:
+    base = baseline_of(*run_pair(), speedup_rel=0.05, latency_rel=0.05)
+    findings = find_findings(comparison(*run_pair(eager_s=0.22, paired_s=0.22, seed=7)), base)
+    assert kinds(findings)["eager.latency_s"] == "regression"
+    assert kinds(findings)["speedup"] == "improvement"  # compiled unchanged, so its lead grew
+
+
+def test_speedup_measured_another_way_is_not_gated_but_noted() -> None:
+    base = dataclasses.replace(baseline_of(*run_pair()), speedup_method=SEPARATE, speedup=4.0)
+    findings = find_findings(comparison(*run_pair()), base)
+    (note,) = [f for f in findings if f.metric == "speedup"]
+    assert note.kind == "note" and not note.regression and "refresh" in note.message
+
+
+# --- drift -----------------------------------------------------------------------------------------------
+
+
+def test_drift_beyond_tolerance_is_a_regression_and_rejects_compiled() -> None:
+    eager, compiled = run_pair(drift_max_abs=0.5, drift_tolerance_abs=0.2, eager_float32_error_abs=0.05, status="fail_accuracy")
+    result = comparison(eager, compiled)
+    assert result.recommendation is Recommendation.REJECT_ACCURACY and "drift 0.5" in result.reason
+    findings = find_findings(result, baseline_of(*run_pair()))
+    (drift,) = [f for f in findings if f.metric == "compiled.drift"]
+    assert drift.regression and "eager's own float32 error 0.05" in drift.message
+
+
+def test_drift_within_tolerance_is_no_finding() -> None:
+    eager, compiled = run_pair(drift_max_abs=0.1, drift_tolerance_abs=0.2)
+    assert "compiled.drift" not in kinds(find_findings(comparison(eager, compiled), baseline_of(*run_pair())))
+
+
+# --- flakiness -------------------------------------------------------------------------------------------
+
+
+def test_a_flaky_compiled_mode_is_reported_not_failed_and_not_adopted() -> None:
+    eager, compiled = run_pair(compiled_s=0.05, n_flaky=1, flip_rate=0.025)
+    result = comparison(eager, compiled)
+    assert result.recommendation is Recommendation.REJECT_FLAKY
+    findings = find_findings(result, baseline_of(*run_pair()))
+    assert kinds(findings)["compiled.flip_rate"] == "flaky"
+    assert not any(f.regression for f in findings if f.metric == "compiled.flip_rate")
+
+
+def test_recommend_rejects_flaky_before_looking_at_speed() -> None:
+    verdict, reason = recommend(compiled_success_rate=1.0, speedup=3.0, mae_diff=0.0, compiled_flaky=2)
+    assert verdict is Recommendation.REJECT_FLAKY and "2 call(s)" in reason
+
+
+def test_pooling_keeps_pairs_and_references_aligned() -> None:
+    first = run_pair(seed=1)
+    second = tuple(dataclasses.replace(r, run_id=r.run_id + "-2", timestamp_utc="2026-11-25T13:00:00+00:00") for r in run_pair(seed=2))
+    pooled = {r.mode: r for r in pool_runs([*first, *second])}
+    compiled = pooled["compiled"]
+    assert len(compiled.latencies_s) == len(compiled.paired_eager_latencies_s) == len(compiled.reference_s) == 40
+    assert len(pooled["eager"].reference_s) == 40
