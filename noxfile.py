@@ -33,6 +33,7 @@ def _split_posargs(session: nox.Session) -> tuple[list[str], argparse.Namespace]
     parser.add_argument("--confidence")
     parser.add_argument("--strict", action="store_true")
     parser.add_argument("--pool", action="store_true")
+    parser.add_argument("--default-tolerances", action="store_true")
     parser.add_argument("--informational", action="store_true")
     parser.add_argument("--fail-on-improvement", action="store_true")
     known, rest = parser.parse_known_args(session.posargs)
@@ -89,6 +90,7 @@ def update_baselines(session: nox.Session) -> None:
     if not known.reason:
         session.error('say why: nox -s update_baselines -- --reason "torch 2.14.1 upgrade"')
     pool = ["--pool"] if known.pool else []
+    pool += ["--default-tolerances"] if known.default_tolerances else []
     session.run("python", "-m", "harness", "update-baselines", "--reason", known.reason, *pool, *_compare_args(known))
 
 

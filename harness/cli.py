@@ -7,15 +7,25 @@ the file, the field and the fix) · 3 the harness itself failed · 130 interrupt
 from __future__ import annotations
 
 import argparse
+import contextlib
+import faulthandler
 import logging
 import sys
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness import __version__
 from harness.errors import ExitCode, HarnessError, InputError
-from harness.runner import DEFAULT_CONFIRM, DEFAULT_RUNS
+from harness.isolation import DEFAULT_TIMEOUT_S
+from harness.matrix import CONFIGS, SETS
+from harness.runner import DEFAULT_CONFIRM, DEFAULT_RUNS, PLANTS
+
+if TYPE_CHECKING:
+    from harness.compare import Comparison
+    from harness.results import RunRecord
+    from harness.runner import RunSpec
 
 log = logging.getLogger("harness")
 
@@ -40,13 +50,31 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--dynamic", choices=("auto", "true", "false"), default="auto", help="torch.compile dynamic= (default: auto, i.e. None)")
     bench.add_argument("--inductor-cache", default="cold", help="'cold' (default): a fresh inductor cache per run, so compile time is cold; or a directory to reuse (warm)")
     bench.add_argument("--attn", choices=("eager", "sdpa"), default="eager", help="attention the compiled model loads with (default: eager, as in eager mode)")
+    bench.add_argument("--dtype", choices=("float32", "bfloat16"), default="float32", help="the compiled model's dtype (default float32; eager mode is always float32)")
+    bench.add_argument("--freezing", action="store_true", help="compile with torch._inductor.config.freezing (constant-folded weights, a CPU inference switch)")
     bench.add_argument("--inject-failure", nargs="?", type=_probability, const=1.0, default=0.0, metavar="P",
                        help="self-test of the gate: each prediction attempt raises with probability P (default 1: every one); "
                             "P < 1 plants a flaky run")
+    bench.add_argument("--isolate", action=argparse.BooleanOptionalAction, default=True,
+                       help="run each symbol in its own child process, so a crash, hang or OOM kill becomes a result row (default: on)")
+    bench.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="S",
+                       help=f"seconds one isolated run may take before it is killed and recorded as timeout (default {DEFAULT_TIMEOUT_S:g})")
+    bench.add_argument("--plant", type=_plant, default=None, metavar="KIND[:SYMBOL]",
+                       help=f"self-test of fault isolation: make the first call of the measured mode fail as KIND ({', '.join(PLANTS)}), "
+                            "for every symbol or only SYMBOL")
+    bench.add_argument("--warm-compile", action=argparse.BooleanOptionalAction, default=True,
+                       help="compiled mode: compile a second time on the filled inductor cache and record the warm compile time (default: on)")
+    bench.add_argument("--vary-shapes", action="store_true",
+                       help="compiled mode: after the timed calls, 3 calls on shorter contexts (new shapes); recompiles and their cost recorded")
+    bench.add_argument("--run-id", help=argparse.SUPPRESS)  # set by the parent for its isolated children
     bench.add_argument("--confirm", type=_k_of_n, default=DEFAULT_CONFIRM, metavar="K/N",
                        help="a failing prediction is tried up to N times and counts as failed after K failures (default 2/3); "
                             "fewer than K failures make it flaky, recorded with its flip rate")
     _dirs(bench, results=True, data=True)
+
+    matrix = commands.add_parser("matrix", help="eager once, then compiled in every configuration of a set, each run isolated; then `compare`")
+    matrix.add_argument("--configs", default="default", help=f"a set ({', '.join(sorted(SETS))}) or comma-separated names of: {', '.join(CONFIGS)} (default: the default set)")
+    matrix.add_argument("bench_args", nargs=argparse.REMAINDER, help="bench flags after --, e.g. -- --model chronos-2-arch --symbol GOOG --runs 20")
 
     compare = commands.add_parser("compare", help="join eager and compiled results, print verdicts, check the baselines")
     compare.add_argument("--confidence", type=_fraction, default=0.95, help="confidence of every interval and of the gate (default 0.95)")
@@ -58,6 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     update = commands.add_parser("update-baselines", help="write baselines from the latest results, with provenance")
     update.add_argument("--reason", required=True, help="why the baselines change (recorded in each file)")
     update.add_argument("--pool", action="store_true", help="rest each baseline on all runs of its key in the results dir, not only the latest")
+    update.add_argument("--default-tolerances", action="store_true", help="write the current default tolerances instead of keeping each file's own")
     _dirs(update, results=True, baselines=True)
 
     train = commands.add_parser("train", help="train the default model from scratch (CPU, minutes) and compare it with the shipped one")
@@ -123,6 +152,13 @@ def _k_of_n(text: str) -> tuple[int, int]:
     return pair
 
 
+def _plant(text: str) -> tuple[str, str]:
+    kind, _, symbol = text.partition(":")
+    if kind not in PLANTS:
+        raise argparse.ArgumentTypeError(f"{text!r}: KIND must be one of {', '.join(PLANTS)}, e.g. crash:GOOG")
+    return kind, symbol
+
+
 def _fraction(text: str) -> float:
     try:
         value = float(text)
@@ -137,8 +173,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)  # exits 2 on usage errors, like every argparse program
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S", stream=sys.stderr)
+    with contextlib.suppress(Exception):  # no real stderr (e.g. captured): no stack on a crash, nothing else changes
+        faulthandler.enable()  # a hard crash prints the Python stack to stderr: an isolated run's parent keeps its tail
     try:
-        handlers = {"bench": _bench, "compare": _compare, "update-baselines": _update, "train": _train,
+        handlers = {"bench": _bench, "matrix": _matrix, "compare": _compare, "update-baselines": _update, "train": _train,
                     "evaluate": _evaluate, "calibrate": _calibrate}
         return handlers[args.command](args) if args.command in handlers else _models()
     except HarnessError as exc:
@@ -166,22 +204,90 @@ def _bench(args: argparse.Namespace) -> int:
         dynamic={"auto": None, "true": True, "false": False}[args.dynamic],
         attn_implementation=args.attn,
         cache=args.inductor_cache,
+        dtype=args.dtype,
+        freezing=args.freezing,
     )
-    run_id = new_run_id()
+    run_id = args.run_id or new_run_id()
     specs = []
     for symbol in args.symbol or ["BTCUSD"]:  # validate every input before the first (slow) run
         params = resolve_params(symbol, args.hyperparams_dir, model=args.model, context_length=args.context_length, device=args.device)
         series = load_ohlc(args.data_dir, symbol)
         window = bench_window(series, rows=args.rows, horizon=params.prediction_length, context_length=params.context_length)
         source = resolve_model(params.model)
+        plant = args.plant[0] if args.plant and args.plant[1] in ("", symbol) else ""
         specs.append(RunSpec(mode=args.mode, series=series, window=window, params=params, source=source, runs=args.runs, compile=settings, run_id=run_id,
-                             inject_failure=args.inject_failure, confirm=args.confirm))
+                             inject_failure=args.inject_failure, confirm=args.confirm, plant=plant, warm_compile=args.warm_compile,
+                             vary_shapes=args.vary_shapes))
     for spec in specs:
-        record = run(spec)
-        path = write_records([record], args.results_dir, name=f"{run_id}-{spec.window.symbol}-{spec.mode}")
+        name = f"{run_id}-{spec.window.symbol}-{spec.mode}"
+        if args.isolate:
+            record = _isolated(args, spec, name)
+            if record is None:  # the child wrote and printed its own row
+                continue
+        else:
+            record = run(spec)
+        path = write_records([record], args.results_dir, name=name)
         latency = "-" if record.latency_median_s is None else f"{record.latency_median_s:.4f}s"
-        print(f"{spec.window.symbol} {spec.mode}: {record.status}, {record.n_success}/{record.n_predictions} ok, median {latency} -> {path}")
+        print(f"{spec.window.symbol} {spec.mode}: {record.status}, {record.n_success}/{record.n_predictions} ok, median {latency} -> {path}", flush=True)
     return int(ExitCode.OK)
+
+
+def _matrix(args: argparse.Namespace) -> int:
+    from harness.matrix import expand
+
+    try:
+        names = expand(args.configs)
+    except ValueError as exc:
+        raise InputError(f"--configs {args.configs!r}: {exc}") from None
+    bench_args = [a for a in args.bench_args if a != "--"]
+    if any(flag in bench_args for flag in ("--mode", "--attn", "--dtype", "--freezing", "--compile-mode", "--dynamic")):
+        raise InputError("matrix: --mode and configuration flags come from --configs; fix: pass only data, model and run flags after --")
+    quiet = ["-q"] if args.quiet else []
+    runs = [("eager", ["--mode", "eager"])] + [(name, ["--mode", "compiled", *CONFIGS[name]]) for name in names]
+    for name, flags in runs:
+        print(f"== {name}", flush=True)
+        bench = _parser().parse_args([*quiet, "bench", *flags, *bench_args])
+        _bench(bench)
+    print(f"{len(runs)} runs per symbol written; read them with `python -m harness compare` (it names the best configuration)")
+    return int(ExitCode.OK)
+
+
+def _isolated(args: argparse.Namespace, spec: RunSpec, name: str) -> RunRecord | None:
+    """Run ``spec`` in a child process; None when it wrote its own row, else the row recording how it died."""
+    from harness.isolation import harness_command, run_child
+    from harness.runner import failure_record
+
+    result = run_child(harness_command(_child_argv(args, spec)), timeout_s=args.timeout)
+    written = (args.results_dir / f"{name}.parquet").is_file()
+    if written:
+        return None
+    if result.status == "usage":
+        last = result.stderr_tail.strip().splitlines()[-1:] or [result.message]
+        raise InputError(last[0].removeprefix("error: "))
+    status = result.status if result.status != "ok" else "fail_exception"  # exit 0 without a row is a harness bug
+    log.warning("%s %s: %s (%s: %s)", spec.window.symbol, spec.mode, status, result.error_type, result.message)
+    return failure_record(spec, status=status, error_type=result.error_type, message=result.message, stderr_tail=result.stderr_tail,
+                          run_id=spec.run_id)
+
+
+def _child_argv(args: argparse.Namespace, spec: RunSpec) -> list[str]:
+    """The same bench, for one symbol, in-process, writing under the parent's run id."""
+    argv = ["-q"] if args.quiet else []
+    argv += ["bench", "--mode", spec.mode, "--symbol", spec.window.symbol, "--no-isolate", "--run-id", spec.run_id,
+             "--runs", str(args.runs), "--rows", str(args.rows), "--compile-mode", args.compile_mode, "--backend", args.backend,
+             "--dynamic", args.dynamic, "--inductor-cache", args.inductor_cache, "--attn", args.attn, "--dtype", args.dtype,
+             "--confirm", f"{args.confirm[0]}/{args.confirm[1]}",
+             "--results-dir", str(args.results_dir), "--data-dir", str(args.data_dir), "--hyperparams-dir", str(args.hyperparams_dir)]
+    for flag, value in (("--model", args.model), ("--context-length", args.context_length), ("--device", args.device)):
+        if value is not None:
+            argv += [flag, str(value)]
+    if args.inject_failure:
+        argv += ["--inject-failure", str(args.inject_failure)]
+    if spec.plant:
+        argv += ["--plant", spec.plant]
+    argv += ["--warm-compile" if args.warm_compile else "--no-warm-compile"] + (["--vary-shapes"] if args.vary_shapes else [])
+    argv += ["--freezing"] if args.freezing else []
+    return argv
 
 
 def _compare(args: argparse.Namespace) -> int:
@@ -225,6 +331,7 @@ def _compare(args: argparse.Namespace) -> int:
         improvements += sum(f.kind == "improvement" for f in findings)
         flaky += sum(f.kind == "flaky" for f in findings)
         print(format_findings(findings) + where + "\n")
+    _print_best(comparisons)
     for orphan in orphans:
         print(f"note: eager run {orphan.run_id} ({orphan.symbol}, {orphan.model_id}, torch {orphan.torch_version}) has no compiled run to compare with")
     print(f"{len(comparisons)} comparison(s): {regressions} regression(s), {improvements} improvement(s), {flaky} flaky, {new} new, "
@@ -236,6 +343,21 @@ def _compare(args: argparse.Namespace) -> int:
     if (mismatched and not args.informational) or (new and args.strict):
         return int(ExitCode.USAGE)
     return int(ExitCode.OK)
+
+
+def _print_best(comparisons: list[Comparison]) -> None:
+    from harness.matrix import pick_best
+
+    for pick in pick_best(comparisons):
+        if pick.candidates < 2:
+            continue
+        if pick.best is None:
+            print(f"best configuration for {pick.label}: none of {pick.candidates} passes every gate: keep eager")
+            continue
+        best = pick.best
+        interval = f" [{best.confidence:.0%} CI {best.speedup_ci[0]:.2f}, {best.speedup_ci[1]:.2f}]" if best.speedup_ci else ""
+        print(f"best configuration for {pick.label}: {best.key.compile_config}, speedup {best.speedup:.2f}x{interval}, "
+              f"{best.recommendation.value} ({pick.passing} of {pick.candidates} configurations pass every gate)")
 
 
 def _update(args: argparse.Namespace) -> int:
@@ -262,7 +384,7 @@ def _update(args: argparse.Namespace) -> int:
             "model_trained": comparison.compiled.model_trained if comparison.compiled else None,
             "fingerprint": comparison.fingerprint,
         }
-        tolerances = previous[0].tolerances if previous else Tolerances()
+        tolerances = previous[0].tolerances if previous and not args.default_tolerances else Tolerances()
         baseline = baseline_from(comparison, tolerances=tolerances, provenance=provenance)
         path, diff = write_baseline(args.baselines_dir, baseline, replace=previous[1] if previous else None)
         written += 1

@@ -52,10 +52,13 @@ def _shared(record: RunRecord) -> tuple[str, str, str, str, int, int, int, str]:
 
 
 def compile_config(record: RunRecord) -> str:
-    return (
-        f"mode={record.compile_mode},backend={record.compile_backend},"
-        f"dynamic={record.compile_dynamic},attn={record.attn_implementation}"
-    )
+    """The compile configuration label; dtype and freezing appear only when not the defaults (older keys stay valid)."""
+    label = f"mode={record.compile_mode},backend={record.compile_backend},dynamic={record.compile_dynamic},attn={record.attn_implementation}"
+    if record.dtype != "float32":
+        label += f",dtype={record.dtype}"
+    if record.compile_freezing:
+        label += ",freezing=true"
+    return label
 
 
 def key_of(compiled: RunRecord) -> Key:
@@ -96,6 +99,14 @@ class ModeSummary:
     flip_rate: float = 0.0
     paired_eager_latencies_s: tuple[float, ...] = ()  # compiled: the uncompiled model, interleaved (NaN: failed)
     reference_s: tuple[float, ...] = ()  # machine reference next to each call (diagnostic; see harness calibrate)
+    warm_compile_s: float | None = None
+    n_graphs: int | None = None
+    n_graph_breaks: int | None = None
+    graph_break_reasons: tuple[str, ...] = ()
+    n_recompiles: int | None = None
+    break_even_calls: float | None = None
+    peak_rss_mb: float | None = None
+    peak_cuda_mb: float | None = None
     drift_max_abs: float | None = None
     drift_max_rel: float | None = None
     drift_tolerance_abs: float | None = None
@@ -124,6 +135,14 @@ def summarize(record: RunRecord, *, confidence: float = stats.DEFAULT_CONFIDENCE
         flip_rate=record.flip_rate,
         paired_eager_latencies_s=tuple(record.paired_eager_latencies_s),
         reference_s=tuple(record.reference_s),
+        warm_compile_s=record.warm_compile_s,
+        n_graphs=record.n_graphs,
+        n_graph_breaks=record.n_graph_breaks,
+        graph_break_reasons=tuple(record.graph_break_reasons),
+        n_recompiles=record.n_recompiles,
+        break_even_calls=record.break_even_calls,
+        peak_rss_mb=record.peak_rss_mb,
+        peak_cuda_mb=record.peak_cuda_mb,
         drift_max_abs=record.drift_max_abs,
         drift_max_rel=record.drift_max_rel,
         drift_tolerance_abs=record.drift_tolerance_abs,

@@ -201,15 +201,18 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def load_pipeline(source: ModelSource, *, attn_implementation: str, device: str) -> Chronos2Pipeline:
-    """Load through ``Chronos2Pipeline.from_pretrained`` in float32; any failure is an :class:`InputError`."""
+DTYPES = ("float32", "bfloat16")
+
+
+def load_pipeline(source: ModelSource, *, attn_implementation: str, device: str, dtype: str = "float32") -> Chronos2Pipeline:
+    """Load through ``Chronos2Pipeline.from_pretrained`` (float32 unless told); any failure is an :class:`InputError`."""
     import torch
     import transformers
     from chronos.chronos2 import Chronos2Pipeline
 
     transformers.logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # no carriage-return spam in logs
     try:
-        pipeline = Chronos2Pipeline.from_pretrained(source.location, attn_implementation=attn_implementation, dtype=torch.float32)
+        pipeline = Chronos2Pipeline.from_pretrained(source.location, attn_implementation=attn_implementation, dtype=getattr(torch, dtype))
     except Exception as exc:  # from_pretrained raises OSError, ValueError, AssertionError, hub errors...
         raise InputError(
             f"model {source.model_id!r}: could not be loaded ({type(exc).__name__}: {' '.join(str(exc).split())[:300]}); "

@@ -64,6 +64,8 @@ def format_comparison(comparison: Comparison) -> str:
         tol = "" if compiled.drift_tolerance_abs is None else (
             f", tolerance {compiled.drift_tolerance_abs:.3g} (from eager's own float32 error {compiled.eager_float32_error_abs or 0:.3g})")
         lines.append(f"  drift compiled vs eager, every quantile: max abs {compiled.drift_max_abs:.3g}{rel}{tol}")
+    if compiled is not None and compiled.compile_s is not None:
+        lines.append("  " + diagnostics(compiled))
     flaky = [f"{name} {s.n_flaky} flaky call(s) (flip rate {s.flip_rate:.0%})" for name, s in (("eager", comparison.eager), ("compiled", compiled)) if s and s.n_flaky]
     if flaky:
         lines.append("  " + "; ".join(flaky))
@@ -77,3 +79,20 @@ def format_findings(findings: list[Finding], *, informational: bool = False) -> 
     label = "informational, " if informational else ""
     words = {"regression": "REGRESSION", "improvement": "improved", "flaky": "FLAKY", "note": "note"}
     return "\n".join(f"  {label}{words[f.kind]}: {f.message}" for f in findings)
+
+
+def diagnostics(compiled: ModeSummary) -> str:
+    """One line of compile diagnostics: cold/warm compile, graphs, breaks, recompiles, break-even, memory."""
+    parts = [f"compile cold {_s(compiled.compile_s, 1)} s"]
+    if compiled.warm_compile_s is not None:
+        parts[0] += f", warm {compiled.warm_compile_s:.1f} s"
+    if compiled.n_graphs is not None:
+        parts.append(f"{compiled.n_graphs} graph(s), {compiled.n_graph_breaks} break(s), {compiled.n_recompiles} recompile(s)")
+    if compiled.compile_s is not None:
+        parts.append("break-even never (not faster)" if compiled.break_even_calls is None else f"break-even after {compiled.break_even_calls:,.0f} predictions")
+    if compiled.peak_rss_mb is not None:
+        parts.append(f"peak RSS {compiled.peak_rss_mb:,.0f} MiB" + ("" if compiled.peak_cuda_mb is None else f", CUDA {compiled.peak_cuda_mb:,.0f} MiB"))
+    line = " · ".join(parts)
+    if compiled.graph_break_reasons:
+        line += "\n  graph breaks: " + "; ".join(compiled.graph_break_reasons[:3])
+    return line

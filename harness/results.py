@@ -24,11 +24,14 @@ from harness.errors import InputError
 SCHEMA_VERSION = 2
 READABLE_VERSIONS = ("1", "2")
 Mode = Literal["eager", "compiled"]
-STATUSES = ("pass", "fail_exception", "fail_accuracy", "eager_nondeterministic")
+STATUSES = ("pass", "fail_exception", "fail_crash", "timeout", "oom", "fail_accuracy", "eager_nondeterministic")
 """pass: every call ran (flaky ones passed on re-run) and compiled stayed within drift tolerance of eager;
 fail_exception: a confirmed failure (compile, or a call failing k of n attempts), its first error recorded;
-fail_accuracy: compiled drifted from eager beyond tolerance; eager_nondeterministic: eager disagreed with itself
-by more than its own float32 rounding error, so compiled output was not judged against it."""
+fail_crash: the run's process died of a signal (segfault, abort), recorded by the parent with its stderr tail;
+timeout: no result within the time limit, the process was killed; oom: out of memory (MemoryError, CUDA OOM, or
+killed by SIGKILL, the kernel OOM killer's signal); fail_accuracy: compiled drifted from eager beyond tolerance;
+eager_nondeterministic: eager disagreed with itself by more than its own float32 rounding error, so compiled
+output was not judged against it."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -87,6 +90,18 @@ class RunRecord:
     drift_max_rel: float | None = None  # drift_max_abs / max |eager forecast|
     drift_by_quantile_abs: list[float] = field(default_factory=list)  # per quantile level, aligned with quantile_levels
     drift_tolerance_abs: float | None = None  # drift beyond this is fail_accuracy
+    stderr_tail: str = ""  # last lines of the run's process stderr, when it died without writing its own row
+    # compile diagnostics (compiled mode; None when not measured)
+    n_graphs: int | None = None  # dynamo graphs after the first call (1 = no graph break)
+    n_graph_breaks: int | None = None
+    graph_break_reasons: list[str] = field(default_factory=list)  # first line of each distinct reason
+    n_recompiles: int | None = None  # graphs compiled after the first call, across the run (shape changes included)
+    warm_compile_s: float | None = None  # compile time again after torch._dynamo.reset(), inductor caches warm
+    shape_variant_s: list[float] = field(default_factory=list)  # --vary-shapes: calls on shorter contexts (recompile included)
+    peak_rss_mb: float | None = None  # peak resident memory of the run's process, MiB
+    peak_cuda_mb: float | None = None  # torch.cuda.max_memory_allocated, MiB (CUDA only)
+    break_even_calls: float | None = None  # compile_s / (eager - compiled median): predictions until compiling paid off
+    compile_freezing: bool = False  # torch._inductor.config.freezing was on
     # environment fingerprint
     harness_version: str
     git_commit: str
@@ -157,6 +172,17 @@ SCHEMA = pa.schema(
         ("drift_max_rel", pa.float64()),
         ("drift_by_quantile_abs", _F64_LIST),
         ("drift_tolerance_abs", pa.float64()),
+        ("stderr_tail", pa.string()),
+        ("n_graphs", pa.int64()),
+        ("n_graph_breaks", pa.int64()),
+        ("graph_break_reasons", pa.list_(pa.string())),
+        ("n_recompiles", pa.int64()),
+        ("warm_compile_s", pa.float64()),
+        ("shape_variant_s", _F64_LIST),
+        ("peak_rss_mb", pa.float64()),
+        ("peak_cuda_mb", pa.float64()),
+        ("break_even_calls", pa.float64()),
+        ("compile_freezing", pa.bool_()),
         ("harness_version", pa.string()),
         ("git_commit", pa.string()),
         ("python_version", pa.string()),
@@ -216,12 +242,12 @@ def read_file(path: Path) -> list[RunRecord]:
     version = (table.schema.metadata or {}).get(b"harness_schema_version", b"?").decode()
     if version not in READABLE_VERSIONS:
         raise InputError(f"{path}: results schema version {version}, this harness reads versions {', '.join(READABLE_VERSIONS)}; fix: re-run the bench or move the file away")
-    expected = SCHEMA.names if version == str(SCHEMA_VERSION) else [name for name in SCHEMA.names if name not in _V2_COLUMNS]
-    missing = [name for name in expected if name not in table.column_names]
+    missing = [name for name in SCHEMA.names if name not in table.column_names and name not in _V2_COLUMNS]
     if missing:
         raise InputError(f"{path}: missing column(s) {', '.join(missing)}; fix: re-run the bench or move the file away")
-    rows: list[dict[str, Any]] = table.select(expected).to_pylist()
+    rows: list[dict[str, Any]] = table.select([name for name in SCHEMA.names if name in table.column_names]).to_pylist()
     return [RunRecord(**row) for row in rows]
 
 
+# columns added by version 2 (they have defaults, and an older file reads with those)
 _V2_COLUMNS = frozenset(name for name in SCHEMA.names if SCHEMA.names.index(name) > SCHEMA.names.index("naive_mae_pct") and name not in FINGERPRINT_FIELDS)

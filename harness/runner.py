@@ -7,6 +7,7 @@ and the harness carries on. Only a model that cannot be loaded at all is a user 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import math
 import os
@@ -16,7 +17,7 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal
@@ -38,6 +39,7 @@ DEFAULT_RUNS = 20  # timed predictions per mode: the fewest that met the gate's 
 DEFAULT_CONFIRM = (2, 3)  # a failing call is tried up to 3 times; 2 failures confirm it, else it is flaky
 DRIFT_FACTOR = 4.0  # compiled may drift from eager by this many times eager's own float32 rounding error
 _REF_SIZE, _REF_STEPS = 128, 40  # machine reference workload
+PATCH = 16  # Chronos-2's input patch: contexts differing by a multiple of it give new tensor shapes
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,6 +51,8 @@ class CompileSettings:
     dynamic: bool | None = None  # None: torch's default (static first, dynamic after a shape change)
     attn_implementation: str = "eager"  # attention the compiled model is loaded with ("eager" or "sdpa")
     cache: str = "cold"  # "cold": a fresh TORCHINDUCTOR_CACHE_DIR per run; else the cache dir to reuse
+    dtype: str = "float32"  # the compiled model's weights: "float32" or "bfloat16" (eager mode is always float32)
+    freezing: bool = False  # torch._inductor.config.freezing: constant-fold weights (the usual CPU inference switch)
 
     @property
     def backend_label(self) -> str:
@@ -73,10 +77,29 @@ class RunSpec:
     run_id: str = ""
     inject_failure: float = 0.0  # self-test of the gate: each call attempt raises InjectedFailure with this probability
     confirm: tuple[int, int] = DEFAULT_CONFIRM  # (k, n): a failing call is tried up to n times; k failures confirm it
+    plant: str = ""  # self-test of fault isolation: "exception", "crash", "hang" or "oom" at the measured mode's first call
+    warm_compile: bool = True  # compiled mode: compile a second time on the now-filled inductor cache, timed
+    vary_shapes: bool = False  # compiled mode: after the timed calls, 3 calls on shorter contexts (new shapes), recompiles counted
 
 
 class InjectedFailure(RuntimeError):
     """Raised on purpose by ``--inject-failure`` so that the gate can be seen to fail."""
+
+
+PLANTS = ("exception", "crash", "hang", "oom")
+
+
+def _plant(what: str, mode: str) -> None:
+    """Fail the way ``what`` says, for the self-test of fault isolation (``--plant``)."""
+    if what == "exception":
+        raise InjectedFailure(f"planted exception by --plant in {mode} mode")
+    if what == "oom":
+        raise MemoryError(f"planted out-of-memory by --plant in {mode} mode")
+    if what == "crash":
+        os.abort()  # SIGABRT: no Python exception, no row from this process (faulthandler prints the stack)
+    if what == "hang":
+        while True:
+            time.sleep(3600)
 
 
 class ForecastError(RuntimeError):
@@ -169,24 +192,27 @@ class _Caller:
 
     def __init__(self, pipeline: Chronos2Pipeline, spec: RunSpec, device: str) -> None:
         self.pipeline, self.spec, self.device = pipeline, spec, device
+        self.window = spec.window  # swapped for shorter contexts by the shape-variation calls
         self.injector = random.Random(0)  # planted failures: reproducible pattern
 
-    def _attempt(self) -> tuple[float, np.ndarray] | BaseException:
+    def _attempt(self, plant: str = "") -> tuple[float, np.ndarray] | BaseException:
         try:
+            if plant:
+                _plant(plant, self.spec.mode)
             if self.spec.inject_failure and self.injector.random() < self.spec.inject_failure:
                 raise InjectedFailure(f"planted by --inject-failure in {self.spec.mode} mode")
             _synchronize(self.device)
             start = time.perf_counter()
-            forecast = predict(self.pipeline, self.spec.window, self.spec.params)
+            forecast = predict(self.pipeline, self.window, self.spec.params)
             _synchronize(self.device)
             return time.perf_counter() - start, forecast
         except Exception as exc:  # a failing compile or model is a result, not a crash
             return exc
 
-    def __call__(self, module: object, what: str) -> Call:
+    def __call__(self, module: object, what: str, *, plant: str = "") -> Call:
         self.pipeline.model = module
         k, n = self.spec.confirm
-        outcomes = [self._attempt()]
+        outcomes = [self._attempt(plant)]
         if not isinstance(outcomes[0], BaseException):
             return Call(seconds=outcomes[0][0], forecast=outcomes[0][1], error=None, flipped=False)
         log.warning("%s: %s: %s; re-running to confirm (%d of %d)", what, type(outcomes[0]).__name__, outcomes[0], k, n)
@@ -194,7 +220,7 @@ class _Caller:
             failures = sum(isinstance(o, BaseException) for o in outcomes)
             if failures >= k or failures + (n - len(outcomes)) < k:  # decided either way
                 break
-            outcomes.append(self._attempt())
+            outcomes.append(self._attempt(plant))
         errors = [o for o in outcomes if isinstance(o, BaseException)]
         passes = [o for o in outcomes if not isinstance(o, BaseException)]
         if len(errors) >= k:
@@ -206,14 +232,19 @@ class _Caller:
 def run(spec: RunSpec) -> RunRecord:
     """Measure one mode. Raises :class:`~harness.errors.InputError` only if the model cannot be loaded."""
     device = resolve_device(spec.params.device)
-    attn = "eager" if spec.mode == "eager" else spec.compile.attn_implementation
+    compiled = spec.mode == "compiled"
+    attn = spec.compile.attn_implementation if compiled else "eager"
+    dtype = spec.compile.dtype if compiled else "float32"
     start = time.perf_counter()
-    pipeline = load_pipeline(spec.source, attn_implementation=attn, device=device)
+    pipeline = load_pipeline(spec.source, attn_implementation=attn, device=device, dtype=dtype)
     load_s = time.perf_counter() - start
+    reference = None
+    if compiled and (attn, dtype) != ("eager", "float32"):  # eager mode's own model, for pairs and drift
+        reference = load_pipeline(spec.source, attn_implementation="eager", device=device, dtype="float32")
 
-    caches = _inductor_cache(spec.compile.cache) if spec.mode == "compiled" else contextlib.nullcontext()
+    caches = _inductor_cache(spec.compile.cache) if compiled else contextlib.nullcontext()
     with caches:
-        measured = _measure(spec, pipeline, device=device)
+        measured = _measure(spec, pipeline, device=device, reference=reference)
     return _record(spec, measured, device=device, pipeline=pipeline, load_s=load_s)
 
 
@@ -245,6 +276,12 @@ class Measured:
     eager_forecast: np.ndarray | None = None  # eager (or the uncompiled reference): the first forecast
     float64_forecast: np.ndarray | None = None  # the same model in float64: eager's own rounding error
     setup_error: BaseException | None = None  # compiling or the eager reference failed before any timed call
+    graphs: int | None = None  # dynamo graphs after the first compiled call
+    graph_breaks: int | None = None
+    break_reasons: list[str] = field(default_factory=list)
+    recompiles: int | None = None  # graphs compiled after the first call (shape changes, guard failures)
+    warm_compile_s: float | None = None
+    shape_variant_s: list[float] = field(default_factory=list)
 
     def errors(self) -> list[BaseException]:
         calls = [self.first, *self.calls] if self.first else self.calls
@@ -265,16 +302,14 @@ def _float64_forecast(pipeline: Chronos2Pipeline, spec: RunSpec) -> np.ndarray |
         model.float()  # float32 -> float64 -> float32 is exact: the weights are unchanged
 
 
-def _measure(spec: RunSpec, pipeline: Chronos2Pipeline, *, device: str) -> Measured:
-    import torch
-
+def _measure(spec: RunSpec, pipeline: Chronos2Pipeline, *, device: str, reference: Chronos2Pipeline | None = None) -> Measured:
     out = Measured()
     call = _Caller(pipeline, spec, device)
     eager_module = pipeline.model
     symbol = spec.window.symbol
     if spec.mode == "eager":
         log.info("%s eager: first call", symbol)
-        out.first = call(eager_module, f"{symbol} eager first call")
+        out.first = call(eager_module, f"{symbol} eager first call", plant=spec.plant)
         if not out.first.ok:
             return out
         out.eager_forecast = out.first.forecast
@@ -285,34 +320,90 @@ def _measure(spec: RunSpec, pipeline: Chronos2Pipeline, *, device: str) -> Measu
         out.float64_forecast = _float64_forecast(pipeline, spec)
         return out
 
-    # compiled: the uncompiled model first (reference forecast, float64 yardstick), then compile, then interleave
-    reference = call(eager_module, f"{symbol} eager reference")
-    if not reference.ok:
-        out.setup_error = reference.error
+    # compiled: eager mode's model first (reference forecast, float64 yardstick), then compile, then interleave.
+    # The reference is this pipeline's own module unless the configuration changes attention or dtype: then it is
+    # a second pipeline loaded exactly as eager mode loads it, so speedup and drift are always against eager mode.
+    ref_call = call if reference is None else _Caller(reference, spec, device)
+    reference_module = ref_call.pipeline.model
+    first_reference = ref_call(reference_module, f"{symbol} eager reference")
+    if not first_reference.ok:
+        out.setup_error = first_reference.error
         return out
-    out.eager_forecast = reference.forecast
-    out.float64_forecast = _float64_forecast(pipeline, spec)
-    try:
-        torch._dynamo.reset()
-        compiled_module = torch.compile(eager_module, mode=spec.compile.mode, backend=spec.compile.backend, dynamic=spec.compile.dynamic)
-    except Exception as exc:
-        out.setup_error = exc
-        return out
-    log.info("%s compiled: first call (compiles)", symbol)
-    out.first = call(compiled_module, f"{symbol} compiled first call")
-    if not out.first.ok:
-        return out
-    for index in range(spec.runs):  # ABBA order: neither mode always runs first
-        out.reference_s.append(machine_reference())
-        order = ("compiled", "eager") if index % 2 == 0 else ("eager", "compiled")
-        for which in order:
-            if which == "compiled":
-                out.calls.append(call(compiled_module, f"{symbol} compiled prediction {index + 1}"))
-            else:
-                out.paired.append(call(eager_module, f"{symbol} eager reference {index + 1}"))
-        _log_call(symbol, "compiled", index, spec.runs, out.calls[-1])
+    out.eager_forecast = first_reference.forecast
+    out.float64_forecast = _float64_forecast(ref_call.pipeline, spec)
+    target = pipeline.model
+    with _inductor_config(spec.compile):
+        try:
+            compiled_module = _compile(target, spec.compile)
+        except Exception as exc:
+            out.setup_error = exc
+            return out
+        log.info("%s compiled: first call (compiles)", symbol)
+        out.first = call(compiled_module, f"{symbol} compiled first call", plant=spec.plant)
+        if not out.first.ok:
+            return out
+        out.graphs, out.graph_breaks, out.break_reasons = _dynamo_stats()
+        for index in range(spec.runs):  # ABBA order: neither mode always runs first
+            out.reference_s.append(machine_reference())
+            order = ("compiled", "eager") if index % 2 == 0 else ("eager", "compiled")
+            for which in order:
+                if which == "compiled":
+                    out.calls.append(call(compiled_module, f"{symbol} compiled prediction {index + 1}"))
+                else:
+                    out.paired.append(ref_call(reference_module, f"{symbol} eager reference {index + 1}"))
+            _log_call(symbol, "compiled", index, spec.runs, out.calls[-1])
+        if spec.vary_shapes:
+            out.shape_variant_s = _vary_shapes(call, compiled_module, spec)
+        out.recompiles = _dynamo_stats()[0] - (out.graphs or 0)
+        if spec.warm_compile:
+            out.warm_compile_s = call(_compile(target, spec.compile), f"{symbol} compiled again (warm caches)").seconds
     pipeline.model = compiled_module
     return out
+
+
+def _compile(module: Any, settings: CompileSettings) -> Any:
+    """A fresh ``torch.compile`` of ``module``: dynamo's caches and counters reset first (inductor's stay)."""
+    import torch
+    from torch._dynamo.utils import counters
+
+    torch._dynamo.reset()
+    counters.clear()
+    return torch.compile(module, mode=settings.mode, backend=settings.backend, dynamic=settings.dynamic)
+
+
+@contextlib.contextmanager
+def _inductor_config(settings: CompileSettings) -> Iterator[None]:
+    """Inductor switches of the configuration (freezing), for as long as it compiles and runs."""
+    import torch._inductor.config as inductor_config
+
+    with inductor_config.patch(freezing=settings.freezing):
+        yield
+
+
+def _dynamo_stats() -> tuple[int, int, list[str]]:
+    """(graphs compiled, graph breaks, their reasons' first lines) since the last ``torch._dynamo.reset()``."""
+    from torch._dynamo.utils import counters
+
+    reasons = [reason.strip().splitlines()[0][:200] for reason in counters["graph_break"]]
+    return int(counters["stats"]["unique_graphs"]), int(sum(counters["graph_break"].values())), reasons
+
+
+def _vary_shapes(call: _Caller, compiled_module: object, spec: RunSpec) -> list[float]:
+    """Three calls on 16, 32 and 48 rows less context, as a growing or trimmed history would give: new shapes."""
+    seconds = []
+    full = call.window
+    used = min(len(full.context), spec.params.context_length)  # what the model sees: the context is cut at context_length
+    try:
+        for trim in (16, 32, 48):
+            if used - trim < 2 * PATCH:
+                break
+            call.window = dataclasses.replace(full, context=full.context.iloc[-(used - trim):])
+            result = call(compiled_module, f"{spec.window.symbol} compiled, context -{trim} rows")
+            if result.seconds is not None:
+                seconds.append(result.seconds)
+    finally:
+        call.window = full
+    return seconds
 
 
 def _log_call(symbol: str, mode: str, index: int, runs: int, call: Call) -> None:
@@ -326,9 +417,15 @@ def _max_abs(a: np.ndarray | None, b: np.ndarray | None) -> float | None:
     return None if a is None or b is None else float(np.max(np.abs(a - b)))
 
 
+def is_out_of_memory(error: BaseException) -> bool:
+    """MemoryError, torch.OutOfMemoryError (CUDA), or an allocator's "out of memory" RuntimeError."""
+    return isinstance(error, MemoryError) or type(error).__name__ == "OutOfMemoryError" or "out of memory" in str(error).lower()
+
+
 def _status(measured: Measured, *, drift: float | None, tolerance: float | None, repeat: float | None, yardstick: float | None) -> str:
-    if measured.errors():
-        return "fail_exception"
+    errors = measured.errors()
+    if errors:
+        return "oom" if any(is_out_of_memory(e) for e in errors) else "fail_exception"
     if repeat is not None and yardstick is not None and repeat > yardstick:
         return "eager_nondeterministic"  # eager disagrees with itself by more than its own rounding error
     if drift is not None and tolerance is not None and drift > tolerance:
@@ -375,6 +472,7 @@ def _record(spec: RunSpec, measured: Measured, *, device: str, pipeline: Chronos
     n_calls = len(calls) + len(measured.paired)
     env = fingerprint(device)
     k, n = spec.confirm
+    compile_s = max(first_call_s - median, 0.0) if compiled and first_call_s is not None and median is not None else None
     return RunRecord(
         run_id=spec.run_id or new_run_id(),
         timestamp_utc=datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -388,7 +486,8 @@ def _record(spec: RunSpec, measured: Measured, *, device: str, pipeline: Chronos
         compile_dynamic=spec.compile.dynamic_label if compiled else "",
         compile_cache=spec.compile.cache if compiled else "",
         attn_implementation="eager" if not compiled else spec.compile.attn_implementation,
-        dtype="float32",
+        dtype=spec.compile.dtype if compiled else "float32",
+        compile_freezing=spec.compile.freezing if compiled else False,
         model_id=spec.source.model_id,
         model_trained=spec.source.trained,
         model_parameters=parameter_count(pipeline),
@@ -404,7 +503,7 @@ def _record(spec: RunSpec, measured: Measured, *, device: str, pipeline: Chronos
         success_rate=len(latencies) / spec.runs if spec.runs else 0.0,
         load_s=load_s,
         first_call_s=first_call_s,
-        compile_s=max(first_call_s - median, 0.0) if compiled and first_call_s is not None and median is not None else None,
+        compile_s=compile_s,
         latencies_s=latencies,
         latency_median_s=median,
         forecast_close=scored.tolist() if scored is not None else [],
@@ -424,8 +523,41 @@ def _record(spec: RunSpec, measured: Measured, *, device: str, pipeline: Chronos
         drift_max_rel=drift / scale if drift is not None and scale > 0 else None,
         drift_by_quantile_abs=drift_by_q,
         drift_tolerance_abs=tolerance,
+        n_graphs=measured.graphs,
+        n_graph_breaks=measured.graph_breaks,
+        graph_break_reasons=measured.break_reasons,
+        n_recompiles=measured.recompiles,
+        warm_compile_s=max(measured.warm_compile_s - median, 0.0) if measured.warm_compile_s is not None and median is not None else None,
+        shape_variant_s=measured.shape_variant_s,
+        peak_rss_mb=peak_rss_mb(),
+        peak_cuda_mb=peak_cuda_mb(device),
+        break_even_calls=break_even(compile_s, paired, latencies) if compiled else None,
         **env.as_dict(),  # type: ignore[arg-type]
     )
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far (with isolation: of this run), MiB."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # kilobytes on Linux
+
+
+def peak_cuda_mb(device: str) -> float | None:
+    if not device.startswith("cuda"):
+        return None
+    import torch
+
+    return float(torch.cuda.max_memory_allocated()) / 2**20
+
+
+def break_even(compile_s: float | None, eager_s: Sequence[float], compiled_s: Sequence[float]) -> float | None:
+    """Predictions after which compiling has paid for itself: compile time / time saved per call (None: never)."""
+    finite = [e for e in eager_s if math.isfinite(e)]
+    if compile_s is None or not finite or not compiled_s:
+        return None
+    saved = statistics.median(finite) - statistics.median(compiled_s)
+    return compile_s / saved if saved > 0 else None
 
 
 def noise_floor(float32_error: float | None, eager_forecast: np.ndarray | None) -> float | None:
@@ -441,3 +573,54 @@ def drift_tolerance(float32_error: float | None, eager_forecast: np.ndarray | No
     """How far compiled may drift from eager: :data:`DRIFT_FACTOR` times eager's own noise floor. Measured per run."""
     floor = noise_floor(float32_error, eager_forecast)
     return None if floor is None else DRIFT_FACTOR * floor
+
+
+def failure_record(spec: RunSpec, *, status: str, error_type: str, message: str, stderr_tail: str, run_id: str) -> RunRecord:
+    """The row of a run that could not write its own (crash, hang, OOM kill): what was asked, how it ended."""
+    device = resolve_device(spec.params.device)
+    compiled = spec.mode == "compiled"
+    truth = spec.window.truth_close
+    truth_scale = float(np.mean(np.abs(truth)))
+    naive_mae = float(np.mean(np.abs(float(spec.window.context["close"].iloc[-1]) - truth)))
+    k, n = spec.confirm
+    return RunRecord(
+        run_id=run_id,
+        timestamp_utc=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        symbol=spec.window.symbol,
+        data_file=str(spec.series.path),
+        data_sha256=spec.series.sha256,
+        rows_used=spec.window.rows_used,
+        mode=spec.mode,
+        compile_mode=spec.compile.mode if compiled else "",
+        compile_backend=spec.compile.backend_label if compiled else "",
+        compile_dynamic=spec.compile.dynamic_label if compiled else "",
+        compile_cache=spec.compile.cache if compiled else "",
+        attn_implementation="eager" if not compiled else spec.compile.attn_implementation,
+        dtype=spec.compile.dtype if compiled else "float32",
+        compile_freezing=spec.compile.freezing if compiled else False,
+        model_id=spec.source.model_id,
+        model_trained=spec.source.trained,
+        model_parameters=0,  # unknown: the model lived in the child
+        weights_sha256=spec.source.weights_sha256,
+        prediction_length=spec.params.prediction_length,
+        context_length=spec.params.context_length,
+        batch_size=spec.params.batch_size,
+        n_predictions=spec.runs,
+        status=status,
+        error_type=error_type,
+        error_message=message,
+        n_success=0,
+        success_rate=0.0,
+        load_s=0.0,
+        first_call_s=None,
+        compile_s=None,
+        latency_median_s=None,
+        truth_close=truth.tolist(),
+        mae=None,
+        mae_pct=None,
+        naive_mae_pct=100.0 * naive_mae / truth_scale if truth_scale > 0 else None,
+        quantile_levels=list(spec.params.quantile_levels),
+        confirm=f"{k}/{n}",
+        stderr_tail=stderr_tail,
+        **fingerprint(device).as_dict(),  # type: ignore[arg-type]
+    )

@@ -178,3 +178,29 @@ def test_compiled_runs_interleave_the_uncompiled_model() -> None:
     assert len(record.latencies_s) == len(record.paired_eager_latencies_s) == len(record.reference_s) == 3
     assert all(s > 0 for s in record.paired_eager_latencies_s)
     assert record.drift_max_abs == 0.0 and record.drift_tolerance_abs is not None and record.drift_tolerance_abs > 0
+
+
+def test_break_even_is_compile_time_over_time_saved() -> None:
+    from harness.runner import break_even
+
+    assert break_even(30.0, [0.2, 0.2, 0.2], [0.1, 0.1, 0.1]) == pytest.approx(300.0)
+    assert break_even(30.0, [0.1, float("nan")], [0.2]) is None  # never pays off
+    assert break_even(None, [0.2], [0.1]) is None
+
+
+def test_compiled_run_records_compile_diagnostics() -> None:
+    import dataclasses
+
+    record = run(dataclasses.replace(_spec("compiled", backend="eager"), vary_shapes=True))
+    assert record.status == "pass", record.error_message
+    assert record.n_graphs is not None and record.n_graphs >= 1 and record.n_graph_breaks is not None
+    assert record.n_recompiles is not None and record.n_recompiles >= 1  # shorter contexts are new shapes
+    assert len(record.shape_variant_s) == 2 and record.warm_compile_s is not None  # context 64: 48 and 32 rows (16 is too short)
+    assert record.peak_rss_mb is not None and record.peak_rss_mb > 100 and record.peak_cuda_mb is None
+
+
+def test_a_configuration_with_other_attention_and_dtype_is_judged_against_eager_mode() -> None:
+    record = run(_spec("compiled", backend="eager", attn_implementation="sdpa", dtype="bfloat16"))
+    assert record.dtype == "bfloat16" and record.attn_implementation == "sdpa"
+    assert len(record.paired_eager_latencies_s) == 3  # the float32 eager-attention model, loaded beside it
+    assert record.drift_max_abs is not None and record.drift_max_abs > 0  # bf16 vs float32: visible drift

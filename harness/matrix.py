@@ -1,0 +1,65 @@
+"""The configuration matrix: named compile configurations, the sets that run by default, and the pick of the best.
+
+Every configuration is compared with the same eager mode (float32, eager attention), so their speedups and drifts
+line up. Pure: no torch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from harness.compare import Comparison, Recommendation
+
+# name -> bench flags that differ from the default configuration
+CONFIGS: dict[str, tuple[str, ...]] = {
+    "default": (),
+    "sdpa": ("--attn", "sdpa"),
+    "static": ("--dynamic", "false"),
+    "dynamic": ("--dynamic", "true"),
+    "freezing": ("--freezing",),
+    "bf16": ("--dtype", "bfloat16"),
+    "max-autotune": ("--compile-mode", "max-autotune"),
+    "reduce-overhead": ("--compile-mode", "reduce-overhead"),
+    "sdpa-freezing": ("--attn", "sdpa", "--freezing"),
+}
+SETS: dict[str, tuple[str, ...]] = {
+    "default": ("default", "sdpa", "static", "freezing", "bf16"),  # about one cold compile each
+    "full": tuple(CONFIGS),  # adds dynamic, max-autotune (slow to compile on CPU), reduce-overhead (CUDA graphs)
+}
+
+REJECTED = (Recommendation.REJECT_FAILURES, Recommendation.REJECT_FLAKY, Recommendation.REJECT_ACCURACY, Recommendation.INCOMPLETE)
+
+
+def expand(selection: str) -> list[str]:
+    """``default`` | ``full`` | a comma-separated list of configuration names, in order, without repeats."""
+    names = SETS.get(selection) or tuple(part.strip() for part in selection.split(",") if part.strip())
+    unknown = [name for name in names if name not in CONFIGS]
+    if unknown:
+        raise ValueError(f"unknown configuration(s) {', '.join(unknown)}; choose from {', '.join(CONFIGS)} or a set: {', '.join(SETS)}")
+    return list(dict.fromkeys(names))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Pick:
+    """The fastest configuration of one (symbol, model, environment) that passes every gate, or why there is none."""
+
+    label: str  # what the configurations share
+    best: Comparison | None
+    candidates: int
+    passing: int
+
+
+def pick_best(comparisons: Iterable[Comparison]) -> list[Pick]:
+    """Per group of comparisons differing only in compile configuration: the highest speedup among those that pass
+    (100% success, not flaky, drift and MAE inside tolerance), judged on the lower end of the speedup interval."""
+    groups: dict[tuple[object, ...], list[Comparison]] = {}
+    for comparison in comparisons:
+        key = comparison.key
+        groups.setdefault((key.symbol, key.model_id, key.torch_version, key.device, key.context_length, key.batch_size, key.data_sha256), []).append(comparison)
+    picks = []
+    for (symbol, model, torch_version, device, *_), members in sorted(groups.items(), key=lambda item: str(item[0])):
+        passing = [c for c in members if c.recommendation not in REJECTED and c.speedup is not None]
+        best = max(passing, key=lambda c: (c.speedup_ci[0] if c.speedup_ci else c.speedup or 0.0), default=None)
+        picks.append(Pick(label=f"{symbol} · {model} · torch {torch_version} · {device}", best=best, candidates=len(members), passing=len(passing)))
+    return picks
