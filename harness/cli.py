@@ -21,6 +21,7 @@ from harness.errors import ExitCode, HarnessError, InputError
 from harness.isolation import DEFAULT_TIMEOUT_S
 from harness.matrix import CONFIGS, SETS
 from harness.runner import DEFAULT_CONFIRM, DEFAULT_RUNS, PLANTS
+from harness.stress import CASES as STRESS_CASES
 
 if TYPE_CHECKING:
     from harness.compare import Comparison
@@ -51,6 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--inductor-cache", default="cold", help="'cold' (default): a fresh inductor cache per run, so compile time is cold; or a directory to reuse (warm)")
     bench.add_argument("--attn", choices=("eager", "sdpa"), default="eager", help="attention the compiled model loads with (default: eager, as in eager mode)")
     bench.add_argument("--dtype", choices=("float32", "bfloat16"), default="float32", help="the compiled model's dtype (default float32; eager mode is always float32)")
+    bench.add_argument("--sdpa-backend", choices=("math", "flash", "efficient", "cudnn"), default="",
+                       help="with --attn sdpa: restrict SDPA to one backend (default: torch chooses)")
     bench.add_argument("--freezing", action="store_true", help="compile with torch._inductor.config.freezing (constant-folded weights, a CPU inference switch)")
     bench.add_argument("--inject-failure", nargs="?", type=_probability, const=1.0, default=0.0, metavar="P",
                        help="self-test of the gate: each prediction attempt raises with probability P (default 1: every one); "
@@ -66,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="compiled mode: compile a second time on the filled inductor cache and record the warm compile time (default: on)")
     bench.add_argument("--vary-shapes", action="store_true",
                        help="compiled mode: after the timed calls, 3 calls on shorter contexts (new shapes); recompiles and their cost recorded")
+    bench.add_argument("--stress", choices=sorted(STRESS_CASES), help="robustness: distort the real window as CASE (see `robustness`); the symbol becomes SYMBOL~CASE")
     bench.add_argument("--run-id", help=argparse.SUPPRESS)  # set by the parent for its isolated children
     bench.add_argument("--confirm", type=_k_of_n, default=DEFAULT_CONFIRM, metavar="K/N",
                        help="a failing prediction is tried up to N times and counts as failed after K failures (default 2/3); "
@@ -75,6 +79,10 @@ def _parser() -> argparse.ArgumentParser:
     matrix = commands.add_parser("matrix", help="eager once, then compiled in every configuration of a set, each run isolated; then `compare`")
     matrix.add_argument("--configs", default="default", help=f"a set ({', '.join(sorted(SETS))}) or comma-separated names of: {', '.join(CONFIGS)} (default: the default set)")
     matrix.add_argument("bench_args", nargs=argparse.REMAINDER, help="bench flags after --, e.g. -- --model chronos-2-arch --symbol GOOG --runs 20")
+
+    robust = commands.add_parser("robustness", help="eager and compiled on extreme distortions of a real window, each run isolated; then `compare`")
+    robust.add_argument("--cases", default="all", help=f"comma-separated cases (default all): {', '.join(STRESS_CASES)}")
+    robust.add_argument("bench_args", nargs=argparse.REMAINDER, help="bench flags after --, e.g. -- --symbol GOOG --runs 5")
 
     compare = commands.add_parser("compare", help="join eager and compiled results, print verdicts, check the baselines")
     compare.add_argument("--confidence", type=_fraction, default=0.95, help="confidence of every interval and of the gate (default 0.95)")
@@ -176,7 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with contextlib.suppress(Exception):  # no real stderr (e.g. captured): no stack on a crash, nothing else changes
         faulthandler.enable()  # a hard crash prints the Python stack to stderr: an isolated run's parent keeps its tail
     try:
-        handlers = {"bench": _bench, "matrix": _matrix, "compare": _compare, "update-baselines": _update, "train": _train,
+        handlers = {"bench": _bench, "matrix": _matrix, "robustness": _robustness, "compare": _compare, "update-baselines": _update, "train": _train,
                     "evaluate": _evaluate, "calibrate": _calibrate}
         return handlers[args.command](args) if args.command in handlers else _models()
     except HarnessError as exc:
@@ -197,6 +205,7 @@ def _bench(args: argparse.Namespace) -> int:
     from harness.params import resolve_params
     from harness.results import write_records
     from harness.runner import CompileSettings, RunSpec, new_run_id, run
+    from harness.stress import stressed
 
     settings = CompileSettings(
         mode=args.compile_mode,
@@ -206,6 +215,7 @@ def _bench(args: argparse.Namespace) -> int:
         cache=args.inductor_cache,
         dtype=args.dtype,
         freezing=args.freezing,
+        sdpa_backend=args.sdpa_backend,
     )
     run_id = args.run_id or new_run_id()
     specs = []
@@ -214,6 +224,8 @@ def _bench(args: argparse.Namespace) -> int:
         series = load_ohlc(args.data_dir, symbol)
         window = bench_window(series, rows=args.rows, horizon=params.prediction_length, context_length=params.context_length)
         source = resolve_model(params.model)
+        if args.stress:
+            window = stressed(window, args.stress)
         plant = args.plant[0] if args.plant and args.plant[1] in ("", symbol) else ""
         specs.append(RunSpec(mode=args.mode, series=series, window=window, params=params, source=source, runs=args.runs, compile=settings, run_id=run_id,
                              inject_failure=args.inject_failure, confirm=args.confirm, plant=plant, warm_compile=args.warm_compile,
@@ -240,7 +252,7 @@ def _matrix(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise InputError(f"--configs {args.configs!r}: {exc}") from None
     bench_args = [a for a in args.bench_args if a != "--"]
-    if any(flag in bench_args for flag in ("--mode", "--attn", "--dtype", "--freezing", "--compile-mode", "--dynamic")):
+    if any(flag in bench_args for flag in ("--mode", "--attn", "--dtype", "--freezing", "--compile-mode", "--dynamic", "--sdpa-backend")):
         raise InputError("matrix: --mode and configuration flags come from --configs; fix: pass only data, model and run flags after --")
     quiet = ["-q"] if args.quiet else []
     runs = [("eager", ["--mode", "eager"])] + [(name, ["--mode", "compiled", *CONFIGS[name]]) for name in names]
@@ -249,6 +261,23 @@ def _matrix(args: argparse.Namespace) -> int:
         bench = _parser().parse_args([*quiet, "bench", *flags, *bench_args])
         _bench(bench)
     print(f"{len(runs)} runs per symbol written; read them with `python -m harness compare` (it names the best configuration)")
+    return int(ExitCode.OK)
+
+
+def _robustness(args: argparse.Namespace) -> int:
+    cases = list(STRESS_CASES) if args.cases == "all" else [c.strip() for c in args.cases.split(",") if c.strip()]
+    unknown = [c for c in cases if c not in STRESS_CASES]
+    if unknown:
+        raise InputError(f"--cases: unknown case(s) {', '.join(unknown)}; fix: choose from {', '.join(STRESS_CASES)}")
+    bench_args = [a for a in args.bench_args if a != "--"]
+    if any(flag in bench_args for flag in ("--mode", "--stress")):
+        raise InputError("robustness: --mode and --stress come from --cases; fix: pass only data, model and compile flags after --")
+    quiet = ["-q"] if args.quiet else []
+    for case in cases:
+        print(f"== {case}: {STRESS_CASES[case][0]}", flush=True)
+        for mode in ("eager", "compiled"):
+            _bench(_parser().parse_args([*quiet, "bench", "--mode", mode, "--stress", case, *bench_args]))
+    print(f"{len(cases)} cases written; read them with `python -m harness compare` (status and drift per case)")
     return int(ExitCode.OK)
 
 
@@ -273,7 +302,7 @@ def _isolated(args: argparse.Namespace, spec: RunSpec, name: str) -> RunRecord |
 def _child_argv(args: argparse.Namespace, spec: RunSpec) -> list[str]:
     """The same bench, for one symbol, in-process, writing under the parent's run id."""
     argv = ["-q"] if args.quiet else []
-    argv += ["bench", "--mode", spec.mode, "--symbol", spec.window.symbol, "--no-isolate", "--run-id", spec.run_id,
+    argv += ["bench", "--mode", spec.mode, "--symbol", spec.series.symbol, "--no-isolate", "--run-id", spec.run_id,
              "--runs", str(args.runs), "--rows", str(args.rows), "--compile-mode", args.compile_mode, "--backend", args.backend,
              "--dynamic", args.dynamic, "--inductor-cache", args.inductor_cache, "--attn", args.attn, "--dtype", args.dtype,
              "--confirm", f"{args.confirm[0]}/{args.confirm[1]}",
@@ -284,9 +313,12 @@ def _child_argv(args: argparse.Namespace, spec: RunSpec) -> list[str]:
     if args.inject_failure:
         argv += ["--inject-failure", str(args.inject_failure)]
     if spec.plant:
-        argv += ["--plant", spec.plant]
+        argv += ["--plant", f"{spec.plant}:{spec.series.symbol}"]
+    if args.stress:
+        argv += ["--stress", args.stress]
     argv += ["--warm-compile" if args.warm_compile else "--no-warm-compile"] + (["--vary-shapes"] if args.vary_shapes else [])
     argv += ["--freezing"] if args.freezing else []
+    argv += ["--sdpa-backend", args.sdpa_backend] if args.sdpa_backend else []
     return argv
 
 

@@ -58,6 +58,8 @@ def compile_config(record: RunRecord) -> str:
         label += f",dtype={record.dtype}"
     if record.compile_freezing:
         label += ",freezing=true"
+    if record.sdpa_backend:
+        label += f",sdpa_backend={record.sdpa_backend}"
     return label
 
 

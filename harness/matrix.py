@@ -22,10 +22,14 @@ CONFIGS: dict[str, tuple[str, ...]] = {
     "max-autotune": ("--compile-mode", "max-autotune"),
     "reduce-overhead": ("--compile-mode", "reduce-overhead"),
     "sdpa-freezing": ("--attn", "sdpa", "--freezing"),
+    "sdpa-math": ("--attn", "sdpa", "--sdpa-backend", "math"),
+    "sdpa-efficient": ("--attn", "sdpa", "--sdpa-backend", "efficient"),  # CUDA; on CPU it has no kernel
+    "sdpa-flash": ("--attn", "sdpa", "--sdpa-backend", "flash"),  # Chronos-2's float mask rules it out
 }
 SETS: dict[str, tuple[str, ...]] = {
     "default": ("default", "sdpa", "static", "freezing", "bf16"),  # about one cold compile each
-    "full": tuple(CONFIGS),  # adds dynamic, max-autotune (slow to compile on CPU), reduce-overhead (CUDA graphs)
+    "full": tuple(CONFIGS),  # adds dynamic, max-autotune (slow to compile on CPU), reduce-overhead (CUDA graphs), SDPA backends
+    "gpu": ("default", "sdpa", "reduce-overhead", "bf16", "sdpa-efficient", "sdpa-flash", "sdpa-math"),
 }
 
 REJECTED = (Recommendation.REJECT_FAILURES, Recommendation.REJECT_FLAKY, Recommendation.REJECT_ACCURACY, Recommendation.INCOMPLETE)

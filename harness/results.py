@@ -102,6 +102,7 @@ class RunRecord:
     peak_cuda_mb: float | None = None  # torch.cuda.max_memory_allocated, MiB (CUDA only)
     break_even_calls: float | None = None  # compile_s / (eager - compiled median): predictions until compiling paid off
     compile_freezing: bool = False  # torch._inductor.config.freezing was on
+    sdpa_backend: str = ""  # SDPA restricted to this backend ("" = torch chose)
     # environment fingerprint
     harness_version: str
     git_commit: str
@@ -183,6 +184,7 @@ SCHEMA = pa.schema(
         ("peak_cuda_mb", pa.float64()),
         ("break_even_calls", pa.float64()),
         ("compile_freezing", pa.bool_()),
+        ("sdpa_backend", pa.string()),
         ("harness_version", pa.string()),
         ("git_commit", pa.string()),
         ("python_version", pa.string()),

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DEFAULT_RUNS = 20  # timed predictions per mode: the fewest that met the gate's targets in `harness calibrate` (README)
+DEFAULT_RUNS = 30  # timed predictions per mode: the fewest that met the gate's targets in `harness calibrate` (README)
 DEFAULT_CONFIRM = (2, 3)  # a failing call is tried up to 3 times; 2 failures confirm it, else it is flaky
 DRIFT_FACTOR = 4.0  # compiled may drift from eager by this many times eager's own float32 rounding error
 _REF_SIZE, _REF_STEPS = 128, 40  # machine reference workload
@@ -53,6 +53,7 @@ class CompileSettings:
     cache: str = "cold"  # "cold": a fresh TORCHINDUCTOR_CACHE_DIR per run; else the cache dir to reuse
     dtype: str = "float32"  # the compiled model's weights: "float32" or "bfloat16" (eager mode is always float32)
     freezing: bool = False  # torch._inductor.config.freezing: constant-fold weights (the usual CPU inference switch)
+    sdpa_backend: str = ""  # with attn "sdpa": restrict SDPA to "math", "flash", "efficient" or "cudnn" ("" = torch chooses)
 
     @property
     def backend_label(self) -> str:
@@ -373,11 +374,23 @@ def _compile(module: Any, settings: CompileSettings) -> Any:
 
 @contextlib.contextmanager
 def _inductor_config(settings: CompileSettings) -> Iterator[None]:
-    """Inductor switches of the configuration (freezing), for as long as it compiles and runs."""
+    """The configuration's switches (inductor freezing, SDPA backend), for as long as it compiles and runs."""
     import torch._inductor.config as inductor_config
 
-    with inductor_config.patch(freezing=settings.freezing):
+    with inductor_config.patch(freezing=settings.freezing), _sdpa_backend(settings.sdpa_backend):
         yield
+
+
+SDPA_BACKENDS = {"math": "MATH", "flash": "FLASH_ATTENTION", "efficient": "EFFICIENT_ATTENTION", "cudnn": "CUDNN_ATTENTION"}
+
+
+def _sdpa_backend(name: str) -> contextlib.AbstractContextManager[None]:
+    """``torch.nn.attention.sdpa_kernel`` restricted to one backend; Chronos-2's additive float mask rules out flash."""
+    if not name:
+        return contextlib.nullcontext()
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    return sdpa_kernel([getattr(SDPBackend, SDPA_BACKENDS[name])])
 
 
 def _dynamo_stats() -> tuple[int, int, list[str]]:
@@ -488,6 +501,7 @@ def _record(spec: RunSpec, measured: Measured, *, device: str, pipeline: Chronos
         attn_implementation="eager" if not compiled else spec.compile.attn_implementation,
         dtype=spec.compile.dtype if compiled else "float32",
         compile_freezing=spec.compile.freezing if compiled else False,
+        sdpa_backend=spec.compile.sdpa_backend if compiled else "",
         model_id=spec.source.model_id,
         model_trained=spec.source.trained,
         model_parameters=parameter_count(pipeline),
@@ -598,6 +612,7 @@ def failure_record(spec: RunSpec, *, status: str, error_type: str, message: str,
         attn_implementation="eager" if not compiled else spec.compile.attn_implementation,
         dtype=spec.compile.dtype if compiled else "float32",
         compile_freezing=spec.compile.freezing if compiled else False,
+        sdpa_backend=spec.compile.sdpa_backend if compiled else "",
         model_id=spec.source.model_id,
         model_trained=spec.source.trained,
         model_parameters=0,  # unknown: the model lived in the child
