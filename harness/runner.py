@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 DEFAULT_RUNS = 30  # timed predictions per mode: the fewest that met the gate's targets in `harness calibrate` (README)
 DEFAULT_CONFIRM = (2, 3)  # a failing call is tried up to 3 times; 2 failures confirm it, else it is flaky
 DRIFT_FACTOR = 4.0  # compiled may drift from eager by this many times eager's own float32 rounding error
+UNMEASURED_FLOOR_ULPS = 4.0  # eager's noise when float64 agrees exactly: compiled kernels reorder sums (8 ulps seen)
 _REF_SIZE, _REF_STEPS = 128, 40  # machine reference workload
 PATCH = 16  # Chronos-2's input patch: contexts differing by a multiple of it give new tensor shapes
 
@@ -580,7 +581,10 @@ def noise_floor(float32_error: float | None, eager_forecast: np.ndarray | None) 
     the last bit on a small model)."""
     if float32_error is None or eager_forecast is None:
         return None
-    return max(float32_error, float(np.finfo(np.float32).eps) * float(np.max(np.abs(eager_forecast))))
+    ulp = float(np.finfo(np.float32).eps) * float(np.max(np.abs(eager_forecast)))
+    if float32_error == 0.0:  # nothing measured (float64 agreed to the last bit, e.g. a constant series): a few ulps
+        return UNMEASURED_FLOOR_ULPS * ulp
+    return max(float32_error, ulp)
 
 
 def drift_tolerance(float32_error: float | None, eager_forecast: np.ndarray | None) -> float | None:

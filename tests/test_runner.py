@@ -204,3 +204,14 @@ def test_a_configuration_with_other_attention_and_dtype_is_judged_against_eager_
     assert record.dtype == "bfloat16" and record.attn_implementation == "sdpa"
     assert len(record.paired_eager_latencies_s) == 3  # the float32 eager-attention model, loaded beside it
     assert record.drift_max_abs is not None and record.drift_max_abs > 0  # bf16 vs float32: visible drift
+
+
+def test_noise_floor_is_the_measured_error_or_a_few_ulps_when_nothing_was_measured() -> None:
+    from harness.runner import UNMEASURED_FLOOR_ULPS, drift_tolerance, noise_floor
+
+    forecast = np.full((4, 7, 3), 1000.0)
+    ulp = float(np.finfo(np.float32).eps) * 1000.0
+    assert noise_floor(0.5, forecast) == 0.5
+    assert noise_floor(1e-9, forecast) == pytest.approx(ulp)  # never below one ulp at the forecast's scale
+    assert noise_floor(0.0, forecast) == pytest.approx(UNMEASURED_FLOOR_ULPS * ulp)  # float64 agreed exactly
+    assert drift_tolerance(0.5, forecast) == pytest.approx(2.0) and noise_floor(None, forecast) is None
