@@ -20,8 +20,7 @@ from harness import __version__
 from harness.errors import ExitCode, HarnessError, InputError
 from harness.isolation import DEFAULT_TIMEOUT_S
 from harness.matrix import CONFIGS, SETS
-from harness.runner import DEFAULT_CONFIRM, DEFAULT_RUNS, PLANTS
-from harness.stress import CASES as STRESS_CASES
+from harness.options import DEFAULT_CONFIRM, DEFAULT_RUNS, PLANTS, STRESS_CASES
 
 if TYPE_CHECKING:
     from harness.compare import Comparison
@@ -274,7 +273,7 @@ def _robustness(args: argparse.Namespace) -> int:
         raise InputError("robustness: --mode and --stress come from --cases; fix: pass only data, model and compile flags after --")
     quiet = ["-q"] if args.quiet else []
     for case in cases:
-        print(f"== {case}: {STRESS_CASES[case][0]}", flush=True)
+        print(f"== {case}: {STRESS_CASES[case]}", flush=True)
         for mode in ("eager", "compiled"):
             _bench(_parser().parse_args([*quiet, "bench", "--mode", mode, "--stress", case, *bench_args]))
     print(f"{len(cases)} cases written; read them with `python -m harness compare` (status and drift per case)")

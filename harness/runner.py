@@ -27,6 +27,7 @@ import numpy as np
 from harness.data import OHLC, BenchWindow, OhlcSeries
 from harness.env import fingerprint
 from harness.models import ModelSource, load_pipeline, parameter_count
+from harness.options import DEFAULT_CONFIRM, DEFAULT_RUNS
 from harness.params import BenchParams
 from harness.results import RunRecord
 
@@ -35,8 +36,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DEFAULT_RUNS = 30  # timed predictions per mode: the fewest that met the gate's targets in `harness calibrate` (README)
-DEFAULT_CONFIRM = (2, 3)  # a failing call is tried up to 3 times; 2 failures confirm it, else it is flaky
 DRIFT_FACTOR = 4.0  # compiled may drift from eager by this many times eager's own float32 rounding error
 UNMEASURED_FLOOR_ULPS = 4.0  # eager's noise when float64 agrees exactly: compiled kernels reorder sums (8 ulps seen)
 _REF_SIZE, _REF_STEPS = 128, 40  # machine reference workload
@@ -86,9 +85,6 @@ class RunSpec:
 
 class InjectedFailure(RuntimeError):
     """Raised on purpose by ``--inject-failure`` so that the gate can be seen to fail."""
-
-
-PLANTS = ("exception", "crash", "hang", "oom")
 
 
 def _plant(what: str, mode: str) -> None:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from harness.data import OHLC, BenchWindow
+from harness.options import STRESS_CASES
 
 
 def _scaled(factor_of: Callable[[float], float]) -> Callable[[BenchWindow], BenchWindow]:
@@ -57,15 +58,16 @@ def _short(window: BenchWindow) -> BenchWindow:
     return dataclasses.replace(window, context=window.context.iloc[-20:].reset_index(drop=True))
 
 
-CASES: dict[str, tuple[str, Callable[[BenchWindow], BenchWindow]]] = {
-    "near_zero": ("every price scaled so that |x| < 1e-3", _scaled(lambda peak: 9e-4 / peak)),
-    "constant": ("a frozen feed: every value the last close", _constant),
-    "spike": ("one row near the end multiplied by 50", _one_row(50.0)),
-    "drop": ("one row near the end multiplied by 0.02", _one_row(0.02)),
-    "huge": ("every price scaled so that the peak is 1e9", _scaled(lambda peak: 1e9 / peak)),
-    "nan_gaps": ("10% of the context rows missing (NaN), seeded", _nan_gaps),
-    "short_context": ("only the last 20 rows of history (under two 16-row patches)", _short),
+TRANSFORMS: dict[str, Callable[[BenchWindow], BenchWindow]] = {
+    "near_zero": _scaled(lambda peak: 9e-4 / peak),
+    "constant": _constant,
+    "spike": _one_row(50.0),
+    "drop": _one_row(0.02),
+    "huge": _scaled(lambda peak: 1e9 / peak),
+    "nan_gaps": _nan_gaps,
+    "short_context": _short,
 }
+CASES: dict[str, tuple[str, Callable[[BenchWindow], BenchWindow]]] = {name: (STRESS_CASES[name], TRANSFORMS[name]) for name in STRESS_CASES}
 
 
 def stressed(window: BenchWindow, case: str) -> BenchWindow:
