@@ -48,7 +48,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="torch.compile mode (default: default)")
     bench.add_argument("--backend", default="inductor", help="torch.compile backend (default: inductor)")
     bench.add_argument("--dynamic", choices=("auto", "true", "false"), default="auto", help="torch.compile dynamic= (default: auto, i.e. None)")
-    bench.add_argument("--inductor-cache", default="cold", help="'cold' (default): a fresh inductor cache per run, so compile time is cold; or a directory to reuse (warm)")
+    bench.add_argument("--inductor-cache", default="cold", help="'cold' (default): a fresh inductor cache per run, so compile time is cold; 'off': inductor's caches disabled "
+                            "(TORCHINDUCTOR_FORCE_DISABLE_CACHES); or a directory to reuse (warm)")
     bench.add_argument("--attn", choices=("eager", "sdpa"), default="eager", help="attention the compiled model loads with (default: eager, as in eager mode)")
     bench.add_argument("--dtype", choices=("float32", "bfloat16"), default="float32", help="the compiled model's dtype (default float32; eager mode is always float32)")
     bench.add_argument("--sdpa-backend", choices=("math", "flash", "efficient", "cudnn"), default="",

@@ -50,7 +50,7 @@ class CompileSettings:
     backend: str | Callable[..., Any] = "inductor"  # a name from torch._dynamo.list_backends(), or a backend callable
     dynamic: bool | None = None  # None: torch's default (static first, dynamic after a shape change)
     attn_implementation: str = "eager"  # attention the compiled model is loaded with ("eager" or "sdpa")
-    cache: str = "cold"  # "cold": a fresh TORCHINDUCTOR_CACHE_DIR per run; else the cache dir to reuse
+    cache: str = "cold"  # "cold": a fresh TORCHINDUCTOR_CACHE_DIR per run; "off": caches disabled; else the cache dir to reuse
     dtype: str = "float32"  # the compiled model's weights: "float32" or "bfloat16" (eager mode is always float32)
     freezing: bool = False  # torch._inductor.config.freezing: constant-fold weights (the usual CPU inference switch)
     sdpa_backend: str = ""  # with attn "sdpa": restrict SDPA to "math", "flash", "efficient" or "cudnn" ("" = torch chooses)
@@ -248,9 +248,9 @@ def run(spec: RunSpec) -> RunRecord:
 
 @contextlib.contextmanager
 def _inductor_cache(cache: str) -> Iterator[None]:
-    """Point inductor's caches at a fresh directory (cold compile, the default) or at ``cache``."""
+    """Point inductor's caches at a fresh directory ("cold", the default, and "off") or at the directory ``cache``."""
     previous = os.environ.get("TORCHINDUCTOR_CACHE_DIR")
-    fresh = tempfile.mkdtemp(prefix="harness-inductor-") if cache == "cold" else None
+    fresh = tempfile.mkdtemp(prefix="harness-inductor-") if cache in ("cold", "off") else None
     os.environ["TORCHINDUCTOR_CACHE_DIR"] = fresh or cache
     try:
         yield
@@ -374,7 +374,8 @@ def _inductor_config(settings: CompileSettings) -> Iterator[None]:
     """The configuration's switches (inductor freezing, SDPA backend), for as long as it compiles and runs."""
     import torch._inductor.config as inductor_config
 
-    with inductor_config.patch(freezing=settings.freezing), _sdpa_backend(settings.sdpa_backend):
+    off = settings.cache == "off"  # every inductor cache disabled: the warm compile then shows in-memory reuse only
+    with inductor_config.patch(freezing=settings.freezing, force_disable_caches=off), _sdpa_backend(settings.sdpa_backend):
         yield
 
 

@@ -215,3 +215,19 @@ def test_noise_floor_is_the_measured_error_or_a_few_ulps_when_nothing_was_measur
     assert noise_floor(1e-9, forecast) == pytest.approx(ulp)  # never below one ulp at the forecast's scale
     assert noise_floor(0.0, forecast) == pytest.approx(UNMEASURED_FLOOR_ULPS * ulp)  # float64 agreed exactly
     assert drift_tolerance(0.5, forecast) == pytest.approx(2.0) and noise_floor(None, forecast) is None
+
+
+@pytest.mark.parametrize("cache", ["cold", "off"])
+def test_cold_and_off_caches_use_a_fresh_directory_and_restore_the_environment(cache: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    import torch._inductor.config as inductor_config
+
+    from harness.runner import _inductor_cache, _inductor_config
+
+    monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", "/before")
+    with _inductor_cache(cache), _inductor_config(CompileSettings(cache=cache)):
+        inside = os.environ["TORCHINDUCTOR_CACHE_DIR"]
+        assert inside != "/before" and os.path.isdir(inside)
+        assert inductor_config.force_disable_caches is (cache == "off")
+    assert os.environ["TORCHINDUCTOR_CACHE_DIR"] == "/before" and not os.path.exists(inside)
