@@ -474,40 +474,14 @@ def _record(spec: RunSpec, measured: Measured, *, device: str, pipeline: Chronos
     truth = spec.window.truth_close
     mae = float(np.mean(np.abs(scored - truth))) if scored is not None else None
     truth_scale = float(np.mean(np.abs(truth)))
-    last_close = float(spec.window.context["close"].iloc[-1])
-    naive_mae = float(np.mean(np.abs(last_close - truth)))
     errors = measured.errors()
     flaky_errors = [c.error for c in [*calls, *measured.paired] if c.flipped and c.error is not None]
     first_error = errors[0] if errors else (flaky_errors[0] if flaky_errors else None)
     n_flaky = sum(c.flipped for c in calls) + sum(c.flipped for c in measured.paired)
     n_calls = len(calls) + len(measured.paired)
-    env = fingerprint(device)
-    k, n = spec.confirm
     compile_s = max(first_call_s - median, 0.0) if compiled and first_call_s is not None and median is not None else None
     return RunRecord(
-        run_id=spec.run_id or new_run_id(),
-        timestamp_utc=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        symbol=spec.window.symbol,
-        data_file=str(spec.series.path),
-        data_sha256=spec.series.sha256,
-        rows_used=spec.window.rows_used,
-        mode=spec.mode,
-        compile_mode=spec.compile.mode if compiled else "",
-        compile_backend=spec.compile.backend_label if compiled else "",
-        compile_dynamic=spec.compile.dynamic_label if compiled else "",
-        compile_cache=spec.compile.cache if compiled else "",
-        attn_implementation="eager" if not compiled else spec.compile.attn_implementation,
-        dtype=spec.compile.dtype if compiled else "float32",
-        compile_freezing=spec.compile.freezing if compiled else False,
-        sdpa_backend=spec.compile.sdpa_backend if compiled else "",
-        model_id=spec.source.model_id,
-        model_trained=spec.source.trained,
-        model_parameters=parameter_count(pipeline),
-        weights_sha256=spec.source.weights_sha256,
-        prediction_length=spec.params.prediction_length,
-        context_length=spec.params.context_length,
-        batch_size=spec.params.batch_size,
-        n_predictions=spec.runs,
+        **_what_ran(spec, run_id=spec.run_id or new_run_id(), model_parameters=parameter_count(pipeline), device=device),
         status=_status(measured, drift=drift, tolerance=tolerance, repeat=repeat, yardstick=floor),
         error_type=type(first_error).__name__ if first_error else "",
         error_message=" ".join(str(first_error).split())[:1000] if first_error else "",
@@ -519,14 +493,10 @@ def _record(spec: RunSpec, measured: Measured, *, device: str, pipeline: Chronos
         latencies_s=latencies,
         latency_median_s=median,
         forecast_close=scored.tolist() if scored is not None else [],
-        truth_close=truth.tolist(),
         mae=mae,
         mae_pct=100.0 * mae / truth_scale if mae is not None and truth_scale > 0 and math.isfinite(mae) else None,
-        naive_mae_pct=100.0 * naive_mae / truth_scale if truth_scale > 0 else None,
-        quantile_levels=list(spec.params.quantile_levels),
         paired_eager_latencies_s=paired,
         reference_s=measured.reference_s,
-        confirm=f"{k}/{n}",
         n_flaky=n_flaky,
         flip_rate=n_flaky / n_calls if n_calls else 0.0,
         eager_repeat_max_abs=repeat,
@@ -544,7 +514,6 @@ def _record(spec: RunSpec, measured: Measured, *, device: str, pipeline: Chronos
         peak_rss_mb=peak_rss_mb(),
         peak_cuda_mb=peak_cuda_mb(device),
         break_even_calls=break_even(compile_s, paired, latencies) if compiled else None,
-        **env.as_dict(),  # type: ignore[arg-type]
     )
 
 
@@ -592,36 +561,8 @@ def drift_tolerance(float32_error: float | None, eager_forecast: np.ndarray | No
 
 def failure_record(spec: RunSpec, *, status: str, error_type: str, message: str, stderr_tail: str, run_id: str) -> RunRecord:
     """The row of a run that could not write its own (crash, hang, OOM kill): what was asked, how it ended."""
-    device = resolve_device(spec.params.device)
-    compiled = spec.mode == "compiled"
-    truth = spec.window.truth_close
-    truth_scale = float(np.mean(np.abs(truth)))
-    naive_mae = float(np.mean(np.abs(float(spec.window.context["close"].iloc[-1]) - truth)))
-    k, n = spec.confirm
     return RunRecord(
-        run_id=run_id,
-        timestamp_utc=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        symbol=spec.window.symbol,
-        data_file=str(spec.series.path),
-        data_sha256=spec.series.sha256,
-        rows_used=spec.window.rows_used,
-        mode=spec.mode,
-        compile_mode=spec.compile.mode if compiled else "",
-        compile_backend=spec.compile.backend_label if compiled else "",
-        compile_dynamic=spec.compile.dynamic_label if compiled else "",
-        compile_cache=spec.compile.cache if compiled else "",
-        attn_implementation="eager" if not compiled else spec.compile.attn_implementation,
-        dtype=spec.compile.dtype if compiled else "float32",
-        compile_freezing=spec.compile.freezing if compiled else False,
-        sdpa_backend=spec.compile.sdpa_backend if compiled else "",
-        model_id=spec.source.model_id,
-        model_trained=spec.source.trained,
-        model_parameters=0,  # unknown: the model lived in the child
-        weights_sha256=spec.source.weights_sha256,
-        prediction_length=spec.params.prediction_length,
-        context_length=spec.params.context_length,
-        batch_size=spec.params.batch_size,
-        n_predictions=spec.runs,
+        **_what_ran(spec, run_id=run_id, model_parameters=0, device=resolve_device(spec.params.device)),  # parameters: the model lived in the child
         status=status,
         error_type=error_type,
         error_message=message,
@@ -631,12 +572,46 @@ def failure_record(spec: RunSpec, *, status: str, error_type: str, message: str,
         first_call_s=None,
         compile_s=None,
         latency_median_s=None,
-        truth_close=truth.tolist(),
         mae=None,
         mae_pct=None,
-        naive_mae_pct=100.0 * naive_mae / truth_scale if truth_scale > 0 else None,
-        quantile_levels=list(spec.params.quantile_levels),
-        confirm=f"{k}/{n}",
         stderr_tail=stderr_tail,
-        **fingerprint(device).as_dict(),  # type: ignore[arg-type]
     )
+
+
+def _what_ran(spec: RunSpec, *, run_id: str, model_parameters: int, device: str) -> dict[str, Any]:
+    """The fields of a row that describe what was asked, whatever happened: settings, data, truth, environment."""
+    compiled = spec.mode == "compiled"
+    truth = spec.window.truth_close
+    truth_scale = float(np.mean(np.abs(truth)))
+    naive_mae = float(np.mean(np.abs(float(spec.window.context["close"].iloc[-1]) - truth)))
+    k, n = spec.confirm
+    return {
+        "run_id": run_id,
+        "timestamp_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "symbol": spec.window.symbol,
+        "data_file": str(spec.series.path),
+        "data_sha256": spec.series.sha256,
+        "rows_used": spec.window.rows_used,
+        "mode": spec.mode,
+        "compile_mode": spec.compile.mode if compiled else "",
+        "compile_backend": spec.compile.backend_label if compiled else "",
+        "compile_dynamic": spec.compile.dynamic_label if compiled else "",
+        "compile_cache": spec.compile.cache if compiled else "",
+        "attn_implementation": spec.compile.attn_implementation if compiled else "eager",
+        "dtype": spec.compile.dtype if compiled else "float32",
+        "compile_freezing": spec.compile.freezing if compiled else False,
+        "sdpa_backend": spec.compile.sdpa_backend if compiled else "",
+        "model_id": spec.source.model_id,
+        "model_trained": spec.source.trained,
+        "model_parameters": model_parameters,
+        "weights_sha256": spec.source.weights_sha256,
+        "prediction_length": spec.params.prediction_length,
+        "context_length": spec.params.context_length,
+        "batch_size": spec.params.batch_size,
+        "n_predictions": spec.runs,
+        "truth_close": truth.tolist(),
+        "naive_mae_pct": 100.0 * naive_mae / truth_scale if truth_scale > 0 else None,  # persistence: the skill reference
+        "quantile_levels": list(spec.params.quantile_levels),
+        "confirm": f"{k}/{n}",
+        **fingerprint(device).as_dict(),
+    }

@@ -12,7 +12,6 @@ import dataclasses
 from collections.abc import Callable
 
 import numpy as np
-import pandas as pd
 
 from harness.data import OHLC, BenchWindow
 from harness.options import STRESS_CASES
@@ -78,6 +77,3 @@ def stressed(window: BenchWindow, case: str) -> BenchWindow:
     context["item_id"] = f"{window.symbol}~{case}"
     return dataclasses.replace(out, symbol=f"{window.symbol}~{case}", context=context)
 
-
-def is_finite_frame(frame: pd.DataFrame) -> bool:
-    return bool(np.isfinite(frame[list(OHLC)].to_numpy(dtype=np.float64)).all())
