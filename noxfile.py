@@ -36,6 +36,7 @@ def _split_posargs(session: nox.Session) -> tuple[list[str], argparse.Namespace]
     parser.add_argument("--default-tolerances", action="store_true")
     parser.add_argument("--informational", action="store_true")
     parser.add_argument("--fail-on-improvement", action="store_true")
+    parser.add_argument("--output")
     known, rest = parser.parse_known_args(session.posargs)
     if known.results_dir:
         rest += ["--results-dir", known.results_dir]
@@ -83,6 +84,15 @@ def compare(session: nox.Session) -> None:
 
 
 @nox.session
+def report(session: nox.Session) -> None:
+    """Write report/index.md, index.html and PNG plots from every result (and history) and the baselines."""
+    session.install(".[report]")
+    _, known = _split_posargs(session)
+    confidence = ["--confidence", known.confidence] if known.confidence else []
+    session.run("python", "-m", "harness", "report", *_compare_args(known), "--output", known.output or "report", *confidence)
+
+
+@nox.session
 def update_baselines(session: nox.Session) -> None:
     """Write baselines/ from the latest results, on purpose: nox -s update_baselines -- --reason "..."."""
     session.install(".")
@@ -125,7 +135,7 @@ def calibrate(session: nox.Session, torch: str) -> None:
 def tests(session: nox.Session) -> None:
     """Run the test suite (pinned torch; slow tests need -- -m slow)."""
     session.install(f"torch=={PINNED_TORCH}")
-    session.install(".[bench]", *nox.project.dependency_groups(PYPROJECT, "test"))
+    session.install(".[bench,report]", *nox.project.dependency_groups(PYPROJECT, "test"))
     session.run("pytest", *session.posargs)
 
 
@@ -141,6 +151,6 @@ def train_default_model(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff and mypy --strict over harness, tests and this file."""
     session.install(f"torch=={PINNED_TORCH}")
-    session.install(".[bench]", *nox.project.dependency_groups(PYPROJECT, "lint", "test"))
+    session.install(".[bench,report]", *nox.project.dependency_groups(PYPROJECT, "lint", "test"))
     session.run("ruff", "check", ".")
     session.run("mypy")

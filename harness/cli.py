@@ -91,6 +91,11 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--fail-on-improvement", action="store_true", help="an improvement beyond tolerance exits 1 too (baseline is stale)")
     _dirs(compare, results=True, baselines=True)
 
+    report = commands.add_parser("report", help="write report/index.md, index.html and PNG plots from every result and the baselines")
+    report.add_argument("--output", type=Path, default=Path("report"), help="directory to write (default report/)")
+    report.add_argument("--confidence", type=_fraction, default=0.95, help="confidence of every interval (default 0.95)")
+    _dirs(report, results=True, baselines=True)
+
     update = commands.add_parser("update-baselines", help="write baselines from the latest results, with provenance")
     update.add_argument("--reason", required=True, help="why the baselines change (recorded in each file)")
     update.add_argument("--pool", action="store_true", help="rest each baseline on all runs of its key in the results dir, not only the latest")
@@ -185,7 +190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         faulthandler.enable()  # a hard crash prints the Python stack to stderr: an isolated run's parent keeps its tail
     try:
         handlers = {"bench": _bench, "matrix": _matrix, "robustness": _robustness, "compare": _compare, "update-baselines": _update, "train": _train,
-                    "evaluate": _evaluate, "calibrate": _calibrate}
+                    "evaluate": _evaluate, "calibrate": _calibrate, "report": _report}
         return handlers[args.command](args) if args.command in handlers else _models()
     except HarnessError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -324,7 +329,7 @@ def _child_argv(args: argparse.Namespace, spec: RunSpec) -> list[str]:
 
 def _compare(args: argparse.Namespace) -> int:
     from harness.baselines import load_baselines
-    from harness.compare import MatchKind, build_comparisons, find_findings, match_baseline
+    from harness.compare import MatchKind, build_comparisons, check
     from harness.report import format_comparison, format_findings
     from harness.results import read_records
 
@@ -343,13 +348,13 @@ def _compare(args: argparse.Namespace) -> int:
         if unusable is not None:
             print("  baseline: not checked (see the error below)\n")
             continue
-        match = match_baseline(comparison, [baseline for baseline, _ in loaded.values()])
+        checked = check(comparison, [baseline for baseline, _ in loaded.values()], informational=args.informational)
+        match, findings = checked.match, list(checked.findings)
         if match.kind is MatchKind.NEW or match.baseline is None:
             new += 1
             print("  baseline: new — no baseline for these settings; record one with `nox -s update_baselines -- --reason \"...\"`\n")
             continue
         where = f"  [{paths[id(match.baseline)]}]"
-        findings = find_findings(comparison, match.baseline)
         if match.kind is MatchKind.ENVIRONMENT_MISMATCH:
             mismatched += 1
             print(f"  baseline: recorded in another environment ({'; '.join(match.differences)}){where}")
@@ -377,6 +382,21 @@ def _compare(args: argparse.Namespace) -> int:
     return int(ExitCode.OK)
 
 
+def _report(args: argparse.Namespace) -> int:
+    try:
+        from harness.publish import write_report
+    except ImportError as exc:
+        raise InputError(f"the report needs matplotlib ({exc}); fix: pip install '.[report]' or run `nox -s report`") from exc
+    from harness.results import read_records
+
+    records = read_records(args.results_dir)
+    if not records:
+        raise InputError(f"{args.results_dir}: no results to report; fix: run `nox -s bench_eager bench_compiled` first")
+    written = write_report(records, args.baselines_dir, args.output, confidence=args.confidence, source=str(args.results_dir))
+    print(f"wrote {written[0]}, {written[1]} and {len(written) - 2} plot(s) into {args.output}")
+    return int(ExitCode.OK)
+
+
 def _print_best(comparisons: list[Comparison]) -> None:
     from harness.matrix import pick_best
 
@@ -394,12 +414,18 @@ def _print_best(comparisons: list[Comparison]) -> None:
 
 def _update(args: argparse.Namespace) -> int:
     from harness.baselines import baseline_from, load_baselines, write_baseline
-    from harness.compare import Recommendation, Tolerances, build_comparisons, pool_runs
+    from harness.compare import Key, Recommendation, Tolerances, build_comparisons, pool_runs
     from harness.env import git_commit
     from harness.results import read_records
 
     records = read_records(args.results_dir)
     comparisons, _ = build_comparisons(pool_runs(records) if args.pool else records)
+    seen: dict[Key, str] = {}
+    for comparison in comparisons:
+        if comparison.key in seen:
+            raise InputError(f"{args.results_dir}: {comparison.key.label()} was measured in two environments ({seen[comparison.key]}; {comparison.environment}); "
+                             "fix: record baselines from a results directory of one machine (e.g. --results-dir merged/results-torch-2.13.0)")
+        seen[comparison.key] = comparison.environment
     existing = load_baselines(args.baselines_dir) if args.baselines_dir.is_dir() else {}
     written = 0
     for comparison in comparisons:

@@ -37,7 +37,10 @@ class Key:
         return f"{self.symbol} · {self.model_id} · torch {self.torch_version} · {self.device} · {self.compile_config}"
 
 
-def _shared(record: RunRecord) -> tuple[str, str, str, str, int, int, int, str]:
+Settings = tuple[str, str, str, str, int, int, int, str]  # a Key without the compile configuration
+
+
+def shared_settings(record: RunRecord) -> Settings:
     device = f"{record.device_type}:{record.device_name} x{record.torch_threads}"
     return (
         record.symbol,
@@ -49,6 +52,20 @@ def _shared(record: RunRecord) -> tuple[str, str, str, str, int, int, int, str]:
         record.prediction_length,
         record.data_sha256,
     )
+
+
+# fingerprint fields that set a machine apart beyond the key's torch and device: results from many machines or CI jobs
+# merge into one directory, and an eager run is only ever paired with a compiled run of the same environment
+ENVIRONMENT_FINGERPRINT: tuple[str, ...] = ("python_version", "chronos_version", "transformers_version", "cpu_model", "cpu_count", "cuda_version", "cuda_driver")
+
+
+def environment_of(record: RunRecord) -> str:
+    """A readable label of the environment around the key: ``python 3.11.7 · chronos 2.3.2 · transformers 5.24.0 · <CPU> x2``."""
+    parts = [f"python {record.python_version}", f"chronos {record.chronos_version}", f"transformers {record.transformers_version}",
+             f"{record.cpu_model} x{record.cpu_count}"]
+    if record.cuda_version:
+        parts.append(f"cuda {record.cuda_version}" + (f" (driver {record.cuda_driver})" if record.cuda_driver else ""))
+    return " · ".join(parts)
 
 
 def compile_config(record: RunRecord) -> str:
@@ -64,7 +81,7 @@ def compile_config(record: RunRecord) -> str:
 
 
 def key_of(compiled: RunRecord) -> Key:
-    symbol, model, torch_version, device, context, batch, horizon, sha = _shared(compiled)
+    symbol, model, torch_version, device, context, batch, horizon, sha = shared_settings(compiled)
     return Key(
         symbol=symbol,
         model_id=model,
@@ -181,6 +198,7 @@ class Comparison:
     fingerprint: dict[str, object] = field(default_factory=dict)  # the compiled run's environment
     speedup_method: str = SEPARATE
     session_speedup: float | None = None  # eager session median / compiled session median, for reference
+    environment: str = ""  # environment_of(compiled run): with the key, what sets this comparison apart in merged results
 
 
 def mae_diff_pct(eager_mae: float | None, compiled_mae: float | None) -> float | None:
@@ -274,6 +292,7 @@ def compare_pair(
         fingerprint={**{name: getattr(compiled, name) for name in FINGERPRINT_FIELDS}, "weights_sha256": compiled.weights_sha256},
         speedup_method=method,
         session_speedup=session,
+        environment=environment_of(compiled),
     )
 
 
@@ -283,10 +302,10 @@ def pool_runs(records: Iterable[RunRecord]) -> list[RunRecord]:
     Success counts add up; the latest run supplies every other field (forecast, MAE, fingerprint, run id).
     The pooled run ids are joined with "+" so provenance names every session.
     """
-    groups: dict[tuple[str, object], list[RunRecord]] = {}
+    groups: dict[tuple[str, object, str], list[RunRecord]] = {}
     for record in sorted(records, key=lambda r: (r.timestamp_utc, r.run_id)):
-        group = _shared(record) if record.mode == "eager" else key_of(record)
-        groups.setdefault((record.mode, group), []).append(record)
+        group = shared_settings(record) if record.mode == "eager" else key_of(record)
+        groups.setdefault((record.mode, group, environment_of(record)), []).append(record)
     pooled = []
     for runs in groups.values():
         latest = runs[-1]
@@ -316,19 +335,24 @@ def pool_runs(records: Iterable[RunRecord]) -> list[RunRecord]:
 
 
 def build_comparisons(records: Iterable[RunRecord], *, confidence: float = stats.DEFAULT_CONFIDENCE) -> tuple[list[Comparison], list[RunRecord]]:
-    """The latest compiled run per key joined with the latest eager run sharing its environment.
+    """The latest compiled run per key and environment, joined with the latest eager run of the same settings and environment.
 
-    Returns the comparisons and the eager runs no compiled run matched (reported as incomplete).
+    Records may come from many machines or CI jobs: the environment (:func:`environment_of`) is part of what
+    identifies a comparison, so two machines with the same key are two comparisons, never one eager run of one
+    machine against the compiled run of another. Returns the comparisons and the eager runs no compiled run matched.
     """
-    latest_eager: dict[tuple[str, str, str, str, int, int, int, str], RunRecord] = {}
-    latest_compiled: dict[Key, RunRecord] = {}
+    latest_eager: dict[tuple[Settings, str], RunRecord] = {}
+    latest_compiled: dict[tuple[Key, str], RunRecord] = {}
     for record in sorted(records, key=lambda r: (r.timestamp_utc, r.run_id)):
         if record.mode == "eager":
-            latest_eager[_shared(record)] = record
+            latest_eager[(shared_settings(record), environment_of(record))] = record
         else:
-            latest_compiled[key_of(record)] = record
-    comparisons = [compare_pair(key, latest_eager.get(_shared(rec)), rec, confidence=confidence) for key, rec in sorted(latest_compiled.items())]
-    matched = {_shared(rec) for rec in latest_compiled.values()}
+            latest_compiled[(key_of(record), environment_of(record))] = record
+    comparisons = [
+        compare_pair(key, latest_eager.get((shared_settings(rec), environment)), rec, confidence=confidence)
+        for (key, environment), rec in sorted(latest_compiled.items())
+    ]
+    matched = {(shared_settings(rec), environment) for (_, environment), rec in latest_compiled.items()}
     orphans = [rec for shared, rec in sorted(latest_eager.items()) if shared not in matched]
     return comparisons, orphans
 
@@ -502,3 +526,36 @@ def match_baseline(comparison: Comparison, baselines: Iterable[Baseline]) -> Mat
                 differences=tuple(f"{name}: {theirs[name]} (baseline) vs {wanted[name]} (this run)" for name in differ_fields),
             )
     return Match(kind=MatchKind.NEW, baseline=None)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Check:
+    """A comparison checked against the baselines: which baseline applied, and what it found."""
+
+    match: Match
+    findings: tuple[Finding, ...]  # against an EXACT baseline; against another environment only when informational
+
+    @property
+    def gated(self) -> bool:
+        return self.match.kind is MatchKind.EXACT
+
+    @property
+    def verdict(self) -> str:
+        """One word for tables: regression, flaky, improved, holds, new or "other environment"."""
+        if self.match.kind is MatchKind.NEW:
+            return "new"
+        if not self.gated:
+            return "other environment"
+        kinds = {finding.kind for finding in self.findings}
+        for kind, word in (("regression", "regression"), ("flaky", "flaky"), ("improvement", "improved")):
+            if kind in kinds:
+                return word
+        return "holds"
+
+
+def check(comparison: Comparison, baselines: Iterable[Baseline], *, informational: bool = False) -> Check:
+    """Match ``comparison`` to its baseline and find what moved (against another environment only if ``informational``)."""
+    match = match_baseline(comparison, baselines)
+    if match.baseline is None or (match.kind is MatchKind.ENVIRONMENT_MISMATCH and not informational):
+        return Check(match=match, findings=())
+    return Check(match=match, findings=tuple(find_findings(comparison, match.baseline)))

@@ -60,7 +60,8 @@ def pick_best(comparisons: Iterable[Comparison]) -> list[Pick]:
     groups: dict[tuple[object, ...], list[Comparison]] = {}
     for comparison in comparisons:
         key = comparison.key
-        groups.setdefault((key.symbol, key.model_id, key.torch_version, key.device, key.context_length, key.batch_size, key.data_sha256), []).append(comparison)
+        groups.setdefault((key.symbol, key.model_id, key.torch_version, key.device, key.context_length, key.batch_size, key.data_sha256, comparison.environment),
+                          []).append(comparison)
     picks = []
     for (symbol, model, torch_version, device, *_), members in sorted(groups.items(), key=lambda item: str(item[0])):
         passing = [c for c in members if c.recommendation not in REJECTED and c.speedup is not None]

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.errors import InputError
+from harness.progress import progress
 
 if TYPE_CHECKING:
     from chronos.chronos2 import Chronos2Pipeline
@@ -158,11 +159,15 @@ def _built_profile(profile: Profile, cache: Path) -> ModelSource:
 
 
 def _build(profile: Profile, target: Path) -> None:
+    with progress(f"building profile {profile.name} (seed {profile.seed}) into {target}", logger=log):
+        _build_into(profile, target)
+
+
+def _build_into(profile: Profile, target: Path) -> None:
     import torch
     from chronos.chronos2 import Chronos2Model
     from chronos.chronos2.config import Chronos2CoreConfig
 
-    log.info("building profile %s (seed %d) into %s", profile.name, profile.seed, target)
     target.parent.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(profile.seed)
     config = Chronos2CoreConfig(**profile.core_config())

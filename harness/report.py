@@ -44,6 +44,7 @@ def format_comparison(comparison: Comparison) -> str:
     lines = [
         f"{key.symbol} · {key.model_id}{'' if trained else ' (UNTRAINED weights: MAE only tracks numerical change)'}",
         f"  torch {key.torch_version} · {key.device} · context {key.context_length} · horizon {key.prediction_length}",
+        *([f"  environment {comparison.environment}"] if comparison.environment else []),
         f"  compiled with {key.compile_config}",
         header(comparison.confidence),
         _mode_line("eager", comparison.eager),

@@ -14,6 +14,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import unquote
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -227,23 +228,49 @@ def write_records(records: list[RunRecord], results_dir: Path, *, name: str) -> 
 
 
 def read_records(results_dir: Path) -> list[RunRecord]:
-    """All records under ``results_dir`` (recursively), oldest first; a bad file is an :class:`InputError`."""
+    """All records under ``results_dir`` (recursively), oldest first; a bad file is an :class:`InputError`.
+
+    The directory may merge many machines or CI jobs: one folder per job (``merged/results-torch-2.13.0/...``), or a
+    hive-partitioned dataset (``torch_version=2.13.0/part-0.parquet``) whose partition columns live in the path and
+    not in the file. The same run copied twice (two artifacts overlapping) is read once.
+    """
     if not results_dir.is_dir():
         raise InputError(f"{results_dir}: no results directory; fix: run a bench first (`nox -s bench_eager bench_compiled`)")
-    records: list[RunRecord] = []
+    records: dict[tuple[str, str, str, str], RunRecord] = {}
     for path in sorted(results_dir.rglob("*.parquet")):
-        records.extend(read_file(path))
-    return sorted(records, key=lambda r: (r.timestamp_utc, r.run_id))
+        partitions = hive_partitions(path.relative_to(results_dir))
+        for record in read_file(path, partitions=partitions):
+            identity = (record.run_id, record.timestamp_utc, record.symbol, record.mode)
+            records.setdefault(identity, record)
+    return sorted(records.values(), key=lambda r: (r.timestamp_utc, r.run_id))
 
 
-def read_file(path: Path) -> list[RunRecord]:
+def hive_partitions(relative: Path) -> dict[str, str]:
+    """``{"torch_version": "2.13.0"}`` from ``torch_version=2.13.0/part-0.parquet``: folders named column=value."""
+    out = {}
+    for part in relative.parts[:-1]:
+        name, sep, value = part.partition("=")
+        if sep and name in SCHEMA.names:
+            out[name] = unquote(value)
+    return out
+
+
+def read_file(path: Path, *, partitions: dict[str, str] | None = None) -> list[RunRecord]:
     try:
-        table = pq.read_table(path)
+        table = pq.read_table(path, partitioning=None)
     except (pa.ArrowException, OSError) as exc:
         raise InputError(f"{path}: not a readable Parquet file ({type(exc).__name__}); fix: move it out of the results directory or delete it") from exc
     version = (table.schema.metadata or {}).get(b"harness_schema_version", b"?").decode()
     if version not in READABLE_VERSIONS:
         raise InputError(f"{path}: results schema version {version}, this harness reads versions {', '.join(READABLE_VERSIONS)}; fix: re-run the bench or move the file away")
+    for name, value in (partitions or {}).items():
+        if name not in table.column_names:
+            try:
+                column = pa.array([value] * table.num_rows).cast(SCHEMA.field(name).type)
+            except (pa.ArrowException, ValueError) as exc:
+                raise InputError(f"{path}: partition folder {name}={value} is not a valid {SCHEMA.field(name).type} for column {name}; "
+                                 "fix: rename the folder or move the file away") from exc
+            table = table.append_column(name, column)
     missing = [name for name in SCHEMA.names if name not in table.column_names and name not in _V2_COLUMNS]
     if missing:
         raise InputError(f"{path}: missing column(s) {', '.join(missing)}; fix: re-run the bench or move the file away")

@@ -29,6 +29,7 @@ from harness.env import fingerprint
 from harness.models import ModelSource, load_pipeline, parameter_count
 from harness.options import DEFAULT_CONFIRM, DEFAULT_RUNS
 from harness.params import BenchParams
+from harness.progress import progress
 from harness.results import RunRecord
 
 if TYPE_CHECKING:
@@ -306,16 +307,20 @@ def _measure(spec: RunSpec, pipeline: Chronos2Pipeline, *, device: str, referenc
     eager_module = pipeline.model
     symbol = spec.window.symbol
     if spec.mode == "eager":
-        log.info("%s eager: first call", symbol)
-        out.first = call(eager_module, f"{symbol} eager first call", plant=spec.plant)
+        with progress(f"{symbol} eager: first call", logger=log) as phase:
+            out.first = call(eager_module, f"{symbol} eager first call", plant=spec.plant)
+            phase.note = "" if out.first.ok else "failed"
         if not out.first.ok:
             return out
         out.eager_forecast = out.first.forecast
-        for index in range(spec.runs):
-            out.reference_s.append(machine_reference())
-            out.calls.append(call(eager_module, f"{symbol} eager prediction {index + 1}"))
-            _log_call(symbol, "eager", index, spec.runs, out.calls[-1])
-        out.float64_forecast = _float64_forecast(pipeline, spec)
+        with progress(f"{symbol} eager", total=spec.runs, unit="predictions", logger=log) as bar:
+            for index in range(spec.runs):
+                out.reference_s.append(machine_reference())
+                out.calls.append(call(eager_module, f"{symbol} eager prediction {index + 1}"))
+                _log_call(symbol, "eager", index, out.calls[-1])
+                bar.advance(seconds=out.calls[-1].seconds, failed=not out.calls[-1].ok, detail=_seconds(out.calls[-1]))  # after the timing
+        with progress(f"{symbol} eager: float64 reference", logger=log):
+            out.float64_forecast = _float64_forecast(pipeline, spec)
         return out
 
     # compiled: eager mode's model first (reference forecast, float64 yardstick), then compile, then interleave.
@@ -323,12 +328,16 @@ def _measure(spec: RunSpec, pipeline: Chronos2Pipeline, *, device: str, referenc
     # a second pipeline loaded exactly as eager mode loads it, so speedup and drift are always against eager mode.
     ref_call = call if reference is None else _Caller(reference, spec, device)
     reference_module = ref_call.pipeline.model
-    first_reference = ref_call(reference_module, f"{symbol} eager reference")
+    with progress(f"{symbol} compiled: eager reference (float32, float64)", logger=log) as phase:
+        first_reference = ref_call(reference_module, f"{symbol} eager reference")
+        if first_reference.ok:
+            out.float64_forecast = _float64_forecast(ref_call.pipeline, spec)
+        else:
+            phase.note = "failed"
     if not first_reference.ok:
         out.setup_error = first_reference.error
         return out
     out.eager_forecast = first_reference.forecast
-    out.float64_forecast = _float64_forecast(ref_call.pipeline, spec)
     target = pipeline.model
     with _inductor_config(spec.compile):
         try:
@@ -336,25 +345,33 @@ def _measure(spec: RunSpec, pipeline: Chronos2Pipeline, *, device: str, referenc
         except Exception as exc:
             out.setup_error = exc
             return out
-        log.info("%s compiled: first call (compiles)", symbol)
-        out.first = call(compiled_module, f"{symbol} compiled first call", plant=spec.plant)
+        with progress(f"{symbol} compiled: first call (compiles)", logger=log) as phase:
+            out.first = call(compiled_module, f"{symbol} compiled first call", plant=spec.plant)
+            phase.note = "" if out.first.ok else "failed"
         if not out.first.ok:
             return out
         out.graphs, out.graph_breaks, out.break_reasons = _dynamo_stats()
-        for index in range(spec.runs):  # ABBA order: neither mode always runs first
-            out.reference_s.append(machine_reference())
-            order = ("compiled", "eager") if index % 2 == 0 else ("eager", "compiled")
-            for which in order:
-                if which == "compiled":
-                    out.calls.append(call(compiled_module, f"{symbol} compiled prediction {index + 1}"))
-                else:
-                    out.paired.append(ref_call(reference_module, f"{symbol} eager reference {index + 1}"))
-            _log_call(symbol, "compiled", index, spec.runs, out.calls[-1])
+        with progress(f"{symbol} compiled", total=spec.runs, unit="predictions", logger=log) as bar:
+            for index in range(spec.runs):  # ABBA order: neither mode always runs first
+                out.reference_s.append(machine_reference())
+                order = ("compiled", "eager") if index % 2 == 0 else ("eager", "compiled")
+                for which in order:
+                    if which == "compiled":
+                        out.calls.append(call(compiled_module, f"{symbol} compiled prediction {index + 1}"))
+                    else:
+                        out.paired.append(ref_call(reference_module, f"{symbol} eager reference {index + 1}"))
+                _log_call(symbol, "compiled", index, out.calls[-1])
+                detail = f"{_seconds(out.calls[-1])} (eager {_seconds(out.paired[-1])})"
+                bar.advance(seconds=out.calls[-1].seconds, failed=not out.calls[-1].ok, detail=detail)  # after both timings
+            eager_s = [c.seconds for c in out.paired if c.seconds is not None]
+            bar.note = f"interleaved eager median {statistics.median(eager_s):.4f} s" if eager_s else ""
         if spec.vary_shapes:
-            out.shape_variant_s = _vary_shapes(call, compiled_module, spec)
+            with progress(f"{symbol} compiled: shorter contexts (new shapes)", logger=log):
+                out.shape_variant_s = _vary_shapes(call, compiled_module, spec)
         out.recompiles = _dynamo_stats()[0] - (out.graphs or 0)
         if spec.warm_compile:
-            out.warm_compile_s = call(_compile(target, spec.compile), f"{symbol} compiled again (warm caches)").seconds
+            with progress(f"{symbol} compiled: compiling again (warm caches)", logger=log):
+                out.warm_compile_s = call(_compile(target, spec.compile), f"{symbol} compiled again (warm caches)").seconds
     pipeline.model = compiled_module
     return out
 
@@ -417,11 +434,14 @@ def _vary_shapes(call: _Caller, compiled_module: object, spec: RunSpec) -> list[
     return seconds
 
 
-def _log_call(symbol: str, mode: str, index: int, runs: int, call: Call) -> None:
-    if call.ok:
-        log.info("%s %s: prediction %d/%d %.4f s", symbol, mode, index + 1, runs, call.seconds)
-    else:
+def _log_call(symbol: str, mode: str, index: int, call: Call) -> None:
+    """A failed prediction is a warning; a passing one is only counted by the progress report."""
+    if not call.ok:
         log.warning("%s %s: prediction %d failed: %s", symbol, mode, index + 1, call.error)
+
+
+def _seconds(call: Call) -> str:
+    return "failed" if call.seconds is None else f"{call.seconds:.4f} s"
 
 
 def _max_abs(a: np.ndarray | None, b: np.ndarray | None) -> float | None:

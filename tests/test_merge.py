@@ -1,0 +1,129 @@
+"""Results from many machines or CI jobs merged into one directory: compare and report keep each environment apart.
+
+The two "machines" are two real bench runs of the tiny model with different settings: machine B runs torch on one
+thread, which puts it on another device key, as another CI runner would.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+import pytest
+import torch
+
+from harness.cli import main
+from harness.compare import build_comparisons, environment_of
+from harness.results import read_records, write_records
+from tests.conftest import ROOT
+from tests.factories import make_record, replace
+
+
+def bench_machine(results: Path, cache: Path) -> None:
+    common = ["--inductor-cache", str(cache), "--symbol", "GOOG", "--model", "tiny", "--runs", "3", "--context-length", "64", "--results-dir", str(results),
+              "--data-dir", str(ROOT / "trainingdata"), "--hyperparams-dir", str(ROOT / "hyperparams"), "--no-warm-compile", "--no-isolate"]
+    assert main(["-q", "bench", "--mode", "eager", *common]) == 0
+    assert main(["-q", "bench", "--mode", "compiled", *common]) == 0
+
+
+def test_merge_compare_and_report_over_two_machines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    merged = tmp_path / "merged"  # what the nightly's final job downloads: one folder per bench job
+    bench_machine(merged / "results-machine-a", tmp_path / "inductor-cache")
+    threads_before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        bench_machine(merged / "results-machine-b", tmp_path / "inductor-cache")  # a warm cache: the test is about merging
+    finally:
+        torch.set_num_threads(threads_before)
+    capsys.readouterr()
+
+    records = read_records(merged)
+    assert len(records) == 4 and {r.status for r in records} == {"pass"}
+    threads = {path.parent.name: read_records(path.parent)[0].torch_threads for path in merged.rglob("*.parquet")}
+    assert threads["results-machine-b"] == 1 and threads["results-machine-a"] != 1, threads
+
+    comparisons, orphans = build_comparisons(records)
+    assert len(comparisons) == 2 and not orphans
+    assert {c.key.device for c in comparisons} == {f"cpu:{records[0].device_name} x{threads['results-machine-a']}", f"cpu:{records[0].device_name} x1"}
+    by_device = {c.key.device: c for c in comparisons}
+    for record in records:  # each machine's eager run is paired with that machine's compiled run, never the other's
+        if record.mode == "eager":
+            device = f"cpu:{record.device_name} x{record.torch_threads}"
+            paired = by_device[device].eager
+            assert paired is not None and paired.run_id == record.run_id
+
+    baselines = tmp_path / "baselines"
+    baselines.mkdir()
+    dirs = ["--results-dir", str(merged), "--baselines-dir", str(baselines)]
+    assert main(["-q", "compare", *dirs]) == 0
+    out = capsys.readouterr().out
+    assert "2 comparison(s): 0 regression(s), 0 improvement(s), 0 flaky, 2 new" in out
+    assert out.count("GOOG · tiny") == 2
+
+    # a baseline for each machine, from that machine's folder, then a planted regression on machine B only
+    for machine in ("a", "b"):
+        assert main(["-q", "update-baselines", "--reason", f"machine {machine}", "--results-dir", str(merged / f"results-machine-{machine}"),
+                     "--baselines-dir", str(baselines)]) == 0
+    assert main(["-q", "compare", *dirs]) == 0
+    slow = [replace(r, run_id=r.run_id + "-slow", timestamp_utc="2099-01-01T00:00:00+00:00", latencies_s=[x * 3 for x in r.latencies_s])
+            for r in read_records(merged / "results-machine-b") if r.mode == "compiled"]
+    write_records(slow, merged / "results-machine-b-night-2", name="slow")
+    capsys.readouterr()
+    assert main(["-q", "compare", *dirs]) == 1
+    blocks = {block.split("\n")[1]: block for block in capsys.readouterr().out.split("GOOG · tiny")[1:]}  # one block per comparison
+    machine_a, machine_b = (next(text for line, text in blocks.items() if f"{device} ·" in line) for device in sorted(by_device, key=lambda d: d.endswith("x1")))
+    assert "REGRESSION: compiled latency" in machine_b and "REGRESSION: speedup" in machine_b
+    assert "REGRESSION" not in machine_a and "all metrics within tolerance" in machine_a
+
+    report = tmp_path / "report"
+    assert main(["-q", "report", *dirs, "--output", str(report)]) == 0
+    markdown = (report / "index.md").read_text()
+    for device in by_device:
+        assert f"· {device}" in markdown
+    assert "Against the committed baselines: 1 regression, 1 holds." in markdown
+    assert len(list(report.glob("trend-*.png"))) == 2
+
+
+def test_update_baselines_refuses_one_key_from_two_environments(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    results = tmp_path / "merged"
+    a = [make_record("eager"), make_record("compiled", paired_eager_latencies_s=[0.1] * 5)]
+    b = [replace(r, chronos_version="2.4.0", run_id=r.run_id + "-b") for r in a]
+    write_records(a, results / "a", name="a")
+    write_records(b, results / "b", name="b")
+    assert environment_of(a[1]) != environment_of(b[1])
+    assert main(["update-baselines", "--reason", "x", "--results-dir", str(results), "--baselines-dir", str(tmp_path / "baselines")]) == 2
+    err = capsys.readouterr().err
+    assert "measured in two environments" in err and "chronos 2.4.0" in err
+    assert not (tmp_path / "baselines").exists()
+
+
+def test_two_environments_with_one_key_are_two_comparisons_each_with_its_own_eager() -> None:
+    a = [make_record("eager", run_id="a-eager", latencies=[0.2] * 5), make_record("compiled", run_id="a-compiled")]
+    b = [replace(make_record("eager", run_id="b-eager", latencies=[0.4] * 5), transformers_version="5.30.0", timestamp_utc="2026-11-26T00:00:00+00:00"),
+         replace(make_record("compiled", run_id="b-compiled"), transformers_version="5.30.0")]
+    comparisons, orphans = build_comparisons([*a, *b])
+    assert not orphans and len(comparisons) == 2 and comparisons[0].key == comparisons[1].key
+    pairs = {c.compiled.run_id: c.eager.run_id for c in comparisons if c.compiled and c.eager}
+    assert pairs == {"a-compiled": "a-eager", "b-compiled": "b-eager"}  # before: the latest eager (b) was paired with both
+
+
+def test_hive_partitioned_dataset_reads_with_its_partition_columns(tmp_path: Path) -> None:
+    records = [make_record("eager", torch_version="2.13.0+cpu"), make_record("compiled", torch_version="2.14.1+cu130", run_id="c2")]
+    plain = tmp_path / "plain"
+    write_records(records, plain, name="runs")
+    table = pq.read_table(plain / "runs.parquet")
+    ds.write_dataset(table, tmp_path / "hive", format="parquet",
+                     partitioning=ds.partitioning(pa.schema([("torch_version", pa.string()), ("mode", pa.string())]), flavor="hive"))
+    files = sorted(p.relative_to(tmp_path / "hive").as_posix() for p in (tmp_path / "hive").rglob("*.parquet"))
+    assert files[0].startswith("torch_version=2.13.0%2Bcpu/mode=eager/")  # the columns live in the path, not the file
+    assert "torch_version" not in pq.read_schema(tmp_path / "hive" / files[0]).names
+    assert sorted(read_records(tmp_path / "hive"), key=lambda r: r.run_id) == sorted(records, key=lambda r: r.run_id)
+
+
+def test_a_run_copied_into_two_artifacts_is_read_once(tmp_path: Path) -> None:
+    write_records([make_record("eager"), make_record("compiled")], tmp_path / "job-1", name="runs")
+    shutil.copytree(tmp_path / "job-1", tmp_path / "job-1-again")
+    assert len(read_records(tmp_path)) == 2
