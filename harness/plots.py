@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from harness.compare import ADOPT_SPEEDUP, WORTH_SPEEDUP, Baseline, Comparison
+from harness.compare import ADOPT_SPEEDUP, WORTH_SPEEDUP, Baseline, Comparison, Tolerances
 from harness.history import Series
 
 EAGER, COMPILED, INTERLEAVED_EAGER, NAIVE = "#4C72B0", "#DD8452", "#8DA0CB", "#999999"
@@ -49,7 +49,8 @@ def _jitter(n: int, center: float, seed: int) -> np.ndarray:
 
 def _clip_above(values: np.ndarray) -> float:
     """Where to cut the y axis so a few calls 10x slower than the rest (a host hiccup) do not flatten every box:
-    3 interquartile ranges above the upper quartile, or the maximum when nothing is that far out."""
+    3 interquartile ranges above the upper quartile, or the maximum when nothing is that far out. Above 5% of
+    the calls beyond it, the panel uses a log axis instead and hides nothing."""
     q1, q3 = np.percentile(values, [25, 75])
     limit = float(q3 + 3.0 * max(q3 - q1, 0.02 * q3))
     return float(values.max()) if values.max() <= limit else limit
@@ -81,15 +82,22 @@ def latency_distributions(comparisons: Sequence[Comparison], path: Path) -> Path
         for patch, (_, _, color) in zip(boxes["boxes"], shown, strict=True):
             patch.set_facecolor(color)
             patch.set_alpha(0.35)
-        top = _clip_above(np.concatenate([values for _, values, _ in shown]))
+        every = np.concatenate([values for _, values, _ in shown])
+        top = _clip_above(every)
+        above_total = int(np.sum(every > top))
+        if above_total > 0.05 * len(every):  # not a few hiccups but a slow mode of the host: show it all, on a log axis
+            ax.set_yscale("log")
+            top = float(every.max())
         for position, (_, values, color) in enumerate(shown):
             inside = values[values <= top]
             ax.scatter(_jitter(len(inside), position, seed=position), inside, s=9, color=color, alpha=0.8, zorder=3, linewidths=0)
             above = int(np.sum(values > top))
             if above:
-                ax.scatter([position], [top], marker="^", s=30, color="#B22222", zorder=4)
+                ax.scatter([position], [top], marker="^", s=30, color="#B22222", zorder=4, clip_on=False)
                 ax.annotate(f"{above} above (max {values.max():.0f})", (position, top), xytext=(0, -11), textcoords="offset points",
                             ha="center", fontsize=6.5, color="#B22222")
+        if top < every.max():
+            ax.set_ylim(top=top * 1.03)
         ax.set_xticks(range(len(shown)), [name for name, _, _ in shown], fontsize=8)
         ax.set_ylabel("latency per prediction (ms)", fontsize=8)
         ax.tick_params(axis="y", labelsize=8)
@@ -120,7 +128,8 @@ def speedups(comparisons: Sequence[Comparison], baselines: Sequence[Baseline | N
             continue
         low, high = comparison.speedup_ci or (comparison.speedup, comparison.speedup)
         ax.errorbar(comparison.speedup, row, xerr=[[comparison.speedup - low], [high - comparison.speedup]], fmt="o", color=color, capsize=3, markersize=5)
-        ax.annotate(f"{comparison.speedup:.2f}x", (high, row), xytext=(4, 0), textcoords="offset points", va="center", fontsize=7.5)
+        right = max(high, baseline.speedup) if baseline is not None and baseline.speedup else high
+        ax.annotate(f"{comparison.speedup:.2f}x", (right, row), xytext=(6, 0), textcoords="offset points", va="center", fontsize=7.5)
         if baseline is not None and baseline.speedup:
             ax.plot(baseline.speedup, row, marker="|", markersize=13, color="black", markeredgewidth=1.6)
     ax.set_yticks(range(len(labels)), labels, fontsize=8)
@@ -168,13 +177,22 @@ def mae_vs_naive(comparisons: Sequence[Comparison], path: Path) -> Path:
         ax.set_title(symbol, fontsize=9.5, loc="left")
         ax.grid(axis="x", alpha=0.3)
         ax.margins(x=0.12)
-    handles = [Patch(color=EAGER, label="eager"), Patch(color=COMPILED, label="compiled"),
-               Line2D([], [], color="#333333", linestyle="--", label="naive: last close carried forward"),
-               Patch(facecolor="white", edgecolor="#555555", hatch="//", label="untrained weights: MAE only tracks numerical change")]
+    handles: list[Patch | Line2D] = [Patch(color=EAGER, label="eager"), Patch(color=COMPILED, label="compiled"),
+                                     Line2D([], [], color="#333333", linestyle="--", label="naive: last close carried forward")]
+    if any(c.compiled is not None and not c.compiled.model_trained for c in comparisons):
+        handles.append(Patch(facecolor="white", edgecolor="#555555", hatch="//", label="untrained weights: MAE only tracks numerical change"))
     figure.legend(handles=handles, loc="outside lower center", ncol=2, fontsize=7.5, frameon=False)
     axes[-1][0].set_xlabel("MAE of the median close forecast, % of the mean truth (lower is better)", fontsize=8.5)
     figure.suptitle("Accuracy per symbol against the naive forecast", fontsize=10)
     return _save(figure, path)
+
+
+def _at_least(ax: Axes, rel: float) -> None:
+    """Zoom no closer than ± ``rel`` of the middle: a 1e-7 difference must not fill the panel like a regression would."""
+    low, high = ax.get_ylim()
+    middle = (low + high) / 2
+    if high - low < 2 * rel * abs(middle):
+        ax.set_ylim(middle * (1 - rel), middle * (1 + rel))
 
 
 def trend(history: Series, baseline: Baseline | None, path: Path, *, gated: bool = True) -> Path:
@@ -223,10 +241,18 @@ def trend(history: Series, baseline: Baseline | None, path: Path, *, gated: bool
     speed_ax.set_ylabel("speedup (x)", fontsize=8.5)
     latency_ax.set_ylabel("median latency (ms)", fontsize=8.5)
     mae_ax.set_ylabel("MAE % of mean truth", fontsize=8.5)
+    default = baseline.tolerances if baseline is not None else Tolerances()
+    for ax, rel in ((speed_ax, default.speedup_rel), (latency_ax, default.latency_rel), (mae_ax, default.mae_rel)):
+        _at_least(ax, rel)
     for ax, handles in legends.items():
+        if ax.get_yscale() == "linear":
+            ax.ticklabel_format(axis="y", useOffset=False, style="plain")  # 76.9208, not "+7.692e1" and 0.0008
         ax.grid(alpha=0.3)
         ax.tick_params(labelsize=8)
         ax.legend(handles=handles, fontsize=7.5, loc="best")
+    span = max(times) - min(times)
+    pad = max(span * 0.05, timedelta(minutes=10))  # one run (or one burst of runs) must not stretch the axis over years
+    mae_ax.set_xlim(min(times) - pad, max(times) + pad)
     mae_ax.set_xlabel("run time (UTC)", fontsize=8.5)
     figure.autofmt_xdate()
     key = history.key
