@@ -214,13 +214,13 @@ def trend(history: Series, baseline: Baseline | None, path: Path, *, gated: bool
         else:
             speed_ax.plot(time, 1.0, marker="x", color="#B22222", markersize=8)
         for summary, color in ((comparison.eager, EAGER), (comparison.compiled, COMPILED)):
-            if summary is None or summary.latency_median_s is None or summary.latency_ci_s is None:
+            if summary is None:
                 continue
-            median = summary.latency_median_s * 1000.0
-            low_ms, high_ms = (x * 1000.0 for x in summary.latency_ci_s)
-            latency_ax.errorbar(time, median, yerr=[[median - low_ms], [high_ms - median]], fmt="o", color=color, capsize=3, markersize=4)
-        for summary, color in ((comparison.eager, EAGER), (comparison.compiled, COMPILED)):
-            if summary is not None and summary.mae_pct is not None:
+            if summary.latency_median_s is not None and summary.latency_ci_s is not None:
+                median = summary.latency_median_s * 1000.0
+                low_ms, high_ms = (x * 1000.0 for x in summary.latency_ci_s)
+                latency_ax.errorbar(time, median, yerr=[[median - low_ms], [high_ms - median]], fmt="o", color=color, capsize=3, markersize=4)
+            if summary.mae_pct is not None:
                 mae_ax.plot(time, summary.mae_pct, marker="o" if color == EAGER else "s", color=color, markersize=4 if color == EAGER else 3, linestyle="none")
     legends: dict[Axes, list[Patch | Line2D]] = {speed_ax: [Line2D([], [], marker="o", color="#333333", linestyle="none", label="speedup, interval")],
                                                 latency_ax: [Patch(color=EAGER, label="eager"), Patch(color=COMPILED, label="compiled")],
