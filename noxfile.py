@@ -34,7 +34,8 @@ def _split_posargs(session: nox.Session) -> tuple[list[str], argparse.Namespace]
     parser.add_argument("--strict", action="store_true")
     parser.add_argument("--pool", action="store_true")
     parser.add_argument("--default-tolerances", action="store_true")
-    parser.add_argument("--informational", action="store_true")
+    parser.add_argument("--against")
+    parser.add_argument("--accept")
     parser.add_argument("--fail-on-improvement", action="store_true")
     parser.add_argument("--output")
     known, rest = parser.parse_known_args(session.posargs)
@@ -78,9 +79,10 @@ def compare(session: nox.Session) -> None:
     """Join eager and compiled results, print verdicts; exit 1 on a regression against baselines/."""
     session.install(".")
     _, known = _split_posargs(session)
-    flags = [f"--{name.replace('_', '-')}" for name in ("strict", "informational", "fail_on_improvement") if getattr(known, name)]
-    confidence = ["--confidence", known.confidence] if known.confidence else []
-    session.run("python", "-m", "harness", "compare", *_compare_args(known), *flags, *confidence)
+    flags = [f"--{name.replace('_', '-')}" for name in ("strict", "fail_on_improvement") if getattr(known, name)]
+    flags += ["--confidence", known.confidence] if known.confidence else []
+    flags += ["--against", known.against] if known.against else []
+    session.run("python", "-m", "harness", "compare", *_compare_args(known), *flags)
 
 
 @nox.session
@@ -94,13 +96,14 @@ def report(session: nox.Session) -> None:
 
 @nox.session
 def update_baselines(session: nox.Session) -> None:
-    """Write baselines/ from the latest results, on purpose: nox -s update_baselines -- --reason "..."."""
+    """Write baselines/ from the latest results, on purpose: nox -s update_baselines -- --reason "..." [--accept "why"]."""
     session.install(".")
     _, known = _split_posargs(session)
     if not known.reason:
         session.error('say why: nox -s update_baselines -- --reason "torch 2.14.1 upgrade"')
     pool = ["--pool"] if known.pool else []
     pool += ["--default-tolerances"] if known.default_tolerances else []
+    pool += ["--accept", known.accept] if known.accept else []
     session.run("python", "-m", "harness", "update-baselines", "--reason", known.reason, *pool, *_compare_args(known))
 
 

@@ -1,4 +1,10 @@
-"""Committed baselines: one human-readable JSON file per key under ``baselines/``. Never imports torch."""
+"""Committed baselines: one human-readable JSON file per key under ``baselines/``. Never imports torch.
+
+Format 3 records the key in its three parts (``what``, ``where``, ``software``; see :mod:`harness.keys`) and eager's
+interleaved partner median. Formats 1 and 2 still read: their where has no ISA flags ("not recorded"), so on any
+machine they are checked by the portable gate until refreshed. Every value is validated on reading: a NaN, an inf, a
+string where a number belongs or a key field of the wrong type is an :class:`InputError` naming the file and field.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +12,21 @@ import dataclasses
 import difflib
 import hashlib
 import json
+import math
 import os
 import re
 import tempfile
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
-from harness.compare import SEPARATE, Baseline, Comparison, Key, ModeBaseline, ModeSummary, Tolerances
+from harness.compare import SEPARATE, Comparison
 from harness.errors import InputError
+from harness.gate import Baseline, ModeBaseline, Tolerances, mode_baseline
+from harness.keys import Key, Software, What, Where
 
-FORMAT_VERSION = 2
-READABLE_FORMATS = (1, 2)  # format 1: no flip rate, speedup measured across sessions
+FORMAT_VERSION = 3
+READABLE_FORMATS = (1, 2, 3)  # 1: no flip rate, speedup across sessions; 2: one flat key; 3: what / where / software
 
 
 def file_name(key: Key) -> str:
@@ -40,45 +49,199 @@ def load_baselines(directory: Path) -> dict[Key, tuple[Baseline, Path]]:
     return found
 
 
-def read_baseline(path: Path) -> Baseline:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{path}: not a readable baseline ({exc}); fix: restore it with `git checkout -- {path}` or refresh it") from exc
-    try:
-        if data.get("format_version") not in READABLE_FORMATS:
-            raise InputError(f"{path}: baseline format_version {data.get('format_version')!r}, expected one of {READABLE_FORMATS}; fix: refresh it with `nox -s update_baselines`")
-        return Baseline(
-            key=Key(**data["key"]),
-            eager=ModeBaseline(**data["eager"]),
-            compiled=ModeBaseline(**data["compiled"]),
-            speedup=data["speedup"],
-            mae_diff_pct=data["mae_diff_pct"],
-            tolerances=Tolerances(**data.get("tolerances", {})),
-            provenance=dict(data.get("provenance", {})),
-            speedup_method=data.get("speedup_method", SEPARATE),
-        )
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise InputError(f"{path}: malformed baseline ({type(exc).__name__}: {exc}); fix: restore it with `git checkout -- {path}` or refresh it") from exc
+class _Invalid(Exception):
+    """A field with a bad value: (dotted field name, what is wrong)."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        super().__init__(f"{name}: {problem}")
+        self.name = name
+        self.problem = problem
 
 
-def _mode_baseline(summary: ModeSummary | None) -> ModeBaseline:
-    if summary is None:
-        return ModeBaseline(success_rate=0.0, latency_median_s=None, mae=None, mae_pct=None)
+def _text(data: dict[str, Any], name: str, where: str) -> str:
+    if name not in data:
+        raise _Invalid(f"{where}.{name}", "missing")
+    value = data[name]
+    if not isinstance(value, str):
+        raise _Invalid(f"{where}.{name}", f"{value!r} is a {type(value).__name__}, expected a string")
+    return value
+
+
+def _integer(data: dict[str, Any], name: str, where: str) -> int:
+    if name not in data:
+        raise _Invalid(f"{where}.{name}", "missing")
+    value = data[name]
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _Invalid(f"{where}.{name}", f"{value!r} is a {type(value).__name__}, expected an integer")
+    return value
+
+
+def _number(data: dict[str, Any], name: str, where: str, *, optional: bool, low: float | None = None, high: float | None = None,
+            default: float | None = None, required: bool = False) -> float | None:
+    if name not in data:
+        if required:
+            raise _Invalid(f"{where}.{name}", "missing")
+        return default
+    value = data[name]
+    if value is None:
+        if optional:
+            return None
+        raise _Invalid(f"{where}.{name}", "null, expected a number")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _Invalid(f"{where}.{name}", f"{value!r} is a {type(value).__name__}, expected a number")
+    number = float(value)
+    if not math.isfinite(number):
+        raise _Invalid(f"{where}.{name}", f"{value!r} is not a finite number")
+    if (low is not None and number < low) or (high is not None and number > high):
+        raise _Invalid(f"{where}.{name}", f"{value!r} is outside [{low}, {high}]")
+    return number
+
+
+def _known(data: object, allowed: set[str], where: str) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise _Invalid(where, f"{data!r} is not an object")
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise _Invalid(f"{where}.{unknown[0]}", f"unknown field (known: {', '.join(sorted(allowed))})")
+    return data
+
+
+def _mode(data: object, where: str) -> ModeBaseline:
+    values = _known(data, {f.name for f in fields(ModeBaseline)}, where)
     return ModeBaseline(
-        success_rate=summary.success_rate,
-        latency_median_s=summary.latency_median_s,
-        mae=summary.mae,
-        mae_pct=summary.mae_pct,
-        flip_rate=summary.flip_rate,
+        success_rate=_number(values, "success_rate", where, optional=False, low=0.0, high=1.0, required=True) or 0.0,
+        latency_median_s=_number(values, "latency_median_s", where, optional=True, low=0.0, required=True),
+        mae=_number(values, "mae", where, optional=True, low=0.0, required=True),
+        mae_pct=_number(values, "mae_pct", where, optional=True, low=0.0, required=True),
+        flip_rate=_number(values, "flip_rate", where, optional=False, low=0.0, high=1.0, default=0.0) or 0.0,
+        partner_latency_median_s=_number(values, "partner_latency_median_s", where, optional=True, low=0.0),
     )
 
 
+def _tolerances(data: object) -> Tolerances:
+    values = _known(data, {f.name for f in fields(Tolerances)}, "tolerances")
+    defaults = Tolerances()
+    chosen: dict[str, Any] = {
+        f.name: _number(values, f.name, "tolerances", optional=False, low=0.0, default=getattr(defaults, f.name)) for f in fields(Tolerances)
+    }
+    return Tolerances(**chosen)
+
+
+def _what(data: object) -> What:
+    values = _known(data, {f.name for f in fields(What)}, "what")
+    ints = ("context_length", "batch_size", "prediction_length")
+    chosen: dict[str, Any] = {f.name: _integer(values, f.name, "what") if f.name in ints else _text(values, f.name, "what") for f in fields(What)}
+    return What(**chosen)
+
+
+def _where(data: object) -> Where:
+    values = _known(data, {f.name for f in fields(Where)}, "where")
+    ints = ("cpu_count", "torch_threads")
+    chosen: dict[str, Any] = {f.name: _integer(values, f.name, "where") if f.name in ints else _text(values, f.name, "where") for f in fields(Where)}
+    return Where(**chosen)
+
+
+def _software(data: object) -> Software:
+    values = _known(data, {f.name for f in fields(Software)}, "software")
+    return Software(**{f.name: _text(values, f.name, "software") for f in fields(Software)})
+
+
+def _key_before_format_3(data: object, recorded: dict[str, Any]) -> Key:
+    """A format-1/2 flat key (symbol, model_id, torch_version, device "cpu:NAME xN", ...) and its provenance fingerprint."""
+    names = ("symbol", "model_id", "torch_version", "device", "context_length", "batch_size", "prediction_length", "data_sha256", "compile_config")
+    values = _known(data, set(names), "key")
+    for name in names:
+        if name not in values:
+            raise _Invalid(f"key.{name}", "missing")
+    device = _text(values, "device", "key")
+    device_type, _, rest = device.partition(":")
+    name, _, threads = rest.rpartition(" x")
+    if not device_type or not name or not threads.isdigit():
+        raise _Invalid("key.device", f"{device!r} is not TYPE:NAME xTHREADS")
+    what = What(
+        symbol=_text(values, "symbol", "key"),
+        model_id=_text(values, "model_id", "key"),
+        weights_sha256=str(recorded.get("weights_sha256", "")),
+        context_length=_integer(values, "context_length", "key"),
+        batch_size=_integer(values, "batch_size", "key"),
+        prediction_length=_integer(values, "prediction_length", "key"),
+        data_sha256=_text(values, "data_sha256", "key"),
+        compile_config=_text(values, "compile_config", "key"),
+    )
+    on_cuda = device_type == "cuda"
+    cpu_count = recorded.get("cpu_count", 0)
+    where = Where(
+        device_type=device_type,
+        device_name=name,
+        cpu_model=str(recorded.get("cpu_model", name if not on_cuda else "")),
+        cpu_flags="",  # not recorded before format 3
+        cpu_count=cpu_count if isinstance(cpu_count, int) else 0,
+        torch_threads=int(threads),
+        cuda_version=str(recorded.get("cuda_version", "")) if on_cuda else "",
+        cuda_driver=str(recorded.get("cuda_driver", "")) if on_cuda else "",
+    )
+    software = Software(
+        torch=_text(values, "torch_version", "key"),
+        chronos=str(recorded.get("chronos_version", "")),
+        transformers=str(recorded.get("transformers_version", "")),
+        python=str(recorded.get("python_version", "")),
+        numpy=str(recorded.get("numpy_version", "")),
+        harness=str(recorded.get("harness_version", "")),
+    )
+    return Key(what=what, where=where, software=software)
+
+
+def read_baseline(path: Path) -> Baseline:
+    fix = f"fix: restore it with `git checkout -- {path}` or refresh it with `nox -s update_baselines`"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{path}: not a readable baseline ({exc}); {fix}") from exc
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: not a baseline (a JSON {type(data).__name__}, expected an object); {fix}")
+    version = data.get("format_version")
+    if isinstance(version, bool) or version not in READABLE_FORMATS:
+        raise InputError(f"{path}: field format_version is {version!r}, expected one of {READABLE_FORMATS}; {fix}")
+    try:
+        provenance = data.get("provenance", {})
+        if not isinstance(provenance, dict):
+            raise _Invalid("provenance", f"{provenance!r} is not an object")
+        if version == 3:
+            for part in ("what", "where", "software"):
+                if part not in data:
+                    raise _Invalid(part, "missing")
+            key = Key(what=_what(data["what"]), where=_where(data["where"]), software=_software(data["software"]))
+        else:
+            if "key" not in data:
+                raise _Invalid("key", "missing")
+            recorded = provenance.get("fingerprint", {})
+            key = _key_before_format_3(data["key"], recorded if isinstance(recorded, dict) else {})
+        for part in ("eager", "compiled"):
+            if part not in data:
+                raise _Invalid(part, "missing")
+        method = data.get("speedup_method", SEPARATE)
+        if not isinstance(method, str):
+            raise _Invalid("speedup_method", f"{method!r} is not a string")
+        return Baseline(
+            key=key,
+            eager=_mode(data["eager"], "eager"),
+            compiled=_mode(data["compiled"], "compiled"),
+            speedup=_number(data, "speedup", "", optional=True, low=0.0, required=True),
+            mae_diff_pct=_number(data, "mae_diff_pct", "", optional=True, required=True),
+            tolerances=_tolerances(data.get("tolerances", {})),
+            provenance=dict(provenance),
+            speedup_method=method,
+        )
+    except _Invalid as exc:
+        raise InputError(f"{path}: field {exc.name.lstrip('.')} {exc.problem}; {fix}") from exc
+
+
 def baseline_from(comparison: Comparison, *, tolerances: Tolerances, provenance: dict[str, Any]) -> Baseline:
+    partner = comparison.compiled.partner_latency_median_s if comparison.compiled else None
     return Baseline(
         key=comparison.key,
-        eager=_mode_baseline(comparison.eager),
-        compiled=_mode_baseline(comparison.compiled),
+        eager=mode_baseline(comparison.eager, partner=partner),
+        compiled=mode_baseline(comparison.compiled),
         speedup=comparison.speedup,
         mae_diff_pct=comparison.mae_diff_pct,
         tolerances=tolerances,
@@ -90,20 +253,21 @@ def baseline_from(comparison: Comparison, *, tolerances: Tolerances, provenance:
 def render(baseline: Baseline) -> str:
     body = {
         "format_version": FORMAT_VERSION,
-        "key": baseline.key.as_dict(),
+        **baseline.key.as_dict(),
         "speedup": _round(baseline.speedup),
         "speedup_method": baseline.speedup_method,
         "mae_diff_pct": _round(baseline.mae_diff_pct),
-        "eager": {k: _round(v) for k, v in asdict(baseline.eager).items()},
-        "compiled": {k: _round(v) for k, v in asdict(baseline.compiled).items()},
+        "eager": {k: _round(v, 10 if k.startswith("mae") else 6) for k, v in asdict(baseline.eager).items()},
+        "compiled": {k: _round(v, 10 if k.startswith("mae") else 6) for k, v in asdict(baseline.compiled).items() if k != "partner_latency_median_s"},
         "tolerances": dataclasses.asdict(baseline.tolerances),
         "provenance": baseline.provenance,
     }
     return json.dumps(body, indent=2) + "\n"
 
 
-def _round(value: Any) -> Any:
-    return float(f"{value:.6g}") if isinstance(value, float) else value
+def _round(value: Any, digits: int = 6) -> Any:
+    """Six significant digits keep the files readable; MAE keeps ten, since it is deterministic to about 1e-7."""
+    return float(f"{value:.{digits}g}") if isinstance(value, float) else value
 
 
 def write_baseline(directory: Path, baseline: Baseline, *, replace: Path | None = None) -> tuple[Path, str]:

@@ -3,7 +3,7 @@
 Input: several bench sessions of one key (separate processes, each with many timed calls, e.g.
 ``--runs 30``). Each trial plays one nightly check: the baseline is pooled from all sessions but one, the current
 run is ``runs`` calls drawn from the held-out session (compiled calls keep their interleaved eager partner and
-machine reference), a change is planted or not, and the gate of :func:`harness.compare.find_findings` decides.
+machine reference), a change is planted or not, and the gate of :func:`harness.gate.find_findings` decides.
 Pure: numpy and the compare module, no torch, no I/O.
 """
 
@@ -17,7 +17,9 @@ import numpy as np
 
 from harness import stats
 from harness.baselines import baseline_from
-from harness.compare import Baseline, Tolerances, compare_pair, find_findings, key_of, pool_runs
+from harness.compare import compare_pair, pool_runs
+from harness.gate import Baseline, Tolerances, find_findings
+from harness.keys import key_of
 from harness.results import RunRecord
 
 SLOWDOWNS: tuple[float, ...] = (0.02, 0.05, 0.10, 0.15, 0.20, 0.30, 0.50)

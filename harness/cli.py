@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import faulthandler
+import itertools
 import logging
 import sys
 from collections.abc import Sequence
@@ -24,6 +26,8 @@ from harness.options import DEFAULT_CONFIRM, DEFAULT_RUNS, PLANTS, STRESS_CASES
 
 if TYPE_CHECKING:
     from harness.compare import Comparison
+    from harness.gate import Baseline
+    from harness.keys import Key
     from harness.results import RunRecord
     from harness.runner import RunSpec
 
@@ -86,8 +90,10 @@ def _parser() -> argparse.ArgumentParser:
 
     compare = commands.add_parser("compare", help="join eager and compiled results, print verdicts, check the baselines")
     compare.add_argument("--confidence", type=_fraction, default=0.95, help="confidence of every interval and of the gate (default 0.95)")
-    compare.add_argument("--strict", action="store_true", help="a result with no baseline for its settings exits 2 (default: reported as new, exit 0)")
-    compare.add_argument("--informational", action="store_true", help="compare against a baseline from another environment anyway, without failing")
+    compare.add_argument("--strict", action="store_true",
+                         help="exit 2 when a result has no baseline (new) or a baseline has no result (missing); default: reported, exit 0")
+    compare.add_argument("--against", type=_against, default=None, metavar="NAME=VERSION[,...]",
+                         help="check against the baseline recorded with this software, e.g. torch=2.13.0 (default: the same software, else the newest)")
     compare.add_argument("--fail-on-improvement", action="store_true", help="an improvement beyond tolerance exits 1 too (baseline is stale)")
     _dirs(compare, results=True, baselines=True)
 
@@ -100,6 +106,8 @@ def _parser() -> argparse.ArgumentParser:
     update.add_argument("--reason", required=True, help="why the baselines change (recorded in each file)")
     update.add_argument("--pool", action="store_true", help="rest each baseline on all runs of its key in the results dir, not only the latest")
     update.add_argument("--default-tolerances", action="store_true", help="write the current default tolerances instead of keeping each file's own")
+    update.add_argument("--accept", default=None, metavar="WHY",
+                        help="write even a baseline that regresses against the one it replaces, or records failures; WHY goes into provenance")
     _dirs(update, results=True, baselines=True)
 
     train = commands.add_parser("train", help="train the default model from scratch (CPU, minutes) and compare it with the shipped one")
@@ -170,6 +178,15 @@ def _plant(text: str) -> tuple[str, str]:
     if kind not in PLANTS:
         raise argparse.ArgumentTypeError(f"{text!r}: KIND must be one of {', '.join(PLANTS)}, e.g. crash:GOOG")
     return kind, symbol
+
+
+def _against(text: str) -> dict[str, str]:
+    from harness.gate import parse_against
+
+    try:
+        return parse_against(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _fraction(text: str) -> float:
@@ -329,8 +346,9 @@ def _child_argv(args: argparse.Namespace, spec: RunSpec) -> list[str]:
 
 def _compare(args: argparse.Namespace) -> int:
     from harness.baselines import load_baselines
-    from harness.compare import MatchKind, build_comparisons, check
-    from harness.report import format_comparison, format_findings
+    from harness.compare import build_comparisons
+    from harness.gate import GateKind, check, missing, select
+    from harness.report import format_check, format_comparison
     from harness.results import read_records
 
     comparisons, orphans = build_comparisons(read_records(args.results_dir), confidence=args.confidence)
@@ -341,45 +359,71 @@ def _compare(args: argparse.Namespace) -> int:
         unusable: InputError | None = None
     except InputError as exc:  # still print the verdicts, then report the baselines problem
         loaded, unusable = {}, exc
-    paths = {id(baseline): path for baseline, path in loaded.values()}
-    regressions = improvements = flaky = new = mismatched = 0
+    baselines = [baseline for baseline, _ in loaded.values()]
+    paths = {id(baseline): str(path) for baseline, path in loaded.values()}
+    checks = []
+    unmatched_against: list[str] = []
     for comparison in comparisons:
         print(format_comparison(comparison))
         if unusable is not None:
             print("  baseline: not checked (see the error below)\n")
             continue
-        checked = check(comparison, [baseline for baseline, _ in loaded.values()], informational=args.informational)
-        match, findings = checked.match, list(checked.findings)
-        if match.kind is MatchKind.NEW or match.baseline is None:
-            new += 1
-            print("  baseline: new — no baseline for these settings; record one with `nox -s update_baselines -- --reason \"...\"`\n")
-            continue
-        where = f"  [{paths[id(match.baseline)]}]"
-        if match.kind is MatchKind.ENVIRONMENT_MISMATCH:
-            mismatched += 1
-            print(f"  baseline: recorded in another environment ({'; '.join(match.differences)}){where}")
-            if not args.informational:
-                print("  not compared: a difference here would measure the environment, not a regression; fix: record a baseline for this\n"
-                      "  environment (`nox -s update_baselines -- --reason \"...\"`) or pass --informational to see the comparison anyway\n")
-                continue
-            print(format_findings(findings, informational=True) + "\n")
-            continue
-        regressions += sum(f.regression for f in findings)
-        improvements += sum(f.kind == "improvement" for f in findings)
-        flaky += sum(f.kind == "flaky" for f in findings)
-        print(format_findings(findings) + where + "\n")
+        checked = check(comparison, baselines, against=args.against)
+        if args.against and checked.match.kind is GateKind.NEW and select(comparison, baselines).kind is not GateKind.NEW:
+            unmatched_against.append(comparison.key.label())
+        checks.append(checked)
+        print(format_check(comparison, checked, paths.get(id(checked.match.baseline), "")) + "\n")
+    _print_upgrades(comparisons, baselines)
     _print_best(comparisons)
     for orphan in orphans:
         print(f"note: eager run {orphan.run_id} ({orphan.symbol}, {orphan.model_id}, torch {orphan.torch_version}) has no compiled run to compare with")
-    print(f"{len(comparisons)} comparison(s): {regressions} regression(s), {improvements} improvement(s), {flaky} flaky, {new} new, "
-          f"{mismatched} in another environment")
+    absent = missing(comparisons, baselines) if unusable is None else []
+    for baseline in absent:
+        print(f"missing: {paths[id(baseline)]}: {baseline.key.label()} has a baseline but no result here "
+              "(data file changed? configuration or symbol dropped?); fix: bench it, or delete the baseline on purpose")
+    kinds = [c.match.kind for c in checks]
+    findings = [f for c in checks for f in c.findings]
+    count = {kind: sum(f.kind == kind for f in findings) for kind in ("regression", "improvement", "flaky", "swing")}
+    print(f"{len(comparisons)} comparison(s): {count['regression']} regression(s), {count['improvement']} improvement(s), {count['flaky']} flaky, "
+          f"{count['swing']} host swing(s), {kinds.count(GateKind.NEW)} new, {len(absent)} missing · gates: {kinds.count(GateKind.FULL)} full, "
+          f"{kinds.count(GateKind.UPGRADE)} upgrade, {kinds.count(GateKind.PORTABLE)} portable (timings not gated)")
     if unusable is not None:
         raise unusable
-    if regressions or (improvements and args.fail_on_improvement):
+    if unmatched_against:
+        raise InputError(f"--against {','.join(f'{k}={v}' for k, v in args.against.items())}: no baseline recorded with that software for "
+                         f"{'; '.join(unmatched_against)}; fix: name a version recorded in {args.baselines_dir}")
+    if count["regression"] or (count["improvement"] and args.fail_on_improvement):
         return int(ExitCode.REGRESSION)
-    if (mismatched and not args.informational) or (new and args.strict):
+    if args.strict and (GateKind.NEW in kinds or absent):
+        print("--strict: a new key or a missing result fails; record or delete baselines on purpose", file=sys.stderr)
         return int(ExitCode.USAGE)
     return int(ExitCode.OK)
+
+
+def _print_upgrades(comparisons: list[Comparison], baselines: list[Baseline]) -> None:
+    """Torch matrix: where one machine ran the same settings with two software versions, the newer against the older."""
+    from harness.gate import Tolerances, select, upgrade_findings
+    from harness.report import format_upgrade
+
+    groups: dict[tuple[object, object], list[Comparison]] = {}
+    for comparison in comparisons:
+        groups.setdefault((comparison.key.what, comparison.key.where), []).append(comparison)
+    for members in groups.values():
+        ordered = sorted(members, key=lambda c: (_version(c.key.software.torch), c.key.software))
+        for older, newer in itertools.pairwise(ordered):
+            own = select(newer, baselines).baseline
+            findings = upgrade_findings(older, newer, own.tolerances if own else Tolerances())
+            print(format_upgrade(older, newer, findings))
+            print("  (shown, not gated: each version is gated against its own baseline above)\n")
+
+
+def _version(text: str) -> tuple[int, ...]:
+    """``2.14.1+cu130`` -> (2, 14, 1): enough to order torch releases."""
+    parts = []
+    for piece in text.split("+")[0].split("."):
+        digits = "".join(ch for ch in piece if ch.isdigit())
+        parts.append(int(digits) if digits else 0)
+    return tuple(parts)
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -414,26 +458,34 @@ def _print_best(comparisons: list[Comparison]) -> None:
 
 def _update(args: argparse.Namespace) -> int:
     from harness.baselines import baseline_from, load_baselines, write_baseline
-    from harness.compare import Key, Recommendation, Tolerances, build_comparisons, pool_runs
+    from harness.compare import build_comparisons, pool_runs
     from harness.env import git_commit
+    from harness.gate import Tolerances, check
+    from harness.report import format_table
     from harness.results import read_records
 
     records = read_records(args.results_dir)
     comparisons, _ = build_comparisons(pool_runs(records) if args.pool else records)
-    seen: dict[Key, str] = {}
-    for comparison in comparisons:
-        if comparison.key in seen:
-            raise InputError(f"{args.results_dir}: {comparison.key.label()} was measured in two environments ({seen[comparison.key]}; {comparison.environment}); "
-                             "fix: record baselines from a results directory of one machine (e.g. --results-dir merged/results-torch-2.13.0)")
-        seen[comparison.key] = comparison.environment
     existing = load_baselines(args.baselines_dir) if args.baselines_dir.is_dir() else {}
-    written = 0
+    paths = {id(baseline): path for baseline, path in existing.values()}
+    written = refused = 0
     for comparison in comparisons:
-        if comparison.recommendation is Recommendation.INCOMPLETE and comparison.eager is None:
+        if comparison.eager is None:
             print(f"skip {comparison.key.label()}: no eager run")
             continue
-        previous = existing.get(comparison.key)
-        provenance = {
+        checked = check(comparison, [baseline for baseline, _ in existing.values()])
+        before = checked.match.baseline
+        print(f"{comparison.key.label()}: " + (f"{checked.match.describe()} against {paths[id(before)]}" if before else "no earlier baseline"))
+        if before is not None:
+            print(format_table(checked.findings, old="old", new="new"))
+        problems = [f.message for f in checked.regressions] + _failures(comparison)
+        if problems and not args.accept:
+            refused += 1
+            print("  refused: " + "\n  refused: ".join(problems))
+            print('  fix: find the cause, or record it on purpose with --accept "why" (the reason and the old values go into provenance)\n')
+            continue
+        previous = existing.get(comparison.key) or _legacy(comparison.key, existing)
+        provenance: dict[str, object] = {
             "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "reason": args.reason,
             "git_commit": git_commit(),
@@ -442,14 +494,46 @@ def _update(args: argparse.Namespace) -> int:
             "model_trained": comparison.compiled.model_trained if comparison.compiled else None,
             "fingerprint": comparison.fingerprint,
         }
+        if problems:
+            provenance["accepted"] = {"why": args.accept, "problems": problems}
+        if before is not None:
+            provenance["replaces"] = {"file": paths[id(before)].name, "gate": checked.match.kind.value, "created_utc": before.created_utc,
+                                      "reason": before.provenance.get("reason", ""),
+                                      "values": {f.metric: f.baseline for f in checked.findings if f.baseline is not None}}
         tolerances = previous[0].tolerances if previous and not args.default_tolerances else Tolerances()
-        baseline = baseline_from(comparison, tolerances=tolerances, provenance=provenance)
-        path, diff = write_baseline(args.baselines_dir, baseline, replace=previous[1] if previous else None)
+        path, diff = write_baseline(args.baselines_dir, baseline_from(comparison, tolerances=tolerances, provenance=provenance),
+                                    replace=previous[1] if previous else None)
         written += 1
-        print(f"wrote {path}")
+        print(f"wrote {path}" + (f" (accepted: {args.accept})" if problems else ""))
         print(diff or "  (unchanged)")
-    print(f"{written} baseline(s) written; commit them with the reason in the message")
-    return int(ExitCode.OK)
+    print(f"{written} baseline(s) written, {refused} refused; commit them with the reason in the message")
+    return int(ExitCode.REGRESSION) if refused else int(ExitCode.OK)
+
+
+def _legacy(key: Key, existing: dict[Key, tuple[Baseline, Path]]) -> tuple[Baseline, Path] | None:
+    """A format-1/2 file of the same what, software and machine (its ISA flags not recorded): the file a refresh replaces."""
+    for baseline, path in existing.values():
+        theirs = baseline.key
+        if (not theirs.where.cpu_flags and theirs.what == key.what and theirs.software.matches(key.software)
+                and dataclasses.replace(theirs.where, cpu_flags=key.where.cpu_flags) == key.where):
+            return baseline, path
+    return None
+
+
+def _failures(comparison: Comparison) -> list[str]:
+    """What a baseline must not bless without --accept: failed or flaky calls, a status other than pass, broken numbers."""
+    out = []
+    for mode, summary in (("eager", comparison.eager), ("compiled", comparison.compiled)):
+        if summary is None:
+            out.append(f"{mode}: no run")
+            continue
+        if not summary.success_rate >= 1.0:
+            out.append(f"{mode} succeeded in {summary.success_rate:.0%} of predictions")
+        if summary.status != "pass":
+            out.append(f"{mode} status {summary.status}" + (f" ({summary.error[:120]})" if summary.error else ""))
+        if summary.n_flaky:
+            out.append(f"{mode}: {summary.n_flaky} flaky call(s)")
+    return out
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -490,7 +574,7 @@ def _calibrate(args: argparse.Namespace) -> int:
     import dataclasses
 
     from harness.calibrate import TARGET_DETECTION, TARGET_FALSE_ALARMS, calibrate, sessions_of, spread
-    from harness.compare import Tolerances
+    from harness.gate import Tolerances
     from harness.results import read_records
 
     keys = sessions_of(read_records(args.results_dir))

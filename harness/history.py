@@ -6,7 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from harness import stats
-from harness.compare import Comparison, Key, compare_pair, environment_of, key_of, shared_settings
+from harness.compare import Comparison, compare_pair
+from harness.keys import Key, environment_of, key_of, settings_of
 from harness.results import RunRecord
 
 TREND_RESAMPLES = 1000  # bootstrap resamples per past run: every point of every trend gets an interval
@@ -36,13 +37,13 @@ def series(records: Iterable[RunRecord], *, confidence: float = stats.DEFAULT_CO
     eager: dict[tuple[object, str], list[RunRecord]] = {}
     for record in ordered:
         if record.mode == "eager":
-            eager.setdefault((shared_settings(record), environment_of(record)), []).append(record)
+            eager.setdefault((settings_of(record), environment_of(record)), []).append(record)
     grouped: dict[tuple[Key, str], list[Point]] = {}
     for record in ordered:
         if record.mode != "compiled":
             continue
         environment = environment_of(record)
-        partners = eager.get((shared_settings(record), environment), [])
+        partners = eager.get((settings_of(record), environment), [])
         before = [run for run in partners if run.timestamp_utc <= record.timestamp_utc]
         partner = before[-1] if before else (partners[0] if partners else None)
         key = key_of(record)

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from harness.compare import Comparison, Recommendation
+from harness.compare import Comparison
+from harness.recommend import REJECTED
 
 # name -> bench flags that differ from the default configuration
 CONFIGS: dict[str, tuple[str, ...]] = {
@@ -32,7 +33,6 @@ SETS: dict[str, tuple[str, ...]] = {
     "gpu": ("default", "sdpa", "reduce-overhead", "bf16", "sdpa-efficient", "sdpa-flash", "sdpa-math"),
 }
 
-REJECTED = (Recommendation.REJECT_FAILURES, Recommendation.REJECT_FLAKY, Recommendation.REJECT_ACCURACY, Recommendation.INCOMPLETE)
 
 
 def expand(selection: str) -> list[str]:

@@ -17,8 +17,10 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from harness.compare import ADOPT_SPEEDUP, WORTH_SPEEDUP, Baseline, Comparison, Tolerances
+from harness.compare import Comparison
+from harness.gate import Baseline, Tolerances
 from harness.history import Series
+from harness.recommend import ADOPT_SPEEDUP, WORTH_SPEEDUP
 
 EAGER, COMPILED, INTERLEAVED_EAGER, NAIVE = "#4C72B0", "#DD8452", "#8DA0CB", "#999999"
 DPI = 110
@@ -201,7 +203,7 @@ def trend(history: Series, baseline: Baseline | None, path: Path, *, gated: bool
     comparisons = [point.comparison for point in history.points]
     figure = Figure(figsize=(8.0, 7.0), layout="constrained")
     speed_ax, latency_ax, mae_ax = figure.subplots(3, 1, sharex=True)
-    band = "baseline ± tolerance" if gated else "baseline ± tolerance (another environment: not gated)"
+    band = "baseline ± tolerance" if gated else "baseline ± tolerance (another machine: timings not gated)"
 
     def draw_band(ax: Axes, value: float, tolerance: float, color: str) -> None:
         ax.axhline(value, color=color, linewidth=1.0, linestyle="--")

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from harness import __version__, plots
 from harness.baselines import load_baselines
-from harness.compare import INTERLEAVED, Baseline, Check, Comparison, MatchKind, ModeSummary, build_comparisons, check
+from harness.compare import INTERLEAVED, Comparison, ModeSummary, build_comparisons
+from harness.gate import Baseline, Check, GateKind, check
 from harness.history import Series, series
 from harness.results import RunRecord
 
@@ -150,7 +151,7 @@ def _slug(series_: Series) -> str:
 
 
 def _checked_baseline(checked: Check) -> Baseline | None:
-    return checked.match.baseline if checked.match.kind is not MatchKind.NEW else None
+    return checked.match.baseline
 
 
 def build(records: Sequence[RunRecord], baselines: Sequence[Baseline], out_dir: Path, *, confidence: float, source: str) -> list[Block]:
@@ -160,7 +161,7 @@ def build(records: Sequence[RunRecord], baselines: Sequence[Baseline], out_dir: 
     histories = series(records, confidence=confidence)
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     verdicts = [c.verdict for c in checks]
-    counts = ", ".join(f"{verdicts.count(word)} {word}" for word in ("regression", "flaky", "improved", "holds", "new", "other environment") if verdicts.count(word))
+    counts = ", ".join(f"{verdicts.count(word)} {word}" for word in ("regression", "flaky", "improved", "holds", "new") if verdicts.count(word))
     blocks: list[Block] = [
         Heading(1, "Chronos-2: torch.compile vs eager"),
         Paragraph(f"Generated {generated} by chronos-compile-bench {__version__} from {len(records)} run(s) in {source}: "
@@ -193,14 +194,14 @@ def build(records: Sequence[RunRecord], baselines: Sequence[Baseline], out_dir: 
     blocks.append(Heading(2, "Verdicts against the baselines"))
     verdict_rows = []
     for comparison, checked in zip(comparisons, checks, strict=True):
-        if checked.match.kind is MatchKind.NEW:
-            detail = "no baseline for these settings"
-        elif not checked.gated:
-            detail = "not gated: baseline from another environment (" + "; ".join(checked.match.differences) + ")"
+        notable = "; ".join(f.message for f in checked.findings if f.notable)
+        if checked.match.kind is GateKind.NEW:
+            detail = notable or "no baseline for these settings"
         else:
-            detail = "; ".join(f.message for f in checked.findings) or "every metric within tolerance"
-        verdict_rows.append((plots.row_label(comparison), comparison.environment, checked.verdict, f"{comparison.recommendation.value} ({comparison.reason})", detail))
-    blocks.append(Table(("Key", "Environment", "Baseline", "Recommendation", "Details"), tuple(verdict_rows)))
+            detail = notable or "every gated metric within tolerance"
+        verdict_rows.append((plots.row_label(comparison), comparison.environment, checked.verdict, checked.match.describe(),
+                             f"{comparison.recommendation.value} ({comparison.reason})", detail))
+    blocks.append(Table(("Key", "Environment", "Baseline", "Gate", "Recommendation", "Details"), tuple(verdict_rows)))
     if orphans:
         blocks.append(Paragraph("Eager runs without a compiled run: " + "; ".join(f"{r.symbol} {r.model_id} torch {r.torch_version} ({r.run_id})" for r in orphans) + "."))
 

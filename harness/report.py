@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from harness.compare import INTERLEAVED, Comparison, Finding, ModeSummary
+from collections.abc import Sequence
+
+from harness.compare import INTERLEAVED, Comparison, ModeSummary
+from harness.gate import Check, Finding, GateKind
 
 
 def _s(value: float | None, digits: int = 4) -> str:
@@ -44,7 +47,8 @@ def format_comparison(comparison: Comparison) -> str:
     lines = [
         f"{key.symbol} · {key.model_id}{'' if trained else ' (UNTRAINED weights: MAE only tracks numerical change)'}",
         f"  torch {key.torch_version} · {key.device} · context {key.context_length} · horizon {key.prediction_length}",
-        *([f"  environment {comparison.environment}"] if comparison.environment else []),
+        f"  where {key.where.label()}",
+        f"  software {key.software.label()}",
         f"  compiled with {key.compile_config}",
         header(comparison.confidence),
         _mode_line("eager", comparison.eager),
@@ -74,12 +78,77 @@ def format_comparison(comparison: Comparison) -> str:
     return "\n".join(lines)
 
 
-def format_findings(findings: list[Finding], *, informational: bool = False) -> str:
-    if not findings:
-        return "  baseline: all metrics within tolerance"
-    label = "informational, " if informational else ""
-    words = {"regression": "REGRESSION", "improvement": "improved", "flaky": "FLAKY", "note": "note"}
-    return "\n".join(f"  {label}{words[f.kind]}: {f.message}" for f in findings)
+_WORDS = {"regression": "REGRESSION", "improvement": "improved", "flaky": "FLAKY", "note": "note", "swing": "host swing", "info": "info only",
+          "holds": "holds"}
+
+
+def format_findings(findings: Sequence[Finding]) -> str:
+    """One line per finding worth reading (regressions, improvements, flaky, host swings, notes)."""
+    notable = [f for f in findings if f.notable]
+    if not notable:
+        return "  baseline: every gated metric within tolerance"
+    return "\n".join(f"  {_WORDS[f.kind]}: {f.message}" for f in notable)
+
+
+def _value(metric: str, value: float | None) -> str:
+    if value is None:
+        return "-"
+    if metric.endswith("rate"):
+        return f"{value:.0%}"
+    if metric.endswith("latency_s"):
+        return f"{value * 1000:.2f} ms"
+    if metric == "speedup":
+        return f"{value:.3f}x"
+    if metric.endswith("mae"):
+        return f"{value:.9g}"
+    return f"{value:.3g}"
+
+
+def format_table(findings: Sequence[Finding], *, old: str = "baseline", new: str = "this run", words: dict[str, str] | None = None) -> str:
+    """Every metric checked, old and new side by side, with the change and the verdict. Drift is judged against the
+    tolerance measured in the same run, so its "old" column shows that tolerance."""
+    words = {**_WORDS, **(words or {})}
+    rows = [("metric", old, new, "change", "verdict")]
+    for f in findings:
+        if f.metric.endswith("drift"):
+            rows.append((f.metric, f"tolerance {_value(f.metric, f.baseline)}", _value(f.metric, f.current), "", words[f.kind]))
+            continue
+        relative = f.current is not None and f.baseline and not f.metric.endswith("rate")
+        change = f"{(f.current - f.baseline) / f.baseline:+.2%}" if relative and f.current is not None and f.baseline else ""
+        rows.append((f.metric, _value(f.metric, f.baseline), _value(f.metric, f.current), change, words[f.kind]))
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    return "\n".join("    " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows)
+
+
+def format_check(comparison: Comparison, checked: Check, path: str) -> str:
+    """What the gate did for one comparison: which baseline, which gate, the table, the findings worth a line."""
+    match = checked.match
+    if match.kind is GateKind.NEW:
+        lines = ["  baseline: new, no baseline for these settings; record one with `nox -s update_baselines -- --reason \"...\"`"]
+        lines += [f"  {_WORDS[f.kind]}: {f.message}" for f in checked.findings if f.notable]
+        return "\n".join(lines)
+    lines = [f"  gate: {match.describe()}", f"  baseline: {path}"]
+    if match.kind is GateKind.PORTABLE:
+        lines.append("  not gated here: latency and speedup (seconds do not travel between machines); gate them on this machine by "
+                     "recording its own baseline: `nox -s bench_eager bench_compiled update_baselines -- --reason \"this machine\"`")
+    old = "baseline" if match.kind is not GateKind.UPGRADE or match.baseline is None else f"torch {match.baseline.key.software.torch}"
+    new = "this run" if match.kind is not GateKind.UPGRADE else f"torch {comparison.key.software.torch}"
+    lines.append(format_table(checked.findings, old=old, new=new))
+    lines.append(format_findings(checked.findings))
+    return "\n".join(lines)
+
+
+def format_upgrade(older: Comparison, newer: Comparison, findings: Sequence[Finding]) -> str:
+    """The torch matrix's upgrade table: the newer software's run against the older one's, on the same machine."""
+    changes = "; ".join(newer.key.software.changes_from(older.key.software)) or "no software change"
+    worse = [f for f in findings if f.notable]
+    lines = [f"upgrade {changes} · {newer.key.symbol} · {newer.key.model_id} · {newer.key.device} · {newer.key.compile_config}",
+             format_table(findings, old=f"torch {older.key.software.torch}", new=f"torch {newer.key.software.torch}",
+                          words={"regression": "WORSE", "improvement": "better"}),
+             *(f"  {'worse' if f.regression else _WORDS[f.kind]}: {f.message}" for f in worse)]
+    if not worse:
+        lines.append("  the upgrade moves nothing beyond tolerance")
+    return "\n".join(lines)
 
 
 def diagnostics(compiled: ModeSummary) -> str:

@@ -2,7 +2,7 @@
 
 One row per run: one (symbol, mode, configuration) measured N times, the raw per-prediction latencies kept in
 a list column. Version 2 added the interleaved eager reference, the machine reference, flakiness and numerical
-drift; version-1 files still read (those columns empty). Files are written atomically (temp file + rename) into the results directory, one file per
+drift; version 3 the CPU's ISA flags (part of where a run ran); older files still read (those columns empty). Files are written atomically (temp file + rename) into the results directory, one file per
 bench invocation, so nothing already written is ever rewritten.
 """
 
@@ -22,8 +22,8 @@ import pyarrow.parquet as pq
 from harness.env import Fingerprint
 from harness.errors import InputError
 
-SCHEMA_VERSION = 2
-READABLE_VERSIONS = ("1", "2")
+SCHEMA_VERSION = 3
+READABLE_VERSIONS = ("1", "2", "3")
 Mode = Literal["eager", "compiled"]
 STATUSES = ("pass", "fail_exception", "fail_crash", "timeout", "oom", "fail_accuracy", "eager_nondeterministic")
 """pass: every call ran (flaky ones passed on re-run) and compiled stayed within drift tolerance of eager;
@@ -120,6 +120,7 @@ class RunRecord:
     torch_threads: int
     cuda_version: str
     cuda_driver: str
+    cpu_flags: str = ""  # schema v3: ISA extensions (harness.env.INDUCTOR_ISA_FLAGS); "" in older files: not recorded
 
 
 _F64_LIST = pa.list_(pa.float64())
@@ -201,6 +202,7 @@ SCHEMA = pa.schema(
         ("torch_threads", pa.int64()),
         ("cuda_version", pa.string()),
         ("cuda_driver", pa.string()),
+        ("cpu_flags", pa.string()),
     ],
     metadata={b"harness_schema_version": str(SCHEMA_VERSION).encode()},
 )
@@ -278,5 +280,5 @@ def read_file(path: Path, *, partitions: dict[str, str] | None = None) -> list[R
     return [RunRecord(**row) for row in rows]
 
 
-# columns added by version 2 (they have defaults, and an older file reads with those)
-_V2_COLUMNS = frozenset(name for name in SCHEMA.names if SCHEMA.names.index(name) > SCHEMA.names.index("naive_mae_pct") and name not in FINGERPRINT_FIELDS)
+# columns added by versions 2 and 3 (they have defaults, and an older file reads with those)
+_V2_COLUMNS = frozenset(name for name in SCHEMA.names if SCHEMA.names.index(name) > SCHEMA.names.index("naive_mae_pct") and name not in FINGERPRINT_FIELDS) | {"cpu_flags"}

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from harness import drift as drift_judge
 from harness.data import OHLC, BenchWindow, OhlcSeries
 from harness.env import fingerprint
 from harness.models import ModelSource, load_pipeline, parameter_count
@@ -459,7 +460,7 @@ def _status(measured: Measured, *, drift: float | None, tolerance: float | None,
         return "oom" if any(is_out_of_memory(e) for e in errors) else "fail_exception"
     if repeat is not None and yardstick is not None and repeat > yardstick:
         return "eager_nondeterministic"  # eager disagrees with itself by more than its own rounding error
-    if drift is not None and tolerance is not None and drift > tolerance:
+    if drift_judge.exceeds(drift, tolerance):
         return "fail_accuracy"
     return "pass"
 

@@ -23,6 +23,7 @@ ENV: dict[str, Any] = {
     "torch_threads": 2,
     "cuda_version": "",
     "cuda_driver": "",
+    "cpu_flags": "avx,avx2,fma",
 }
 
 

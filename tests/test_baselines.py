@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import math
 import os
@@ -13,8 +14,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from harness import baselines
-from harness.compare import INTERLEAVED, SEPARATE, Baseline, Key, ModeBaseline, Tolerances, build_comparisons, key_of
+from harness.compare import INTERLEAVED, SEPARATE, build_comparisons
 from harness.errors import InputError
+from harness.gate import Baseline, GateKind, ModeBaseline, Tolerances, select
+from harness.keys import Key, Software, What, Where, key_of
 from tests.conftest import ROOT
 from tests.factories import make_record
 
@@ -31,8 +34,19 @@ PROVENANCE: dict[str, object] = {
 }
 
 
+_PARTS = {part: {f.name for f in dataclasses.fields(cls)} for part, cls in (("what", What), ("where", Where), ("software", Software))}
+
+
 def make_key(**changes: Any) -> Key:
-    return dataclasses.replace(key_of(make_record("compiled")), **changes)
+    """The factory's compiled key with ``changes`` made in whichever part holds each field (``torch_version`` means software.torch)."""
+    key = key_of(make_record("compiled"))
+    parts: dict[str, dict[str, Any]] = {part: {} for part in _PARTS}
+    for name, value in changes.items():
+        name = "torch" if name == "torch_version" else name
+        (part,) = [part for part, names in _PARTS.items() if name in names]
+        parts[part][name] = value
+    return Key(what=dataclasses.replace(key.what, **parts["what"]), where=dataclasses.replace(key.where, **parts["where"]),
+               software=dataclasses.replace(key.software, **parts["software"]))
 
 
 def make_baseline(**changes: Any) -> Baseline:
@@ -51,6 +65,27 @@ def make_baseline(**changes: Any) -> Baseline:
 def rendered(**changes: Any) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(baselines.render(make_baseline()))
     data.update(changes)
+    return data
+
+
+def legacy(format_version: int) -> dict[str, Any]:
+    """make_baseline() as a format-1/2 file wrote it: one flat key, the rest of where and software in the fingerprint."""
+    key = make_key()
+    data = rendered(format_version=format_version)
+    for part in ("what", "where", "software"):
+        del data[part]
+    del data["eager"]["partner_latency_median_s"]
+    data["key"] = {"symbol": key.symbol, "model_id": key.model_id, "torch_version": key.torch_version, "device": key.device,
+                   "context_length": key.context_length, "batch_size": key.batch_size, "prediction_length": key.prediction_length,
+                   "data_sha256": key.data_sha256, "compile_config": key.compile_config}
+    data["provenance"] = {**PROVENANCE, "fingerprint": {
+        "harness_version": "0.1.0", "python_version": "3.11.7", "torch_version": "2.13.0+cpu", "chronos_version": "2.3.2",
+        "transformers_version": "5.24.0", "numpy_version": "2.4.6", "device_type": "cpu", "device_name": "Test CPU", "cpu_model": "Test CPU",
+        "cpu_count": 2, "torch_threads": 2, "cuda_version": "", "cuda_driver": "", "weights_sha256": "0" * 64}}
+    if format_version == 1:
+        del data["speedup_method"]
+        for mode in ("eager", "compiled"):
+            del data[mode]["flip_rate"]
     return data
 
 
@@ -79,7 +114,12 @@ def test_file_name_sanitises_hub_ids() -> None:
 
 @pytest.mark.parametrize(("field", "value"), [
     ("compile_config", "mode=max-autotune,backend=inductor,dynamic=auto,attn=eager"),
-    ("device", "cuda:H100 x2"),
+    ("device_type", "cuda"),
+    ("device_name", "H100"),
+    ("cpu_flags", "avx,avx2,fma,avx512f"),
+    ("torch_threads", 8),
+    ("chronos", "2.4.0"),
+    ("weights_sha256", "1" * 64),
     ("context_length", 64),
     ("data_sha256", "e" * 64),
     ("torch_version", "2.12.0+cpu"),
@@ -103,8 +143,11 @@ def test_render_is_readable_json() -> None:
     text = baselines.render(make_baseline())
     data = json.loads(text)
     assert text.endswith("\n")
-    assert data["format_version"] == baselines.FORMAT_VERSION
-    assert data["key"]["symbol"] == "BTCUSD"
+    assert data["format_version"] == baselines.FORMAT_VERSION == 3
+    assert "key" not in data
+    assert data["what"]["symbol"] == "BTCUSD"
+    assert data["where"]["cpu_flags"] == "avx,avx2,fma"
+    assert data["software"]["torch"] == "2.13.0+cpu"
     assert data["compiled"]["latency_median_s"] == 0.1
     assert data["tolerances"]["latency_rel"] == 0.25
 
@@ -119,6 +162,17 @@ def test_round_trip_of_a_baseline_without_eager_latency(tmp_path: Path) -> None:
     original = make_baseline(eager=ModeBaseline(success_rate=0.0, latency_median_s=None, mae=None, mae_pct=None), speedup=None, mae_diff_pct=None)
     path = tmp_path / "b.json"
     path.write_text(baselines.render(original), encoding="utf-8")
+    assert baselines.read_baseline(path) == original
+
+
+def test_round_trip_of_the_interleaved_partner_median(tmp_path: Path) -> None:
+    eager = ModeBaseline(success_rate=1.0, latency_median_s=0.2, mae=10.0, mae_pct=9.90099, partner_latency_median_s=0.21)
+    original = make_baseline(eager=eager, speedup_method=INTERLEAVED)
+    path = tmp_path / "b.json"
+    path.write_text(baselines.render(original), encoding="utf-8")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data["eager"]["partner_latency_median_s"] == 0.21
+    assert "partner_latency_median_s" not in data["compiled"]  # only eager has a second witness
     assert baselines.read_baseline(path) == original
 
 
@@ -142,14 +196,17 @@ def test_write_diff_shows_the_change(tmp_path: Path) -> None:
 
 
 def test_baseline_from_a_comparison_round_trips(tmp_path: Path) -> None:
-    (comparison,), _ = build_comparisons([make_record("eager", latencies=[0.2] * 5), make_record("compiled", latencies=[0.1] * 5)])
+    (comparison,), _ = build_comparisons([make_record("eager", latencies=[0.2] * 5),
+                                          make_record("compiled", latencies=[0.1] * 5, paired_eager_latencies_s=[0.25] * 5)])
     made = baselines.baseline_from(comparison, tolerances=Tolerances(), provenance=PROVENANCE)
     path, _ = baselines.write_baseline(tmp_path, made)
     back = baselines.read_baseline(path)
     assert back.key == comparison.key
-    assert back.speedup == 2.0
+    assert back.speedup == 2.5 and back.speedup_method == INTERLEAVED
     assert back.compiled.latency_median_s == 0.1
     assert back.eager.mae == 10.0
+    assert back.eager.partner_latency_median_s == 0.25
+    assert back.compiled.partner_latency_median_s is None
 
 
 # --- load_baselines and bad files -----------------------------------------------------------------
@@ -199,30 +256,83 @@ def test_malformed_json_fails_load_baselines(tmp_path: Path) -> None:
         baselines.load_baselines(tmp_path)
 
 
-@pytest.mark.parametrize("field", ["key", "eager", "compiled", "speedup", "mae_diff_pct"])
+@pytest.mark.parametrize("field", ["what", "where", "software", "eager", "compiled", "speedup", "mae_diff_pct"])
 def test_missing_field(tmp_path: Path, field: str) -> None:
     data = rendered()
     del data[field]
     path = tmp_path / "b.json"
     path.write_text(json.dumps(data), encoding="utf-8")
-    assert_rejected(path, "malformed baseline", f"KeyError: '{field}'")
+    assert_rejected(path, f"field {field} missing")
 
 
-def test_missing_key_field(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("part", "field"), [("software", "torch"), ("what", "data_sha256"), ("where", "cpu_flags"), ("eager", "success_rate")])
+def test_missing_key_field(tmp_path: Path, part: str, field: str) -> None:
     data = rendered()
+    del data[part][field]
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert_rejected(path, f"field {part}.{field} missing")
+
+
+def test_missing_format_2_key_field(tmp_path: Path) -> None:
+    data = legacy(2)
     del data["key"]["torch_version"]
     path = tmp_path / "b.json"
     path.write_text(json.dumps(data), encoding="utf-8")
-    assert_rejected(path, "malformed baseline", "torch_version")
+    assert_rejected(path, "field key.torch_version missing")
 
 
 def test_unknown_tolerance(tmp_path: Path) -> None:
     path = tmp_path / "b.json"
     path.write_text(json.dumps(rendered(tolerances={"speed": 0.1})), encoding="utf-8")
-    assert_rejected(path, "malformed baseline", "speed")
+    assert_rejected(path, "field tolerances.speed unknown field")
 
 
-@pytest.mark.parametrize("version", [3, 0, "1", None], ids=repr)
+@pytest.mark.parametrize(
+    ("part", "field", "value", "needle"),
+    [
+        ("", "speedup", math.nan, "field speedup nan is not a finite number"),
+        ("", "speedup", math.inf, "field speedup inf is not a finite number"),
+        ("", "speedup", "2.0", "field speedup '2.0' is a str, expected a number"),
+        ("", "mae_diff_pct", True, "field mae_diff_pct True is a bool, expected a number"),
+        ("", "speedup_method", 2, "field speedup_method 2 is not a string"),
+        ("eager", "latency_median_s", -math.inf, "field eager.latency_median_s -inf is not a finite number"),
+        ("eager", "partner_latency_median_s", math.nan, "field eager.partner_latency_median_s nan is not a finite number"),
+        ("compiled", "success_rate", 1.5, "field compiled.success_rate 1.5 is outside [0.0, 1.0]"),
+        ("compiled", "success_rate", None, "field compiled.success_rate null, expected a number"),
+        ("compiled", "mae", "fast", "field compiled.mae 'fast' is a str, expected a number"),
+        ("compiled", "speed", 1.0, "field compiled.speed unknown field"),
+        ("tolerances", "latency_rel", math.nan, "field tolerances.latency_rel nan is not a finite number"),
+        ("what", "context_length", "128", "field what.context_length '128' is a str, expected an integer"),
+        ("what", "batch_size", 256.0, "field what.batch_size 256.0 is a float, expected an integer"),
+        ("where", "cpu_count", True, "field where.cpu_count True is a bool, expected an integer"),
+        ("software", "torch", 2.13, "field software.torch 2.13 is a float, expected a string"),
+    ],
+)
+def test_bad_values_name_the_field(tmp_path: Path, part: str, field: str, value: object, needle: str) -> None:
+    data = rendered()
+    (data[part] if part else data)[field] = value
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert_rejected(path, needle)
+
+
+@pytest.mark.parametrize("part", ["what", "where", "software", "eager", "tolerances", "provenance"])
+def test_a_part_that_is_not_an_object(tmp_path: Path, part: str) -> None:
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(rendered(**{part: [1, 2]})), encoding="utf-8")
+    assert_rejected(path, f"field {part} [1, 2] is not an object")
+
+
+def test_format_2_device_that_does_not_parse(tmp_path: Path) -> None:
+    data = legacy(2)
+    data["key"]["device"] = "Test CPU"
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert_rejected(path, "field key.device 'Test CPU' is not TYPE:NAME xTHREADS")
+
+
+@pytest.mark.parametrize("version", [4, 0, "1", None, True], ids=repr)
 def test_wrong_format_version(tmp_path: Path, version: object) -> None:
     path = tmp_path / "b.json"
     path.write_text(json.dumps(rendered(format_version=version)), encoding="utf-8")
@@ -233,24 +343,39 @@ def test_wrong_format_version(tmp_path: Path, version: object) -> None:
 def test_json_that_is_not_an_object(tmp_path: Path, content: object) -> None:
     path = tmp_path / "b.json"
     path.write_text(json.dumps(content), encoding="utf-8")
-    assert_rejected(path, "malformed baseline")
+    assert_rejected(path, "not a baseline")
 
 
 def test_format_1_reads_as_a_speedup_measured_across_sessions(tmp_path: Path) -> None:
-    data = rendered(format_version=1)
-    del data["speedup_method"]
-    for mode in ("eager", "compiled"):
-        del data[mode]["flip_rate"]
     path = tmp_path / "b.json"
-    path.write_text(json.dumps(data), encoding="utf-8")
+    path.write_text(json.dumps(legacy(1)), encoding="utf-8")
     back = baselines.read_baseline(path)
     assert back.speedup_method == SEPARATE and back.compiled.flip_rate == 0.0
+    assert back.eager.partner_latency_median_s is None
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_formats_1_and_2_read_their_flat_key_into_what_where_and_software(tmp_path: Path, version: int) -> None:
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(legacy(version)), encoding="utf-8")
+    back = baselines.read_baseline(path)
+    key = make_key()
+    assert back.key.what == key.what  # weights from the fingerprint
+    assert back.key.software == key.software
+    assert back.key.where == dataclasses.replace(key.where, cpu_flags="")  # ISA flags were not recorded before format 3
+    assert back.key.device == "cpu:Test CPU x2"
+    # so the same machine's run is checked by the portable gate until the baseline is refreshed
+    (comparison,), _ = build_comparisons([make_record("eager"), make_record("compiled")])
+    match = select(comparison, [back])
+    assert match.kind is GateKind.PORTABLE
+    assert match.changes == ("cpu_flags: not recorded (baseline) vs avx,avx2,fma (this run)",)
 
 
 def test_new_baselines_record_how_the_speedup_was_measured() -> None:
     data = rendered()
-    assert data["format_version"] == 2 and data["speedup_method"] in (SEPARATE, INTERLEAVED)
+    assert data["format_version"] == 3 and data["speedup_method"] in (SEPARATE, INTERLEAVED)
     assert "flip_rate" in data["compiled"] and "flip_rate" in data["eager"]
+    assert "partner_latency_median_s" in data["eager"]
 
 
 def test_missing_tolerances_and_provenance_default(tmp_path: Path) -> None:
@@ -272,11 +397,25 @@ def _reject_constant(name: str) -> float:
     raise AssertionError(f"{name} in a committed baseline")
 
 
+def _format_2_file_name(data: dict[str, Any]) -> str:
+    """The name format-2 files were written under: the same scheme, hashing the flat key."""
+    key = data["key"]
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:10]
+    model = re.sub(r"[^A-Za-z0-9._-]+", "-", key["model_id"]).strip("-")
+    torch_version = re.sub(r"[^A-Za-z0-9._-]+", "-", key["torch_version"])
+    return f"{key['symbol']}__{model}__torch-{torch_version}__{digest}.json"
+
+
 @pytest.mark.parametrize("path", COMMITTED, ids=lambda p: p.name)
 def test_committed_baseline(path: Path) -> None:
-    json.loads(path.read_text(encoding="utf-8"), parse_constant=_reject_constant)  # no NaN / Infinity
+    data = json.loads(path.read_text(encoding="utf-8"), parse_constant=_reject_constant)  # no NaN / Infinity
     baseline = baselines.read_baseline(path)
-    assert path.name == baselines.file_name(baseline.key)
+    assert data["format_version"] in (2, 3)
+    if data["format_version"] == 3:
+        assert path.name == baselines.file_name(baseline.key)
+    else:
+        assert path.name == _format_2_file_name(data)
+        assert baseline.key.where.cpu_flags == ""  # not recorded before format 3
     for field in ("created_utc", "reason", "git_commit", "run_ids", "fingerprint"):
         assert field in baseline.provenance, f"provenance lacks {field}"
     assert baseline.provenance["reason"]

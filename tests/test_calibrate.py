@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from harness.calibrate import Session, calibrate, sessions_of, spread
-from harness.compare import Tolerances
+from harness.gate import Tolerances
 from tests.factories import make_record
 
 

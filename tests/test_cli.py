@@ -46,7 +46,8 @@ def test_compare_holds_against_its_own_baseline(results: Path, tmp_path: Path, c
     baselines = _baselines(results, tmp_path)
     assert _run("compare", "--results-dir", str(results), "--baselines-dir", str(baselines)) == 0
     out = capsys.readouterr().out
-    assert "ADOPT COMPILED" in out and "speedup 2.00x" in out and "all metrics within tolerance" in out
+    assert "ADOPT COMPILED" in out and "speedup 2.00x" in out and "every gated metric within tolerance" in out
+    assert "gate: full gate (same machine, same software)" in out and "1 full, 0 upgrade, 0 portable" in out
 
 
 def test_planted_faster_compiled_baseline_is_a_regression(results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -75,39 +76,96 @@ def test_new_key_is_reported_and_exits_0_unless_strict(results: Path, tmp_path: 
     baselines.mkdir()
     dirs = ["--results-dir", str(results), "--baselines-dir", str(baselines)]
     assert _run("compare", *dirs) == 0
-    assert "new — no baseline for these settings" in capsys.readouterr().out
+    assert "baseline: new, no baseline for these settings" in capsys.readouterr().out
     assert _run("compare", *dirs, "--strict") == 2
 
 
-def _other_environment(tmp_path: Path, eager_latencies: list[float] | None = None, **fields: Any) -> Path:
-    other = tmp_path / "other"
-    write_records([make_record("eager", latencies=eager_latencies, **fields)], other, name="e")
-    write_records([make_record("compiled", latencies=[0.05] * 5, **fields)], other, name="c")
-    return other
-
-
-def test_other_torch_is_refused_naming_what_differs(results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    baselines = _baselines(results, tmp_path)
-    other = _other_environment(tmp_path, torch_version="2.14.1")
-    assert _run("compare", "--results-dir", str(other), "--baselines-dir", str(baselines)) == 2
-    out = capsys.readouterr().out
-    assert "torch_version: 2.13.0+cpu (baseline) vs 2.14.1 (this run)" in out and "not compared" in out and "--informational" in out
-
-
-def test_other_chronos_on_the_same_key_is_refused(results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    baselines = _baselines(results, tmp_path)
-    other = _other_environment(tmp_path, chronos_version="2.4.0")
-    assert _run("compare", "--results-dir", str(other), "--baselines-dir", str(baselines)) == 2
-    assert "chronos_version: 2.3.2 (baseline) vs 2.4.0 (this run)" in capsys.readouterr().out
-
-
-def test_informational_shows_the_cross_environment_comparison_without_failing(
+def test_a_baseline_without_a_result_is_missing_and_fails_only_when_strict(
     results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     baselines = _baselines(results, tmp_path)
-    other = _other_environment(tmp_path, torch_version="2.14.1", eager_latencies=[0.2] * 5)  # eager 2x slower than the baseline
-    assert _run("compare", "--results-dir", str(other), "--baselines-dir", str(baselines), "--informational") == 0
-    assert "informational, REGRESSION: eager latency" in capsys.readouterr().out
+    (path,) = baselines.glob("*.json")
+    dropped = baselines / "BTCUSD__tiny__context-256.json"  # a configuration the nightly no longer runs
+    data = json.loads(path.read_text())
+    data["what"]["context_length"] = 256
+    dropped.write_text(json.dumps(data))
+    dirs = ["--results-dir", str(results), "--baselines-dir", str(baselines)]
+    assert _run("compare", *dirs) == 0
+    out = capsys.readouterr().out
+    assert f"missing: {dropped}: BTCUSD · tiny" in out and "0 new, 1 missing" in out
+    assert _run("compare", *dirs, "--strict") == 2
+    assert "--strict" in capsys.readouterr().err
+
+
+def _other_environment(tmp_path: Path, eager_latencies: list[float] | None = None, compiled_latencies: list[float] | None = None,
+                       compiled_mae: float = 10.0, **fields: Any) -> Path:
+    other = tmp_path / "other"
+    if other.exists():
+        shutil.rmtree(other)
+    write_records([make_record("eager", latencies=eager_latencies, **fields)], other, name="e")
+    write_records([make_record("compiled", latencies=compiled_latencies or [0.05] * 5, mae=compiled_mae, **fields)], other, name="c")
+    return other
+
+
+def test_other_torch_on_the_same_machine_is_gated_as_an_upgrade_naming_what_changed(
+    results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    baselines = _baselines(results, tmp_path)
+    other = _other_environment(tmp_path, torch_version="2.14.1")
+    assert _run("compare", "--results-dir", str(other), "--baselines-dir", str(baselines)) == 0
+    out = capsys.readouterr().out
+    assert "gate: upgrade gate (torch 2.13.0+cpu → 2.14.1)" in out and "0 full, 1 upgrade, 0 portable" in out
+    slower = _other_environment(tmp_path, torch_version="2.14.1", compiled_latencies=[0.1] * 5)  # the upgrade halves compiled's speed
+    assert _run("compare", "--results-dir", str(slower), "--baselines-dir", str(baselines)) == 1
+    out = capsys.readouterr().out
+    assert "REGRESSION: torch 2.13.0+cpu → 2.14.1: compiled latency" in out and "REGRESSION: torch 2.13.0+cpu → 2.14.1: speedup" in out
+
+
+def test_other_chronos_on_the_same_machine_is_gated_as_an_upgrade(results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    baselines = _baselines(results, tmp_path)
+    other = _other_environment(tmp_path, chronos_version="2.4.0")
+    assert _run("compare", "--results-dir", str(other), "--baselines-dir", str(baselines)) == 0
+    assert "upgrade gate (chronos 2.3.2 → 2.4.0)" in capsys.readouterr().out
+
+
+def test_another_machine_shows_timings_for_information_and_does_not_fail_on_them(
+    results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    baselines = _baselines(results, tmp_path)
+    other = _other_environment(tmp_path, device_name="Other CPU", cpu_model="Other CPU", cpu_flags="avx,avx2,fma,avx512f",
+                               eager_latencies=[0.2] * 5)  # eager 2x slower than the baseline: another machine's seconds
+    assert _run("compare", "--results-dir", str(other), "--baselines-dir", str(baselines)) == 0
+    out = capsys.readouterr().out
+    assert "portable gate (another machine: device_name: Test CPU (baseline) vs Other CPU (this run)" in out
+    assert "info only" in out and "REGRESSION" not in out and "0 full, 0 upgrade, 1 portable" in out
+    # what does not depend on the machine is still gated there: MAE
+    worse = _other_environment(tmp_path, device_name="Other CPU", cpu_model="Other CPU", compiled_mae=11.0)
+    assert _run("compare", "--results-dir", str(worse), "--baselines-dir", str(baselines)) == 1
+    assert "REGRESSION: compiled MAE 11 worse than baseline 10" in capsys.readouterr().out
+
+
+def test_informational_is_gone(results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as usage:
+        _run("compare", "--results-dir", str(results), "--baselines-dir", str(tmp_path), "--informational")
+    assert usage.value.code == 2 and "--informational" in capsys.readouterr().err
+
+
+def test_against_picks_the_baseline_recorded_with_that_software(results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    baselines = _baselines(results, tmp_path)
+    newer = _other_environment(tmp_path, torch_version="2.14.1")
+    assert _run("update-baselines", "--reason", "torch 2.14.1", "--results-dir", str(newer), "--baselines-dir", str(baselines)) == 0
+    assert len(list(baselines.glob("*.json"))) == 2
+    dirs = ["--results-dir", str(newer), "--baselines-dir", str(baselines)]
+    capsys.readouterr()
+    assert _run("compare", *dirs) == 0
+    assert "1 full, 0 upgrade" in capsys.readouterr().out  # by default: its own software's baseline
+    assert _run("compare", *dirs, "--against", "torch=2.13.0") == 0  # 2.13.0 matches 2.13.0+cpu
+    assert "upgrade gate (torch 2.13.0+cpu → 2.14.1)" in capsys.readouterr().out
+    assert _run("compare", *dirs, "--against", "torch=2.12.0") == 2
+    assert "--against torch=2.12.0: no baseline recorded with that software" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as usage:
+        _run("compare", *dirs, "--against", "cuda=12.4")
+    assert usage.value.code == 2 and "expected NAME=VERSION" in capsys.readouterr().err
 
 
 def test_improvement_fails_only_with_fail_on_improvement(results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -149,7 +207,7 @@ def test_update_baselines_leaves_other_keys_untouched(results: Path, tmp_path: P
     foreign = baselines / "GOOG__other.json"
     shutil.copy(next(baselines.glob("BTCUSD*.json")), foreign)
     data = json.loads(foreign.read_text())
-    data["key"]["symbol"] = "GOOG"
+    data["what"]["symbol"] = "GOOG"
     foreign.write_text(json.dumps(data))
     before = foreign.read_bytes()
     assert _run("update-baselines", "--reason", "again", "--results-dir", str(results), "--baselines-dir", str(baselines)) == 0
@@ -211,6 +269,32 @@ def test_interrupt_exits_130(results: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
     monkeypatch.setattr(harness.compare, "build_comparisons", interrupted)
     assert _run("compare", "--results-dir", str(results)) == 130
+
+
+def test_update_baselines_refuses_a_regression_or_failure_unless_accepted(
+    results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    baselines = _baselines(results, tmp_path)
+    (path,) = baselines.glob("*.json")
+    before = path.read_bytes()
+    failed = make_record(
+        "compiled", latencies=[], status="fail_exception", error_type="InvalidBackend", error_message="planted",
+        timestamp_utc="2026-11-26T00:00:00+00:00", run_id="later", first_call_s=None, compile_s=None, mae=None, mae_pct=None,
+    )
+    write_records([failed], results, name="failed")
+    dirs = ["--results-dir", str(results), "--baselines-dir", str(baselines)]
+    capsys.readouterr()
+    assert _run("update-baselines", "--reason", "nightly", *dirs) == 1
+    out = capsys.readouterr().out
+    assert "refused: compiled success rate 0% < baseline 100%" in out and "refused: compiled status fail_exception" in out
+    assert "--accept" in out and "0 baseline(s) written, 1 refused" in out
+    assert path.read_bytes() == before  # the old baseline stands
+    assert _run("update-baselines", "--reason", "nightly", "--accept", "the backend is gone for good", *dirs) == 0
+    data = json.loads(path.read_text())
+    assert data["provenance"]["accepted"]["why"] == "the backend is gone for good"
+    assert any("success rate 0%" in problem for problem in data["provenance"]["accepted"]["problems"])
+    assert data["provenance"]["replaces"]["gate"] == "full" and data["provenance"]["replaces"]["values"]["compiled.success_rate"] == 1.0
+    assert data["compiled"]["success_rate"] == 0.0
 
 
 def test_update_baselines_pool_rests_on_every_session(results: Path, tmp_path: Path) -> None:

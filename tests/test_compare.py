@@ -1,4 +1,5 @@
-"""harness.compare: the recommendation rules, joining runs into comparisons, and findings against a baseline."""
+"""harness.compare, harness.recommend and harness.gate: the recommendation rules, joining runs into comparisons, and
+findings against a baseline."""
 
 from __future__ import annotations
 
@@ -8,21 +9,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pytest
 
-from harness.compare import (
-    Baseline,
-    Comparison,
-    Finding,
-    Key,
-    ModeBaseline,
-    Recommendation,
-    Tolerances,
-    build_comparisons,
-    compare_pair,
-    find_findings,
-    key_of,
-    mae_diff_pct,
-    recommend,
-)
+from harness.compare import Comparison, build_comparisons, compare_pair
+from harness.gate import Baseline, Finding, GateKind, ModeBaseline, Tolerances, find_findings, missing, select
+from harness.keys import Key, key_of
+from harness.recommend import Recommendation, mae_diff_pct, recommend
 from tests.factories import make_record, replace
 
 if TYPE_CHECKING:
@@ -74,7 +64,12 @@ def regressions(findings: list[Finding]) -> dict[str, Finding]:
 
 
 def improvements(findings: list[Finding]) -> dict[str, Finding]:
-    return {f.metric: f for f in findings if not f.regression}
+    return {f.metric: f for f in findings if f.kind == "improvement"}
+
+
+def notable(findings: list[Finding]) -> list[Finding]:
+    """The findings worth a line: find_findings also returns a "holds" row for every metric that held."""
+    return [f for f in findings if f.notable]
 
 
 # --- recommend --------------------------------------------------------------------------------------
@@ -167,6 +162,23 @@ def test_compare_pair_with_failed_eager_is_incomplete() -> None:
     assert "RuntimeError: oom" in comparison.reason
 
 
+def test_failed_interleaved_eager_calls_count_against_eager() -> None:
+    # the uncompiled model failed (confirmed by re-runs) in 2 of the 5 calls interleaved in the compiled run: that is
+    # an eager failure, wherever it happened, and no recommendation stands on a failing eager
+    eager, _ = pair()
+    compiled = make_record("compiled", latencies=jittered(COMPILED_S, seed=1000, n=5),
+                           paired_eager_latencies_s=[0.2, float("nan"), 0.2, float("nan"), 0.2])
+    comparison = compare(eager, compiled)
+    assert comparison.compiled is not None and comparison.compiled.n_partner_failures == 2
+    assert comparison.compiled.partner_latency_median_s == pytest.approx(0.2)
+    assert comparison.eager is not None
+    assert (comparison.eager.n_success, comparison.eager.n_predictions) == (23, 25)
+    assert comparison.eager.success_rate == pytest.approx(23 / 25)
+    assert comparison.recommendation is Recommendation.INCOMPLETE
+    assert "2 interleaved eager call(s) failed" in comparison.reason
+    assert set(regressions(find_findings(comparison, baseline()))) == {"eager.success_rate"}
+
+
 def test_compare_pair_with_failing_compiled_rejects() -> None:
     eager, _ = pair()
     compiled = make_record("compiled", latencies=[], status="fail_exception", error_type="BackendCompilerFailed", error_message="boom")
@@ -219,6 +231,8 @@ def test_build_of_compiled_only_is_incomplete() -> None:
     ("device_type", "cpu", "cuda"),
     ("torch_threads", 2, 8),
     ("context_length", 128, 64),
+    ("cpu_flags", "avx,avx2,fma", "avx,avx2,fma,avx512f"),
+    ("python_version", "3.11.7", "3.12.3"),
 ])
 def test_build_separates_environments_into_keys(field: str, a: object, b: object) -> None:
     env_a: dict[str, Any] = {field: a}
@@ -254,7 +268,13 @@ def test_build_gives_each_compile_config_its_own_key_sharing_one_eager() -> None
 
 
 def test_no_findings_when_equal_to_the_baseline() -> None:
-    assert find_findings(compare(*pair()), baseline()) == []
+    findings = find_findings(compare(*pair()), baseline())
+    assert notable(findings) == []
+    # every metric checked still has its row, so tables can show what held
+    assert {f.metric: f.kind for f in findings} == {
+        "eager.success_rate": "holds", "eager.mae": "holds", "eager.latency_s": "holds",
+        "compiled.success_rate": "holds", "compiled.mae": "holds", "compiled.latency_s": "holds", "speedup": "holds",
+    }
 
 
 def test_speedup_regression() -> None:
@@ -278,10 +298,13 @@ def test_planted_compiled_latency_regression() -> None:
     assert "compiled latency" in found["compiled.latency_s"].message
 
 
-def test_eager_latency_regression_alone() -> None:
+def test_eager_latency_slower_without_a_second_witness_is_a_swing_not_a_regression() -> None:
+    # no interleaved eager partner here (nor in the baseline): eager's own session alone cannot tell a slower eager
+    # from a slow moment of the host, so it is reported, not gated
     findings = find_findings(compare(*pair()), baseline(eager_s=0.16, speedup=0.16 / COMPILED_S))
-    assert set(regressions(findings)) == {"eager.latency_s"}
-    assert set(improvements(findings)) == {"speedup"}
+    assert regressions(findings) == {}
+    assert {f.metric: f.kind for f in notable(findings)} == {"eager.latency_s": "swing", "speedup": "improvement"}
+    assert "no second witness" in next(f for f in findings if f.metric == "eager.latency_s").message
 
 
 def test_latency_improvement_is_not_a_regression() -> None:
@@ -300,7 +323,9 @@ def test_mae_regression() -> None:
 
 
 def test_mae_within_tolerance_is_no_finding() -> None:
-    assert find_findings(compare(*pair(compiled_mae=10.08)), baseline()) == []
+    findings = find_findings(compare(*pair(compiled_mae=10.08)), baseline())
+    assert notable(findings) == []
+    assert next(f for f in findings if f.metric == "compiled.mae").kind == "holds"
 
 
 def test_mae_improvement_is_not_a_regression() -> None:
@@ -325,8 +350,10 @@ def test_success_rate_regression() -> None:
 def test_missing_eager_run_is_an_eager_success_rate_regression() -> None:
     _, compiled = pair()
     findings = find_findings(compare(None, compiled), baseline())
-    assert set(regressions(findings)) == {"eager.success_rate"}
+    # and with no eager run there is no speedup to check against the baseline's: that fails too, never passes silently
+    assert set(regressions(findings)) == {"eager.success_rate", "speedup"}
     assert regressions(findings)["eager.success_rate"].current == 0.0
+    assert "no speedup in this run" in regressions(findings)["speedup"].message
 
 
 def test_success_rate_tolerance() -> None:
@@ -351,13 +378,13 @@ def test_speedup_improvement_is_not_a_regression() -> None:
 def test_noise_within_3_percent_is_no_finding(seed: int) -> None:
     # latencies jitter ±3% around the baseline's: nothing to report, neither regression nor improvement
     comparison = compare(*pair(seed=seed * 10))
-    assert find_findings(comparison, baseline()) == []
+    assert notable(find_findings(comparison, baseline())) == []
 
 
 def test_tolerances_come_from_the_baseline() -> None:
     comparison = compare(*pair(compiled_mae=10.5))
     strict = dataclasses.replace(baseline(), tolerances=Tolerances(mae_rel=0.1))
-    assert find_findings(comparison, strict) == []
+    assert notable(find_findings(comparison, strict)) == []
 
 
 def test_key_label_reads_well() -> None:
@@ -365,30 +392,40 @@ def test_key_label_reads_well() -> None:
     assert isinstance(key, Key)
     assert key.device == "cpu:Test CPU x2"
     assert key.label() == "BTCUSD · tiny · torch 2.13.0+cpu · cpu:Test CPU x2 · mode=default,backend=inductor,dynamic=auto,attn=eager"
+    assert (key.symbol, key.model_id, key.torch_version, key.context_length, key.batch_size, key.prediction_length) == (
+        "BTCUSD", "tiny", "2.13.0+cpu", 128, 256, 7)
+    assert key.where.cpu_flags == "avx,avx2,fma"
+    assert key.what.weights_sha256 == "0" * 64
 
 
-def _recorded(comparison: Comparison, **fingerprint: object) -> Baseline:
+def _recorded(comparison: Comparison, **what: Any) -> Baseline:
     from harness.baselines import baseline_from
 
-    return baseline_from(comparison, tolerances=Tolerances(), provenance={"fingerprint": {**comparison.fingerprint, **fingerprint}})
+    made = baseline_from(comparison, tolerances=Tolerances(), provenance={"fingerprint": dict(comparison.fingerprint)})
+    key = comparison.key
+    return dataclasses.replace(made, key=dataclasses.replace(key, what=dataclasses.replace(key.what, **what)))
 
 
-def test_match_baseline_paths() -> None:
-    from harness.compare import MatchKind, match_baseline
-
+def test_select_baseline_paths() -> None:
     eager, compiled = pair()
     here = compare(eager, compiled)
-    assert match_baseline(here, [_recorded(here)]).kind is MatchKind.EXACT
-    retrained = match_baseline(here, [_recorded(here, weights_sha256="1" * 64)])
-    assert retrained.kind is MatchKind.ENVIRONMENT_MISMATCH and retrained.differences[0].startswith("weights_sha256: 111")
+    assert select(here, [_recorded(here)]).kind is GateKind.FULL
+    # a format-1 baseline recorded no weights: not a difference
+    assert select(here, [_recorded(here, weights_sha256="")]).kind is GateKind.FULL
+    # other weights are another what: the retrained model's result is new, and the old baseline is missing its result
+    retrained = _recorded(here, weights_sha256="1" * 64)
+    assert select(here, [retrained]).kind is GateKind.NEW
+    assert missing([here], [retrained]) == [retrained]
     elsewhere = compare(replace(eager, device_name="Other CPU"), replace(compiled, device_name="Other CPU"))
-    moved = match_baseline(elsewhere, [_recorded(here)])
-    assert moved.kind is MatchKind.ENVIRONMENT_MISMATCH and moved.differences == (
-        "device: cpu:Test CPU x2 (baseline) vs cpu:Other CPU x2 (this run)",
-    )
+    moved = select(elsewhere, [_recorded(here)])
+    assert moved.kind is GateKind.PORTABLE and moved.changes == ("device_name: Test CPU (baseline) vs Other CPU (this run)",)
+    upgraded = compare(replace(eager, torch_version="2.14.1"), replace(compiled, torch_version="2.14.1"))
+    upgrade = select(upgraded, [_recorded(here)])
+    assert upgrade.kind is GateKind.UPGRADE and upgrade.changes == ("torch 2.13.0+cpu → 2.14.1",)
     longer = compare(replace(eager, context_length=256), replace(compiled, context_length=256))
-    assert match_baseline(longer, [_recorded(here)]).kind is MatchKind.NEW  # other settings: a new key, not another machine
-    assert match_baseline(here, []).kind is MatchKind.NEW
+    assert select(longer, [_recorded(here)]).kind is GateKind.NEW  # other settings: a new key, not another machine
+    assert missing([here], [_recorded(here)]) == []
+    assert select(here, []).kind is GateKind.NEW
 
 
 def test_pool_runs_merges_every_session_of_a_key() -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main
+from harness.env import cpu_flags
 from harness.results import read_records
 from tests.conftest import ROOT
 
@@ -32,21 +33,25 @@ def test_eager_and_compiled_bench_then_compare_and_gate(tmp_path: Path, capsys: 
     assert compiled.drift_max_abs is not None and compiled.drift_tolerance_abs is not None
     assert compiled.drift_max_abs <= compiled.drift_tolerance_abs
     assert len(compiled.paired_eager_latencies_s) == 3 and len(compiled.reference_s) == 3
+    assert eager.cpu_flags == compiled.cpu_flags == cpu_flags()  # schema 3: where the run ran includes the CPU's ISA flags
 
     baselines.mkdir()
     dirs = ["--results-dir", str(results), "--baselines-dir", str(baselines)]
     assert main(["-q", "compare", *dirs]) == 0  # nothing recorded yet: reported as new
-    assert "new — no baseline" in capsys.readouterr().out
+    assert "baseline: new, no baseline" in capsys.readouterr().out
     assert main(["-q", "compare", *dirs, "--strict"]) == 2
     assert main(["-q", "update-baselines", "--reason", "e2e", *dirs]) == 0
     assert main(["-q", "compare", *dirs]) == 0
     out = capsys.readouterr().out
     assert "GOOG · tiny (UNTRAINED" in out and "recommendation:" in out and "], interleaved; across sessions" in out
     assert "drift compiled vs eager, every quantile: max abs" in out
+    assert "gate: full gate (same machine, same software)" in out and "1 full, 0 upgrade, 0 portable" in out
 
     (path,) = baselines.glob("*.json")
     data = json.loads(path.read_text())
     assert data["provenance"]["reason"] == "e2e" and data["provenance"]["fingerprint"]["torch_version"] == compiled.torch_version
+    assert data["format_version"] == 3 and data["software"]["torch"] == compiled.torch_version and data["where"]["cpu_flags"] == compiled.cpu_flags
+    assert data["eager"]["partner_latency_median_s"] > 0  # eager's second witness, from the interleaved calls
     data["compiled"]["mae"] *= 0.9  # plant: the baseline forecast 10% better than today's
     path.write_text(json.dumps(data))
     assert main(["-q", "compare", *dirs]) == 1

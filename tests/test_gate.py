@@ -1,4 +1,4 @@
-"""The schema-2 gate: interleaved speedup, host-normalised latency, numerical drift and flakiness."""
+"""The schema-2 gate: interleaved speedup, eager latency with two witnesses, numerical drift and flakiness."""
 
 from __future__ import annotations
 
@@ -10,23 +10,10 @@ import numpy as np
 import pytest
 
 from harness.baselines import baseline_from
-from harness.compare import (
-    INTERLEAVED,
-    SEPARATE,
-    Baseline,
-    Comparison,
-    Recommendation,
-    Tolerances,
-    compare_pair,
-    find_findings,
-    interleaved_speedup,
-    key_of,
-    lower,
-    pool_runs,
-    recommend,
-    slower,
-    summarize,
-)
+from harness.compare import INTERLEAVED, SEPARATE, Comparison, compare_pair, interleaved_speedup, pool_runs, summarize
+from harness.gate import Baseline, Finding, Tolerances, find_findings, lower, slower
+from harness.keys import key_of
+from harness.recommend import Recommendation, recommend
 from harness.results import RunRecord
 from tests.factories import make_record
 
@@ -55,8 +42,9 @@ def baseline_of(eager: RunRecord, compiled: RunRecord, **tolerances: float) -> B
     return baseline_from(comparison(eager, compiled), tolerances=Tolerances(**tolerances), provenance={})
 
 
-def kinds(findings: list) -> dict[str, str]:  # type: ignore[type-arg]
-    return {f.metric: f.kind for f in findings}
+def kinds(findings: list[Finding]) -> dict[str, str]:
+    """The findings worth a line, by metric (a metric that held or was only shown is left out)."""
+    return {f.metric: f.kind for f in findings if f.notable}
 
 
 # --- decision rules -----------------------------------------------------------------------------------
@@ -68,6 +56,8 @@ def kinds(findings: list) -> dict[str, str]:  # type: ignore[type-arg]
         (1.20, (1.15, 1.25), True),  # beyond tolerance and significant
         (1.20, (0.95, 1.40), False),  # beyond tolerance but the interval reaches the baseline: too few calls
         (1.05, (1.04, 1.06), False),  # significant but inside tolerance: noise between sessions
+        (math.nan, (1.15, 1.25), True),  # a NaN never passes
+        (1.20, (math.nan, math.nan), True),
     ],
 )
 def test_slower_needs_both_size_and_significance(current: float, interval: tuple[float, float], expected: bool) -> None:
@@ -128,8 +118,17 @@ def test_compiled_10_percent_slower_with_wide_latency_tolerance_is_still_caught_
 def test_eager_10_percent_slower_is_caught_by_latency() -> None:
     base = baseline_of(*run_pair(), speedup_rel=0.05, latency_rel=0.05)
     findings = find_findings(comparison(*run_pair(eager_s=0.22, paired_s=0.22, seed=7)), base)
-    assert kinds(findings)["eager.latency_s"] == "regression"
+    assert kinds(findings)["eager.latency_s"] == "regression"  # its session and its interleaved partner both slower
     assert kinds(findings)["speedup"] == "improvement"  # compiled unchanged, so its lead grew
+
+
+def test_eager_session_slower_but_its_interleaved_partner_held_is_a_host_swing() -> None:
+    base = baseline_of(*run_pair(), speedup_rel=0.05, latency_rel=0.05)
+    assert base.eager.partner_latency_median_s == pytest.approx(0.2, rel=0.05)  # the second witness, recorded
+    findings = find_findings(comparison(*run_pair(eager_s=0.22, paired_s=0.2, seed=7)), base)
+    assert kinds(findings) == {"eager.latency_s": "swing"}
+    (swing,) = [f for f in findings if f.metric == "eager.latency_s"]
+    assert not swing.regression and "host swing" in swing.message
 
 
 def test_speedup_measured_another_way_is_not_gated_but_noted() -> None:
@@ -153,7 +152,9 @@ def test_drift_beyond_tolerance_is_a_regression_and_rejects_compiled() -> None:
 
 def test_drift_within_tolerance_is_no_finding() -> None:
     eager, compiled = run_pair(drift_max_abs=0.1, drift_tolerance_abs=0.2)
-    assert "compiled.drift" not in kinds(find_findings(comparison(eager, compiled), baseline_of(*run_pair())))
+    findings = find_findings(comparison(eager, compiled), baseline_of(*run_pair()))
+    assert "compiled.drift" not in kinds(findings)
+    assert [f.kind for f in findings if f.metric == "compiled.drift"] == ["holds"]
 
 
 # --- flakiness -------------------------------------------------------------------------------------------

@@ -6,8 +6,10 @@ from typing import Any
 
 import pytest
 
-from harness.compare import Comparison, Recommendation, compare_pair, key_of, summarize
+from harness.compare import Comparison, compare_pair, summarize
+from harness.keys import key_of
 from harness.matrix import CONFIGS, SETS, expand, pick_best
+from harness.recommend import REJECTED, Recommendation
 from harness.report import diagnostics
 from tests.factories import make_record
 
@@ -40,6 +42,7 @@ def test_pick_best_takes_the_fastest_that_passes_every_gate() -> None:
     (pick,) = pick_best([fast_but_drifting, flaky, good])
     assert pick.best is good and pick.candidates == 3 and pick.passing == 1
     assert fast_but_drifting.recommendation is Recommendation.REJECT_ACCURACY and flaky.recommendation is Recommendation.REJECT_FLAKY
+    assert {fast_but_drifting.recommendation, flaky.recommendation} <= set(REJECTED) and good.recommendation not in REJECTED
 
 
 def test_pick_best_says_when_nothing_passes() -> None:
@@ -51,6 +54,7 @@ def test_dtype_and_freezing_join_the_key_only_when_not_default() -> None:
     plain = key_of(make_record("compiled"))
     assert plain.compile_config == "mode=default,backend=inductor,dynamic=auto,attn=eager"  # older baselines keep their key
     assert key_of(make_record("compiled", dtype="bfloat16", compile_freezing=True)).compile_config.endswith(",dtype=bfloat16,freezing=true")
+    assert key_of(make_record("eager")).compile_config == ""  # eager has no compile configuration: it is shared by every one
 
 
 def test_diagnostics_line_reads_well() -> None:

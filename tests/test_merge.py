@@ -1,4 +1,4 @@
-"""Results from many machines or CI jobs merged into one directory: compare and report keep each environment apart.
+"""Results from many machines or CI jobs merged into one directory: compare and report keep each machine and software apart.
 
 The two "machines" are two real bench runs of the tiny model with different settings: machine B runs torch on one
 thread, which puts it on another device key, as another CI runner would.
@@ -15,8 +15,10 @@ import pyarrow.parquet as pq
 import pytest
 import torch
 
+from harness.baselines import load_baselines
 from harness.cli import main
-from harness.compare import build_comparisons, environment_of
+from harness.compare import build_comparisons
+from harness.keys import environment_of
 from harness.results import read_records, write_records
 from tests.conftest import ROOT
 from tests.factories import make_record, replace
@@ -60,7 +62,7 @@ def test_merge_compare_and_report_over_two_machines(tmp_path: Path, capsys: pyte
     dirs = ["--results-dir", str(merged), "--baselines-dir", str(baselines)]
     assert main(["-q", "compare", *dirs]) == 0
     out = capsys.readouterr().out
-    assert "2 comparison(s): 0 regression(s), 0 improvement(s), 0 flaky, 2 new" in out
+    assert "2 comparison(s): 0 regression(s), 0 improvement(s), 0 flaky, 0 host swing(s), 2 new, 0 missing" in out
     assert out.count("GOOG · tiny") == 2
 
     # a baseline for each machine, from that machine's folder, then a planted regression on machine B only
@@ -68,6 +70,7 @@ def test_merge_compare_and_report_over_two_machines(tmp_path: Path, capsys: pyte
         assert main(["-q", "update-baselines", "--reason", f"machine {machine}", "--results-dir", str(merged / f"results-machine-{machine}"),
                      "--baselines-dir", str(baselines)]) == 0
     assert main(["-q", "compare", *dirs]) == 0
+    assert "0 new, 0 missing · gates: 2 full, 0 upgrade, 0 portable" in capsys.readouterr().out  # each machine against its own baseline
     slow = [replace(r, run_id=r.run_id + "-slow", timestamp_utc="2099-01-01T00:00:00+00:00", latencies_s=[x * 3 for x in r.latencies_s])
             for r in read_records(merged / "results-machine-b") if r.mode == "compiled"]
     write_records(slow, merged / "results-machine-b-night-2", name="slow")
@@ -76,7 +79,7 @@ def test_merge_compare_and_report_over_two_machines(tmp_path: Path, capsys: pyte
     blocks = {block.split("\n")[1]: block for block in capsys.readouterr().out.split("GOOG · tiny")[1:]}  # one block per comparison
     machine_a, machine_b = (next(text for line, text in blocks.items() if f"{device} ·" in line) for device in sorted(by_device, key=lambda d: d.endswith("x1")))
     assert "REGRESSION: compiled latency" in machine_b and "REGRESSION: speedup" in machine_b
-    assert "REGRESSION" not in machine_a and "all metrics within tolerance" in machine_a
+    assert "REGRESSION" not in machine_a and "every gated metric within tolerance" in machine_a
 
     report = tmp_path / "report"
     assert main(["-q", "report", *dirs, "--output", str(report)]) == 0
@@ -87,17 +90,25 @@ def test_merge_compare_and_report_over_two_machines(tmp_path: Path, capsys: pyte
     assert len(list(report.glob("trend-*.png"))) == 2
 
 
-def test_update_baselines_refuses_one_key_from_two_environments(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_update_baselines_writes_one_baseline_per_software_for_the_same_settings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # the same settings measured with two chronos versions are two keys now (software is part of the key), so each gets
+    # its own baseline instead of a refusal; compare then gates each against its own
     results = tmp_path / "merged"
     a = [make_record("eager"), make_record("compiled", paired_eager_latencies_s=[0.1] * 5)]
     b = [replace(r, chronos_version="2.4.0", run_id=r.run_id + "-b") for r in a]
     write_records(a, results / "a", name="a")
     write_records(b, results / "b", name="b")
     assert environment_of(a[1]) != environment_of(b[1])
-    assert main(["update-baselines", "--reason", "x", "--results-dir", str(results), "--baselines-dir", str(tmp_path / "baselines")]) == 2
-    err = capsys.readouterr().err
-    assert "measured in two environments" in err and "chronos 2.4.0" in err
-    assert not (tmp_path / "baselines").exists()
+    dirs = ["--results-dir", str(results), "--baselines-dir", str(tmp_path / "baselines")]
+    assert main(["update-baselines", "--reason", "x", *dirs]) == 0
+    assert "2 baseline(s) written, 0 refused" in capsys.readouterr().out
+    written = load_baselines(tmp_path / "baselines")
+    assert sorted(key.software.chronos for key in written) == ["2.3.2", "2.4.0"]
+    assert len({(key.what, key.where) for key in written}) == 1
+    assert main(["compare", *dirs]) == 0
+    out = capsys.readouterr().out
+    assert "0 new, 0 missing · gates: 2 full, 0 upgrade, 0 portable" in out
+    assert "upgrade chronos 2.3.2 → 2.4.0" in out  # the two software versions of one machine, side by side (not gated)
 
 
 def test_two_environments_with_one_key_are_two_comparisons_each_with_its_own_eager() -> None:
@@ -105,7 +116,9 @@ def test_two_environments_with_one_key_are_two_comparisons_each_with_its_own_eag
     b = [replace(make_record("eager", run_id="b-eager", latencies=[0.4] * 5), transformers_version="5.30.0", timestamp_utc="2026-11-26T00:00:00+00:00"),
          replace(make_record("compiled", run_id="b-compiled"), transformers_version="5.30.0")]
     comparisons, orphans = build_comparisons([*a, *b])
-    assert not orphans and len(comparisons) == 2 and comparisons[0].key == comparisons[1].key
+    assert not orphans and len(comparisons) == 2
+    first, second = (c.key for c in comparisons)
+    assert (first.what, first.where) == (second.what, second.where) and first.software.changes_from(second.software)
     pairs = {c.compiled.run_id: c.eager.run_id for c in comparisons if c.compiled and c.eager}
     assert pairs == {"a-compiled": "a-eager", "b-compiled": "b-eager"}  # before: the latest eager (b) was paired with both
 

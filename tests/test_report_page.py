@@ -10,7 +10,8 @@ import pytest
 
 from harness.baselines import baseline_from, write_baseline
 from harness.cli import main
-from harness.compare import Tolerances, build_comparisons
+from harness.compare import build_comparisons
+from harness.gate import Tolerances
 from harness.history import series
 from harness.publish import Block, Heading, Image, Paragraph, Table, to_html, to_markdown, write_report
 from harness.results import RunRecord, write_records
@@ -80,6 +81,7 @@ def test_report_lists_every_key_and_writes_every_plot(tmp_path: Path) -> None:
     # night 3 is 15% slower than the baseline: the report says so, as compare would
     assert "| regression |" in markdown and "speedup 1.10x" in markdown
     assert "Against the committed baselines: 2 regression, 1 new." in markdown
+    assert "| full gate (same machine, same software) |" in markdown  # which gate checked each key
     assert "no speedup" not in markdown and "| 100% / 0% |" in markdown  # EURUSD's crash: 0% compiled success, reported not hidden
 
     pngs = [path for path in written if path.suffix == ".png"]

@@ -118,7 +118,7 @@ def test_empty_parquet_file_is_an_input_error(tmp_path: Path) -> None:
         read_records(tmp_path)
 
 
-@pytest.mark.parametrize("metadata", [{b"harness_schema_version": b"3"}, {b"harness_schema_version": b"0"}, None], ids=["v3", "v0", "none"])
+@pytest.mark.parametrize("metadata", [{b"harness_schema_version": b"4"}, {b"harness_schema_version": b"0"}, None], ids=["v4", "v0", "none"])
 def test_wrong_schema_version_is_an_input_error(tmp_path: Path, metadata: dict[bytes, bytes] | None) -> None:
     table = pa.Table.from_pylist([dataclasses.asdict(r) for r in sample_records()], schema=SCHEMA).replace_schema_metadata(metadata)
     path = tmp_path / "old.parquet"
@@ -128,7 +128,7 @@ def test_wrong_schema_version_is_an_input_error(tmp_path: Path, metadata: dict[b
     message = str(excinfo.value)
     assert str(path) in message
     assert "schema version" in message
-    assert "reads versions 1, 2" in message
+    assert "reads versions 1, 2, 3" in message
 
 
 def test_version_1_files_still_read_with_the_new_columns_empty(tmp_path: Path) -> None:
@@ -139,12 +139,23 @@ def test_version_1_files_still_read_with_the_new_columns_empty(tmp_path: Path) -
     records = read_file(tmp_path / "v1.parquet")
     assert len(records) == len(rows)
     assert all(r.paired_eager_latencies_s == [] and r.reference_s == [] and r.n_flaky == 0 and r.drift_max_abs is None for r in records)
+    assert all(r.cpu_flags == "" for r in records)  # not recorded: the ISA flags came with version 3
     assert [r.latencies_s for r in records] == [r.latencies_s for r in sample_records()]
 
 
-def test_version_2_added_exactly_the_new_columns() -> None:
+def test_versions_2_and_3_added_exactly_the_new_columns() -> None:
     assert {"paired_eager_latencies_s", "reference_s", "n_flaky", "flip_rate", "drift_max_abs", "drift_tolerance_abs"} <= _V2_COLUMNS
+    assert "cpu_flags" in _V2_COLUMNS  # version 3
     assert not {"latencies_s", "mae", "torch_version", "cuda_driver"} & _V2_COLUMNS
+
+
+def test_version_2_files_still_read_without_cpu_flags(tmp_path: Path) -> None:
+    v2_columns = [name for name in SCHEMA.names if name != "cpu_flags"]
+    rows = [{k: v for k, v in dataclasses.asdict(r).items() if k in v2_columns} for r in sample_records()]
+    table = pa.Table.from_pylist(rows, schema=pa.schema([SCHEMA.field(n) for n in v2_columns], metadata={b"harness_schema_version": b"2"}))
+    pq.write_table(table, tmp_path / "v2.parquet")
+    records = read_file(tmp_path / "v2.parquet")
+    assert records == [replace(r, cpu_flags="") for r in sample_records()]
 
 
 def test_missing_column_is_named(tmp_path: Path) -> None:
@@ -178,14 +189,15 @@ def test_every_row_carries_the_whole_fingerprint() -> None:
 
     names = [f.name for f in dataclasses.fields(RunRecord)]
     assert tuple(names[-len(FINGERPRINT_FIELDS) :]) == FINGERPRINT_FIELDS
-    assert "torch_version" in FINGERPRINT_FIELDS and "device_name" in FINGERPRINT_FIELDS
+    assert "torch_version" in FINGERPRINT_FIELDS and "device_name" in FINGERPRINT_FIELDS and "cpu_flags" in FINGERPRINT_FIELDS
 
 
 def test_compare_side_never_imports_torch() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, harness.cli, harness.compare, harness.report, harness.results, harness.baselines, harness.calibrate, harness.matrix; "
+    code = ("import sys, harness.cli, harness.compare, harness.gate, harness.keys, harness.recommend, harness.drift, harness.report, "
+            "harness.results, harness.baselines, harness.calibrate, harness.matrix; "
             "print([m for m in ('torch', 'pandas', 'chronos') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=Path(__file__).parent.parent)
     assert out.stdout.strip() == "[]"  # `nox -s compare` installs only numpy and pyarrow

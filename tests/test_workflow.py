@@ -1,10 +1,11 @@
 """The nightly GitHub Actions workflow, checked offline: the structure the benchmark depends on.
 
-GitHub only tells us a workflow is wrong when it runs (at 03:17, on the benchmark runner). These tests read
+GitHub only tells us a workflow is wrong when it runs (at 03:17, on whichever runner it picked). These tests read
 .github/workflows/nightly.yml as data and check what would otherwise fail silently: the torch matrix drifting from
 noxfile.py, a nox session that does not exist, results that are not uploaded when a bench fails, a compare step
-that cannot fail the run, an upload name the download pattern does not match, unknown expression contexts and
-untrusted input in shell scripts. Each checker returns its findings, so the last tests can feed it a broken copy of
+that cannot fail the run or lets a new or missing key pass (no --strict), an upload name the download pattern does
+not match, a bench that does not run on a GitHub-hosted runner by default or ignores the BENCH_RUNNER variable (its
+runs-on expression is evaluated here), unknown expression contexts and untrusted input in shell scripts. Each checker returns its findings, so the last tests can feed it a broken copy of
 the workflow and see it complain. actionlint, where installed, checks the rest.
 """
 
@@ -13,6 +14,8 @@ from __future__ import annotations
 import ast
 import copy
 import fnmatch
+import json
+import math
 import re
 import shlex
 import shutil
@@ -44,6 +47,9 @@ LITERALS = frozenset({"true", "false", "null"})
 UNTRUSTED_IN_RUN = re.compile(r"\bgithub\s*\.\s*(event\s*\.|head_ref\b)|\binputs\s*\.")
 EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.DOTALL)
 PINNED_USES = re.compile(r"^[\w.-]+/[\w./-]+@(v\d+(\.\d+){0,2}|[0-9a-f]{40})$")
+# labels of GitHub-hosted runners (ubuntu-latest, ubuntu-24.04-arm, windows-2025, macos-15-xlarge, ...)
+HOSTED_LABEL = re.compile(r"^(ubuntu|windows|macos)-(latest|slim|\d[\d.]*)(-[\w.-]+)?$")
+RUNNER_VARIABLE = "BENCH_RUNNER"  # the repository variable that moves the bench to a self-hosted runner
 
 # ---------------------------------------------------------------------------------------------------------------------
 # Reading the workflow and noxfile.py
@@ -250,6 +256,220 @@ def with_of(step: Step) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------------------------------------
+# Expressions: a small evaluator of GitHub's ${{ }} language, enough to see what runs-on resolves to
+# ---------------------------------------------------------------------------------------------------------------------
+
+EXPRESSION_TOKEN = re.compile(r"\s*(?:('(?:[^']|'')*')|(\d+(?:\.\d+)?)|([A-Za-z_][\w-]*)|(&&|\|\||==|!=|<=|>=|[<>!()\[\].,]))")
+
+
+def _tokens(expression: str) -> list[str]:
+    tokens, position = [], 0
+    while expression[position:].strip():
+        match = EXPRESSION_TOKEN.match(expression, position)
+        if match is None:
+            raise ValueError(f"cannot read {expression[position:]!r} in ${{{{ {expression} }}}}")
+        tokens.append(next(group for group in match.groups() if group is not None))
+        position = match.end()
+    return tokens
+
+
+def _text(value: object) -> str:
+    """GitHub's coercion to a string: null is '', booleans are lower-case, lists and objects are JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return json.dumps(value) if isinstance(value, list | dict) else str(value)
+
+
+def _truthy(value: object) -> bool:
+    """Falsy in GitHub expressions: false, 0, -0, '', null, NaN; everything else (lists and objects too) is truthy."""
+    if isinstance(value, float) and math.isnan(value):
+        return False
+    return value not in (False, None, "", 0)
+
+
+def _equal(left: object, right: object) -> bool:
+    if isinstance(left, str) and isinstance(right, str):
+        return left.lower() == right.lower()  # string comparison is case-insensitive
+    return left == right
+
+
+FUNCTIONS: dict[str, Callable[..., object]] = {
+    "startswith": lambda a, b: _text(a).lower().startswith(_text(b).lower()),
+    "endswith": lambda a, b: _text(a).lower().endswith(_text(b).lower()),
+    "contains": lambda a, b: any(_equal(x, b) for x in a) if isinstance(a, list) else _text(b).lower() in _text(a).lower(),
+    "fromjson": lambda a: json.loads(_text(a)),
+    "tojson": lambda a: json.dumps(a, indent=2),
+    "format": lambda f, *args: re.sub(r"\{(\d+)\}", lambda m: _text(args[int(m.group(1))]), _text(f)).replace("{{", "{").replace("}}", "}"),
+    "join": lambda a, sep=",": _text(sep).join(_text(x) for x in a) if isinstance(a, list) else _text(a),
+}
+
+
+Thunk = Callable[[], object]
+
+
+class _Parser:
+    """Recursive descent over ||, &&, ==/!=, comparisons, !, calls, property access and literals, into thunks so
+    that `&&` and `||` short-circuit and return one of their operands, as in GitHub: in `a && fromJSON(b) || c`,
+    fromJSON(b) is never called when a is false, and the value is a, fromJSON(b) or c, not a boolean."""
+
+    def __init__(self, expression: str, contexts: dict[str, Any]) -> None:
+        self.expression, self.tokens, self.at, self.contexts = expression, _tokens(expression), 0, contexts
+
+    def peek(self) -> str | None:
+        return self.tokens[self.at] if self.at < len(self.tokens) else None
+
+    def take(self, expected: str | None = None) -> str:
+        token = self.peek()
+        if token is None or (expected is not None and token != expected):
+            raise ValueError(f"expected {expected or 'more'} at token {self.at} of ${{{{ {self.expression} }}}}, got {token!r}")
+        self.at += 1
+        return token
+
+    def parse(self) -> Thunk:
+        thunk = self.either()
+        if self.peek() is not None:
+            raise ValueError(f"unexpected {self.peek()!r} in ${{{{ {self.expression} }}}}")
+        return thunk
+
+    def either(self) -> Thunk:
+        thunk = self.both()
+        while self.peek() == "||":
+            self.take()
+            thunk = _either(thunk, self.both())
+        return thunk
+
+    def both(self) -> Thunk:
+        thunk = self.equality()
+        while self.peek() == "&&":
+            self.take()
+            thunk = _both(thunk, self.equality())
+        return thunk
+
+    def equality(self) -> Thunk:
+        thunk = self.comparison()
+        while self.peek() in ("==", "!="):
+            operation = EQUALITIES[self.take()]
+            thunk = _binary(thunk, self.comparison(), operation)
+        return thunk
+
+    def comparison(self) -> Thunk:
+        thunk = self.unary()
+        while self.peek() in ORDERS:
+            operation = ORDERS[self.take()]
+            thunk = _binary(thunk, self.unary(), operation)
+        return thunk
+
+    def unary(self) -> Thunk:
+        if self.peek() == "!":
+            self.take()
+            operand = self.unary()
+            return lambda: not _truthy(operand())
+        return self.postfix()
+
+    def postfix(self) -> Thunk:
+        thunk = self.primary()
+        while self.peek() in (".", "["):
+            if self.take() == ".":
+                index: Thunk = (lambda name: lambda: name)(self.take())
+            else:
+                index = self.either()
+                self.take("]")
+            thunk = _binary(thunk, index, _member)
+        return thunk
+
+    def primary(self) -> Thunk:
+        token = self.take()
+        if token == "(":
+            thunk = self.either()
+            self.take(")")
+            return thunk
+        if token.startswith("'"):
+            text = token[1:-1].replace("''", "'")
+            return lambda: text
+        if token[0].isdigit():
+            number = float(token) if "." in token else int(token)
+            return lambda: number
+        if token in ("true", "false", "null"):
+            literal = {"true": True, "false": False, "null": None}[token]
+            return lambda: literal
+        if self.peek() == "(":
+            self.take()
+            args: list[Thunk] = []
+            while self.peek() != ")":
+                args.append(self.either())
+                if self.peek() == ",":
+                    self.take()
+            self.take(")")
+            function = FUNCTIONS.get(token.lower())
+            if function is None:
+                raise ValueError(f"{token}() is not a function this evaluator knows")
+            return lambda: function(*(arg() for arg in args))
+        if token not in self.contexts:
+            raise ValueError(f"context {token!r} is not given to this evaluation of ${{{{ {self.expression} }}}}")
+        context = self.contexts[token]
+        return lambda: context
+
+
+EQUALITIES: dict[str, Callable[[Any, Any], object]] = {"==": _equal, "!=": lambda a, b: not _equal(a, b)}
+ORDERS: dict[str, Callable[[Any, Any], object]] = {
+    "<": lambda a, b: a < b,
+    ">": lambda a, b: a > b,
+    "<=": lambda a, b: a <= b,
+    ">=": lambda a, b: a >= b,
+}
+
+
+def _either(left: Thunk, right: Thunk) -> Thunk:
+    def value() -> object:
+        first = left()
+        return first if _truthy(first) else right()
+
+    return value
+
+
+def _both(left: Thunk, right: Thunk) -> Thunk:
+    def value() -> object:
+        first = left()
+        return right() if _truthy(first) else first
+
+    return value
+
+
+def _binary(left: Thunk, right: Thunk, operation: Callable[[Any, Any], object]) -> Thunk:
+    return lambda: operation(left(), right())
+
+
+def _member(value: object, index: object) -> object:
+    """value.name or value[index]; null where there is no such member, as in GitHub."""
+    if isinstance(value, dict):
+        return value.get(_text(index))
+    if isinstance(value, list) and isinstance(index, int | float) and not isinstance(index, bool) and 0 <= int(index) < len(value):
+        return value[int(index)]
+    return None
+
+
+def evaluate(expression: str, contexts: dict[str, Any]) -> object:
+    return _Parser(expression, contexts).parse()()
+
+
+def resolve(value: object, contexts: dict[str, Any]) -> object:
+    """A workflow value as GitHub sees it: a string that is one ${{ }} becomes that expression's value (any type),
+    ${{ }} inside a longer string are interpolated as text, lists are resolved element by element."""
+    if isinstance(value, list):
+        return [resolve(item, contexts) for item in value]
+    if not isinstance(value, str):
+        return value
+    whole = EXPRESSION.fullmatch(value.strip())
+    if whole is not None:
+        return evaluate(whole.group(1), contexts)
+    return EXPRESSION.sub(lambda match: _text(evaluate(match.group(1), contexts)), value)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
 # Checkers: each returns a list of findings, empty when the workflow is right
 # ---------------------------------------------------------------------------------------------------------------------
 
@@ -324,9 +544,6 @@ def bench_problems(workflow: Workflow, torch_matrix: tuple[str, ...]) -> list[st
             versions = list(torch_matrix)
         if strategy.get("fail-fast") is not False:
             problems.append(f"jobs.{job_id}.strategy.fail-fast must be false: one torch version failing must not cancel the other")
-        labels = job.get("runs-on")
-        if "self-hosted" not in (labels if isinstance(labels, list) else [labels]):
-            problems.append(f"jobs.{job_id}.runs-on {labels!r}: benchmarks need the self-hosted runner the baselines were recorded on")
         for index, step, args in nox_steps(job, "bench_eager"):
             where = step_label(job_id, index, step)
             env = mapping(step.get("env"))
@@ -352,6 +569,48 @@ def bench_problems(workflow: Workflow, torch_matrix: tuple[str, ...]) -> list[st
                 problems.append(f"{where}: if-no-files-found: error would turn a bench that wrote nothing into a second failure")
             if "matrix.torch" not in str(options.get("name", "")):
                 problems.append(f"{where}: artifact name {options.get('name')!r} must contain matrix.torch, or the legs collide")
+    return problems
+
+
+def runner_labels(runs_on: object, variables: dict[str, str]) -> list[str]:
+    """The labels a `runs-on:` asks for when the repository variables are `variables` (unset ones are '')."""
+    labels = resolve(runs_on, {"vars": variables, "github": {}, "matrix": {}, "inputs": {}})
+    flat = [item for part in (labels if isinstance(labels, list) else [labels]) for item in (part if isinstance(part, list) else [part])]
+    return [_text(label) for label in flat]
+
+
+def runner_problems(workflow: Workflow) -> list[str]:
+    """The bench runs on a GitHub-hosted runner unless the repository variable BENCH_RUNNER names another one (a label,
+    or a JSON list of labels when it starts with `[`): anyone can switch the nightly on, and whoever has a benchmark
+    machine can move it there without editing the workflow."""
+    bench_ids = find_jobs(workflow, "bench_eager")
+    if not bench_ids:
+        return ["no job runs `nox -s bench_eager`"]
+    problems = []
+    cases: list[tuple[str, dict[str, str], list[str]]] = [
+        ("with BENCH_RUNNER set to chronos-bench", {RUNNER_VARIABLE: "chronos-bench"}, ["chronos-bench"]),
+        ("with BENCH_RUNNER set to a JSON list", {RUNNER_VARIABLE: '["self-hosted", "linux", "chronos-bench"]'}, ["self-hosted", "linux", "chronos-bench"]),
+    ]
+    for job_id in bench_ids:
+        runs_on = jobs_of(workflow)[job_id].get("runs-on")
+        where = f"jobs.{job_id}.runs-on {runs_on!r}"
+        named = any(
+            re.search(rf"\bvars\s*\.\s*{RUNNER_VARIABLE}\b|\bvars\s*\[\s*'{RUNNER_VARIABLE}'\s*\]", expression)
+            for _, text in iter_strings(runs_on, where)
+            for expression in EXPRESSION.findall(text)
+        )
+        if not named:
+            problems.append(f"{where}: does not read vars.{RUNNER_VARIABLE}, so the bench cannot be moved to a self-hosted runner")
+        try:
+            default = runner_labels(runs_on, {})
+            if not default or not all(HOSTED_LABEL.match(label) for label in default) or "self-hosted" in default:
+                problems.append(f"{where}: with {RUNNER_VARIABLE} unset it asks for {default!r}, not a GitHub-hosted runner, so the nightly queues forever where no such runner exists")
+            for description, variables, expected in cases:
+                labels = runner_labels(runs_on, variables)
+                if labels != expected:
+                    problems.append(f"{where}: {description} it asks for {labels!r}, expected {expected!r}")
+        except (ValueError, TypeError, KeyError, IndexError) as error:  # json.JSONDecodeError is a ValueError
+            problems.append(f"{where}: cannot be evaluated: {error}")
     return problems
 
 
@@ -399,6 +658,8 @@ def compare_problems(workflow: Workflow) -> list[str]:
             where = step_label(job_id, index, step)
             if is_truthy(step.get("continue-on-error")):
                 problems.append(f"{where}: continue-on-error would let a regression (exit 1) pass the workflow")
+            if "--strict" not in (args[args.index("--") + 1 :] if "--" in args else []):
+                problems.append(f"{where}: no --strict after `--`, so a result with no baseline or a baseline with no result passes unseen")
             results_dir = option_value(args, "--results-dir")
             if results_dir is None or norm(expand_env(results_dir, mapping(step.get("env")))) not in download_dirs:
                 problems.append(f"{where}: --results-dir {results_dir!r} is not where the results were downloaded {sorted(download_dirs)!r}")
@@ -566,8 +827,18 @@ def test_bench_job_benches_and_always_uploads_its_results(workflow: Workflow, no
     assert bench_problems(workflow, torch_matrix_from_noxfile(noxfile_source)) == []
 
 
+def test_bench_runs_hosted_by_default_and_where_bench_runner_says(workflow: Workflow) -> None:
+    assert runner_problems(workflow) == []
+    assert runner_labels(jobs_of(workflow)["bench"]["runs-on"], {}) == ["ubuntu-latest"]
+
+
 def test_compare_job_gates_and_always_reports(workflow: Workflow) -> None:
     assert compare_problems(workflow) == []
+
+
+def test_compare_is_strict(workflow: Workflow) -> None:
+    calls = [args for job in jobs_of(workflow).values() for _, _, args in nox_steps(job, "compare")]
+    assert calls and all("--strict" in args[args.index("--") + 1 :] for args in calls if "--" in args) and all("--" in a for a in calls), calls
 
 
 def test_every_action_is_pinned(workflow: Workflow) -> None:
@@ -605,6 +876,40 @@ def test_noxfile_readers_on_a_sample() -> None:
     assert nox_sessions_from_noxfile(source) == {"tests", "bench", "docs-build"}
     with pytest.raises(AssertionError, match="TORCH_MATRIX"):
         torch_matrix_from_noxfile("MATRIX = ()\n")
+
+
+@pytest.mark.parametrize(
+    ("expression", "variables", "expected"),
+    [
+        ("vars.R || 'ubuntu-latest'", {}, "ubuntu-latest"),
+        ("vars.R || 'ubuntu-latest'", {"R": "box"}, "box"),
+        ("vars.R && 'a' || 'b'", {"R": "x"}, "a"),
+        ("vars.R && 'a' || 'b'", {}, "b"),
+        ("startsWith(vars.R, '[') && fromJSON(vars.R) || vars.R || 'u'", {"R": '["a", "b"]'}, ["a", "b"]),
+        ("startsWith(vars.R, '[') && fromJSON(vars.R) || vars.R || 'u'", {"R": "a"}, "a"),
+        ("startsWith(vars.R, '[') && fromJSON(vars.R) || vars.R || 'u'", {}, "u"),
+        ("!vars.R", {}, True),
+        ("vars.R == 'ABC'", {"R": "abc"}, True),
+        ("vars['R'] != 'x' && (1 < 2)", {"R": "y"}, True),
+        ("format('{0}-{1}', 'a', 'it''s')", {}, "a-it's"),
+        ("fromJSON('[1, 2]')[1]", {}, 2),
+        ("contains(fromJSON('[\"x\"]'), 'X') || false", {}, True),
+        ("'' || 0 || null", {}, None),
+        ("false && fromJSON('not json')", {}, False),  # short-circuit: the right side is never evaluated
+        ("'a' || fromJSON('not json')", {}, "a"),
+    ],
+)
+def test_expression_evaluator(expression: str, variables: dict[str, str], expected: object) -> None:
+    assert evaluate(expression, {"vars": variables}) == expected
+
+
+def test_resolve_and_runner_labels() -> None:
+    assert resolve("results-${{ matrix.torch }}", {"matrix": {"torch": "2.1"}}) == "results-2.1"
+    assert runner_labels(["self-hosted", "${{ vars.R || 'x' }}"], {}) == ["self-hosted", "x"]
+    with pytest.raises(ValueError, match="not given"):
+        evaluate("secrets.TOKEN", {"vars": {}})
+    with pytest.raises(ValueError, match="expected more"):
+        evaluate("vars.R ||", {"vars": {}})
 
 
 def test_nox_call_parsing() -> None:
@@ -679,7 +984,14 @@ BROKEN: list[tuple[str, Mutation, Checker, str]] = [
     ("no schedule", lambda wf: wf["on"].pop("schedule"), trigger_problems, "never runs"),
     ("matrix drift", lambda wf: jobs_of(wf)["bench"]["strategy"]["matrix"].__setitem__("torch", ["2.13.0"]), lambda wf: bench_problems(wf, MATRIX), "TORCH_MATRIX"),
     ("fail-fast", lambda wf: jobs_of(wf)["bench"]["strategy"].__setitem__("fail-fast", True), lambda wf: bench_problems(wf, MATRIX), "fail-fast"),
-    ("hosted runner", _job("bench", "runs-on", "ubuntu-latest"), lambda wf: bench_problems(wf, MATRIX), "self-hosted"),
+    ("runner fixed to hosted", _job("bench", "runs-on", "ubuntu-latest"), runner_problems, "vars.BENCH_RUNNER"),
+    ("runner fixed to self-hosted", _job("bench", "runs-on", ["self-hosted", "linux", "x64", "chronos-bench"]), runner_problems, "not a GitHub-hosted"),
+    ("no default runner", _job("bench", "runs-on", "${{ vars.BENCH_RUNNER }}"), runner_problems, "not a GitHub-hosted"),
+    ("self-hosted default", _job("bench", "runs-on", "${{ vars.BENCH_RUNNER || 'chronos-bench' }}"), runner_problems, "not a GitHub-hosted"),
+    ("variable inverted", _job("bench", "runs-on", "${{ vars.BENCH_RUNNER && 'ubuntu-latest' || 'chronos-bench' }}"), runner_problems, "not a GitHub-hosted"),
+    ("variable misspelt", _job("bench", "runs-on", "${{ vars.BENCH_RUNER || 'ubuntu-latest' }}"), runner_problems, "vars.BENCH_RUNNER"),
+    ("JSON list ignored", _job("bench", "runs-on", "${{ vars.BENCH_RUNNER || 'ubuntu-latest' }}"), runner_problems, "JSON list"),
+    ("JSON always parsed", _job("bench", "runs-on", "${{ fromJSON(vars.BENCH_RUNNER || '\"ubuntu-latest\"') }}"), runner_problems, "cannot be evaluated"),
     ("no HARNESS_TORCH", lambda wf: _bench_run(wf)["env"].pop("HARNESS_TORCH"), lambda wf: bench_problems(wf, MATRIX), "HARNESS_TORCH"),
     ("upload not always", _drop(_bench_upload, "if"), lambda wf: bench_problems(wf, MATRIX), "always()"),
     ("upload misses results", _with(_bench_upload, "path", "logs/"), lambda wf: bench_problems(wf, MATRIX), "does not take in"),
@@ -691,6 +1003,8 @@ BROKEN: list[tuple[str, Mutation, Checker, str]] = [
     ("compare skipped on failure", lambda wf: jobs_of(wf)["compare"].pop("if"), compare_problems, "!cancelled()"),
     ("pattern mismatch", _with(_download, "pattern", "bench-results-*"), compare_problems, "matches the upload"),
     ("compare reads elsewhere", _replace_run(_compare_run, "--results-dir merged", "--results-dir results"), compare_problems, "--results-dir"),
+    ("compare not strict", _replace_run(_compare_run, "--strict ", ""), compare_problems, "--strict"),
+    ("strict given to nox", _replace_run(_compare_run, "-s compare -- --strict", "-s compare --strict --"), compare_problems, "--strict"),
     ("report upload not always", _drop(_report_upload, "if"), compare_problems, "upload-artifact"),
     ("report not uploaded", _with(_report_upload, "path", "elsewhere/"), compare_problems, "takes in report"),
     ("history not saved", _drop(_cache_save, "if"), compare_problems, "cache/save"),

@@ -1,0 +1,436 @@
+"""The gate: which baseline a comparison is checked against, and what it finds. Pure: no I/O, no torch.
+
+A baseline is chosen by the three parts of the key (:mod:`harness.keys`):
+
+- **full**: same what, where and software. Every metric is gated.
+- **upgrade**: same what and where, other software (the newest such baseline, or the one ``against`` picks). Every
+  metric is gated, and every finding names what changed ("torch 2.13.0+cpu → 2.14.1: compiled latency +18% ...").
+- **portable**: same what, another machine. Only what does not depend on the machine is gated: success rate,
+  flakiness, compiled-vs-eager drift (judged against each run's own tolerance) and MAE (deterministic: 17582.9576 on
+  an Intel Xeon vs 17582.9621 on an AMD EPYC, 2.6e-7 relative, far inside the 1% tolerance). Seconds and speedups
+  are printed for information only.
+- **new**: nothing recorded for this what. Only broken numbers (NaN, inf) are gated.
+
+Every check is written so that a NaN fails it (``not value <= limit``), never passes it.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, fields
+
+from harness import drift as drift_judge
+from harness.compare import INTERLEAVED, SEPARATE, Comparison, ModeSummary
+from harness.keys import Key, Software, What, Where
+
+
+@dataclass(frozen=True, kw_only=True)
+class Tolerances:
+    """How far a result may move from its baseline before it is a regression.
+
+    A change is a regression only when it is both larger than the tolerance (point estimate) and significant
+    (the interval excludes the baseline value): the tolerance absorbs session-to-session noise, the interval
+    protects runs with few calls. The defaults come from ``harness calibrate`` on this project's machine.
+    """
+
+    speedup_rel: float = 0.06  # speedup below baseline x (1 - this); interleaved speedup moves ~1-2% between sessions here
+    latency_rel: float = 0.25  # a mode's latency above baseline x (1 + this); seconds move ~7-9% between sessions here
+    mae_rel: float = 0.01  # MAE above baseline x (1 + this); MAE is deterministic (2.6e-7 relative across two CPUs)
+    success_rate_abs: float = 0.0  # success rate below baseline - this
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModeBaseline:
+    success_rate: float
+    latency_median_s: float | None
+    mae: float | None
+    mae_pct: float | None
+    flip_rate: float = 0.0  # absent in format 1
+    partner_latency_median_s: float | None = None  # eager: the interleaved partner's median (format 3), the second witness
+
+
+@dataclass(frozen=True, kw_only=True)
+class Baseline:
+    key: Key
+    eager: ModeBaseline
+    compiled: ModeBaseline
+    speedup: float | None
+    mae_diff_pct: float | None
+    tolerances: Tolerances = field(default_factory=Tolerances)
+    provenance: dict[str, object] = field(default_factory=dict)
+    speedup_method: str = SEPARATE
+
+    @property
+    def created_utc(self) -> str:
+        return str(self.provenance.get("created_utc", ""))
+
+
+class GateKind(enum.Enum):
+    FULL = "full"
+    UPGRADE = "upgrade"
+    PORTABLE = "portable"
+    NEW = "new"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Match:
+    kind: GateKind
+    baseline: Baseline | None
+    changes: tuple[str, ...] = ()  # upgrade: "torch 2.13.0+cpu → 2.14.1"; portable: "cpu_flags: avx2 (baseline) vs ... (this run)"
+
+    def describe(self) -> str:
+        if self.kind is GateKind.FULL:
+            return "full gate (same machine, same software)"
+        if self.kind is GateKind.UPGRADE:
+            return f"upgrade gate ({'; '.join(self.changes)}): every metric gated against the older software's baseline"
+        if self.kind is GateKind.PORTABLE:
+            return (f"portable gate (another machine: {'; '.join(self.changes)}): success, flakiness, drift and MAE gated; "
+                    "latency and speedup for information only")
+        return "new: no baseline for these settings"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Finding:
+    """One metric checked: its value, the baseline's, and what the gate made of it."""
+
+    key: Key
+    metric: str
+    current: float | None
+    baseline: float | None
+    kind: str  # "regression" | "improvement" | "flaky" | "swing" (one witness of two) | "note" | "info" (not gated) | "holds"
+    message: str
+
+    @property
+    def regression(self) -> bool:
+        return self.kind == "regression"
+
+    @property
+    def notable(self) -> bool:
+        """Worth a line of its own: anything but a metric that held or was only shown."""
+        return self.kind not in ("holds", "info")
+
+
+def finite(value: float | None) -> bool:
+    return value is not None and math.isfinite(value)
+
+
+def slower(current: float, interval: tuple[float, float], base: float, tolerance: float) -> bool:
+    """Larger than ``base`` by more than ``tolerance`` (relative) and significantly so; NaN anywhere: True."""
+    return not (current <= base * (1 + tolerance) or interval[0] <= base)
+
+
+def lower(current: float, interval: tuple[float, float], base: float, tolerance: float) -> bool:
+    """Smaller than ``base`` by more than ``tolerance`` (relative) and significantly so; NaN anywhere: True."""
+    return not (current >= base * (1 - tolerance) or interval[1] >= base)
+
+
+def _pct(current: float, base: float) -> str:
+    return f"{(current - base) / base:+.1%}" if base else "n/a"
+
+
+class _Findings:
+    """Collects the findings of one comparison; every message of an upgrade names what changed."""
+
+    def __init__(self, comparison: Comparison, prefix: str) -> None:
+        self.key = comparison.key
+        self.prefix = prefix
+        self.out: list[Finding] = []
+
+    def add(self, metric: str, current: float | None, base: float | None, kind: str, message: str) -> None:
+        shown = f"{self.prefix}: {message}" if self.prefix and kind not in ("holds", "info") else message
+        self.out.append(Finding(key=self.key, metric=metric, current=current, baseline=base, kind=kind, message=shown))
+
+
+def broken_numbers(comparison: Comparison) -> list[Finding]:
+    """A NaN or inf in any metric the gate reads is a regression: the run is broken, whatever the baseline says."""
+    found = _Findings(comparison, "")
+    for mode, summary in (("eager", comparison.eager), ("compiled", comparison.compiled)):
+        if summary is None:
+            continue
+        for name in ("success_rate", "latency_median_s", "mae", "mae_pct", "flip_rate", "partner_latency_median_s", "drift_max_abs", "drift_tolerance_abs"):
+            value = getattr(summary, name)
+            if value is not None and not math.isfinite(value):
+                found.add(f"{mode}.{name}", value, None, "regression", f"{mode} {name} is {value}: not a finite number, the run is broken")
+        bad = [seconds for seconds in summary.latencies_s if not (math.isfinite(seconds) and seconds > 0)]
+        if bad:
+            found.add(f"{mode}.latencies_s", bad[0], None, "regression",
+                      f"{mode} latencies_s holds {len(bad)} value(s) that are not a positive finite number ({bad[0]}): the run is broken")
+    for name in ("speedup", "mae_diff_pct"):
+        value = getattr(comparison, name)
+        if value is not None and not math.isfinite(value):
+            found.add(name, value, None, "regression", f"{name} is {value}: not a finite number, the run is broken")
+    return found.out
+
+
+def find_findings(comparison: Comparison, baseline: Baseline, *, kind: GateKind = GateKind.FULL, changes: Sequence[str] = ()) -> list[Finding]:
+    """Every metric of ``comparison`` checked against ``baseline`` as the gate ``kind`` says (see the module doc)."""
+    tol = baseline.tolerances
+    timed = kind in (GateKind.FULL, GateKind.UPGRADE)
+    found = _Findings(comparison, "; ".join(changes) if kind is GateKind.UPGRADE else "")
+    ci = f"{comparison.confidence:.0%} CI"
+    for mode, summary, base in (("eager", comparison.eager, baseline.eager), ("compiled", comparison.compiled, baseline.compiled)):
+        rate = summary.success_rate if summary else 0.0
+        if not rate >= base.success_rate - tol.success_rate_abs:
+            found.add(f"{mode}.success_rate", rate, base.success_rate, "regression",
+                      f"{mode} success rate {rate:.0%} < baseline {base.success_rate:.0%} (each failure confirmed by re-runs)")
+        else:
+            found.add(f"{mode}.success_rate", rate, base.success_rate, "holds", f"{mode} success rate {rate:.0%}")
+        if summary is None:
+            continue
+        if not summary.flip_rate <= base.flip_rate:
+            found.add(f"{mode}.flip_rate", summary.flip_rate, base.flip_rate, "flaky",
+                      f"{mode}: {summary.n_flaky} call(s) failed, then passed on re-run (flip rate {summary.flip_rate:.0%}, baseline {base.flip_rate:.0%})")
+        _mae(found, mode, summary, base, tol.mae_rel)
+        if base.latency_median_s and summary.latency_median_s is not None and summary.latency_ci_s:
+            if not timed:
+                found.add(f"{mode}.latency_s", summary.latency_median_s, base.latency_median_s, "info",
+                          f"{mode} latency {summary.latency_median_s:.4f}s vs {base.latency_median_s:.4f}s on the baseline's machine (not gated)")
+            elif mode == "eager":
+                _eager_latency(found, summary, comparison.compiled, base, tol.latency_rel, ci)
+            else:
+                _latency(found, mode, summary.latency_median_s, summary.latency_ci_s, base.latency_median_s, tol.latency_rel, ci)
+    _drift(found, comparison.compiled)
+    _speedup(found, comparison, baseline, tol.speedup_rel, ci, timed=timed)
+    return found.out
+
+
+def _mae(found: _Findings, mode: str, summary: ModeSummary, base: ModeBaseline, tolerance: float) -> None:
+    if base.mae is None or not base.mae > 0:
+        return
+    if summary.mae is None:
+        if summary.success_rate > 0:
+            found.add(f"{mode}.mae", None, base.mae, "regression", f"{mode} MAE missing (baseline {base.mae:.6g})")
+        return
+    change = (summary.mae - base.mae) / base.mae
+    if not change <= tolerance:
+        found.add(f"{mode}.mae", summary.mae, base.mae, "regression",
+                  f"{mode} MAE {summary.mae:.6g} worse than baseline {base.mae:.6g} by {change:+.2%} (tolerance {tolerance:.0%})")
+    elif change < -tolerance:
+        found.add(f"{mode}.mae", summary.mae, base.mae, "improvement", f"{mode} MAE {summary.mae:.6g} better than baseline {base.mae:.6g} by {change:+.2%}: refresh the baseline?")
+    else:
+        found.add(f"{mode}.mae", summary.mae, base.mae, "holds", f"{mode} MAE {summary.mae:.6g} ({change:+.4%})")
+
+
+def _latency(found: _Findings, mode: str, current: float, interval: tuple[float, float], base: float, tolerance: float, ci: str) -> None:
+    shown = f"{current:.4f}s ({_pct(current, base)}) [{ci} {interval[0]:.4f}, {interval[1]:.4f}]"
+    if slower(current, interval, base, tolerance):
+        found.add(f"{mode}.latency_s", current, base, "regression", f"{mode} latency {shown} slower than baseline {base:.4f}s by more than {tolerance:.0%}")
+    elif lower(current, interval, base, tolerance):
+        found.add(f"{mode}.latency_s", current, base, "improvement", f"{mode} latency {shown} faster than baseline {base:.4f}s by more than {tolerance:.0%}: refresh the baseline?")
+    else:
+        found.add(f"{mode}.latency_s", current, base, "holds", f"{mode} latency {shown}")
+
+
+def _eager_latency(found: _Findings, eager: ModeSummary, compiled: ModeSummary | None, base: ModeBaseline, tolerance: float, ci: str) -> None:
+    """Eager's latency needs two witnesses: its own session and its interleaved partner in the compiled run must both
+    be slower than their baselines before it is a regression; one of them alone is a host swing, reported, exit 0."""
+    assert eager.latency_median_s is not None and eager.latency_ci_s is not None and base.latency_median_s
+    current, interval, base_s = eager.latency_median_s, eager.latency_ci_s, base.latency_median_s
+    session_slow = slower(current, interval, base_s, tolerance)
+    partner = compiled.partner_latency_median_s if compiled else None
+    partner_ci = compiled.partner_latency_ci_s if compiled else None
+    shown = f"{current:.4f}s ({_pct(current, base_s)}) [{ci} {interval[0]:.4f}, {interval[1]:.4f}]"
+    if partner is None or partner_ci is None or not base.partner_latency_median_s:
+        if session_slow:
+            found.add("eager.latency_s", current, base_s, "swing",
+                      f"eager latency {shown} slower than baseline {base_s:.4f}s by more than {tolerance:.0%}, but there is no second witness "
+                      "(no interleaved eager median in this run or the baseline): not gated; refresh the baseline (format 3) to gate it")
+        else:
+            _latency(found, "eager", current, interval, base_s, tolerance, ci)
+        return
+    partner_slow = slower(partner, partner_ci, base.partner_latency_median_s, tolerance)
+    witness = f"interleaved partner {partner:.4f}s ({_pct(partner, base.partner_latency_median_s)}) vs {base.partner_latency_median_s:.4f}s"
+    if session_slow and partner_slow:
+        found.add("eager.latency_s", current, base_s, "regression",
+                  f"eager latency {shown} slower than baseline {base_s:.4f}s by more than {tolerance:.0%}, and so is its {witness}")
+    elif session_slow or partner_slow:
+        slow, held = ("eager session", "its interleaved partner") if session_slow else ("interleaved eager partner", "eager's own session")
+        found.add("eager.latency_s", current, base_s, "swing",
+                  f"{slow} slower than baseline by more than {tolerance:.0%} but {held} held (session {shown}; {witness}): a host swing, not a regression")
+    elif lower(current, interval, base_s, tolerance) and lower(partner, partner_ci, base.partner_latency_median_s, tolerance):
+        found.add("eager.latency_s", current, base_s, "improvement", f"eager latency {shown} and its {witness} both faster by more than {tolerance:.0%}: refresh the baseline?")
+    else:
+        found.add("eager.latency_s", current, base_s, "holds", f"eager latency {shown}; {witness}")
+
+
+def _drift(found: _Findings, compiled: ModeSummary | None) -> None:
+    """Self-relative in each run: compiled vs eager, against eager's own float32 error measured in the same run."""
+    if compiled is None or compiled.drift_max_abs is None or compiled.drift_tolerance_abs is None:
+        return
+    if drift_judge.exceeds(compiled.drift_max_abs, compiled.drift_tolerance_abs):
+        found.add("compiled.drift", compiled.drift_max_abs, compiled.drift_tolerance_abs, "regression",
+                  drift_judge.describe(compiled.drift_max_abs, compiled.drift_tolerance_abs, compiled.eager_float32_error_abs))
+    else:
+        found.add("compiled.drift", compiled.drift_max_abs, compiled.drift_tolerance_abs, "holds",
+                  f"drift {compiled.drift_max_abs:.3g} within tolerance {compiled.drift_tolerance_abs:.3g}")
+
+
+def _speedup(found: _Findings, comparison: Comparison, baseline: Baseline, tolerance: float, ci: str, *, timed: bool) -> None:
+    base = baseline.speedup
+    if not base:
+        return
+    current, interval = comparison.speedup, comparison.speedup_ci
+    if not timed:
+        if current is not None:
+            found.add("speedup", current, base, "info", f"speedup {current:.2f}x vs {base:.2f}x on the baseline's machine (not gated)")
+        return
+    if comparison.speedup_method != baseline.speedup_method and baseline.speedup_method == INTERLEAVED:
+        found.add("speedup", current, base, "regression",
+                  f"no valid interleaved eager/compiled pairs in this run (the baseline's speedup {base:.2f}x is interleaved): the speedup cannot be checked")
+        return
+    if current is None or interval is None:
+        found.add("speedup", current, base, "regression", f"no speedup in this run (baseline {base:.2f}x): a mode has no latencies")
+        return
+    if comparison.speedup_method != baseline.speedup_method:
+        found.add("speedup", current, base, "note",
+                  f"speedup not gated: the baseline measured it {baseline.speedup_method}, this run {comparison.speedup_method}; refresh the baseline")
+        return
+    low, high = interval
+    shown = f"speedup {current:.2f}x ({_pct(current, base)}) [{ci} {low:.2f}, {high:.2f}]"
+    if lower(current, interval, base, tolerance):
+        found.add("speedup", current, base, "regression", f"{shown} below baseline {base:.2f}x by more than {tolerance:.0%}")
+    elif slower(current, interval, base, tolerance):
+        found.add("speedup", current, base, "improvement", f"{shown} above baseline {base:.2f}x by more than {tolerance:.0%}: refresh the baseline?")
+    else:
+        found.add("speedup", current, base, "holds", shown)
+
+
+# --- which baseline --------------------------------------------------------------------------------------------------
+
+
+def same_what(a: What, b: What) -> bool:
+    """Equal, except that weights recorded on one side only (format-1 baselines lack them) are not a difference."""
+    for f in fields(What):
+        mine, theirs = getattr(a, f.name), getattr(b, f.name)
+        if mine != theirs and not (f.name == "weights_sha256" and not (mine and theirs)):
+            return False
+    return True
+
+
+def where_changes(baseline: Where, current: Where) -> tuple[str, ...]:
+    return tuple(
+        f"{f.name}: {getattr(baseline, f.name) or 'not recorded'} (baseline) vs {getattr(current, f.name) or 'not recorded'} (this run)"
+        for f in fields(Where)
+        if getattr(baseline, f.name) != getattr(current, f.name)
+    )
+
+
+def parse_against(text: str) -> dict[str, str]:
+    """``torch=2.13.0`` or ``torch=2.13.0,transformers=5.24.0`` (a bare version means torch): which software to compare with."""
+    names = {f.name for f in fields(Software)}
+    out: dict[str, str] = {}
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        name, sep, value = part.partition("=")
+        name, value = (name.strip(), value.strip()) if sep else ("torch", name.strip())
+        if name not in names or not value:
+            raise ValueError(f"{part!r}: expected NAME=VERSION with NAME one of {', '.join(sorted(names))} (a bare version means torch)")
+        out[name] = value
+    if not out:
+        raise ValueError(f"{text!r}: expected NAME=VERSION, e.g. torch=2.13.0")
+    return out
+
+
+def software_matches(software: Software, against: dict[str, str]) -> bool:
+    """Each named package's version equals the one asked for, or starts with it plus a local tag (2.13.0 ~ 2.13.0+cpu)."""
+    for name, wanted in against.items():
+        have = getattr(software, name)
+        if not (have == wanted or have.startswith(wanted + "+")):
+            return False
+    return True
+
+
+def select(comparison: Comparison, baselines: Iterable[Baseline], *, against: dict[str, str] | None = None) -> Match:
+    """The baseline ``comparison`` is checked against, and how (see the module doc)."""
+    key = comparison.key
+    candidates = [b for b in baselines if same_what(b.key.what, key.what)]
+    if against:
+        candidates = [b for b in candidates if software_matches(b.key.software, against)]
+    if not candidates:
+        return Match(kind=GateKind.NEW, baseline=None)
+    here = [b for b in candidates if b.key.where == key.where]
+    for baseline in here:
+        if baseline.key.software.matches(key.software):
+            return Match(kind=GateKind.FULL, baseline=baseline)
+    if here:
+        newest = max(here, key=lambda b: (b.created_utc, b.key.software))
+        return Match(kind=GateKind.UPGRADE, baseline=newest, changes=key.software.changes_from(newest.key.software))
+    same_software = [b for b in candidates if b.key.software.matches(key.software)]
+    newest = max(same_software or candidates, key=lambda b: (b.created_utc, b.key.software))
+    changes = where_changes(newest.key.where, key.where) + key.software.changes_from(newest.key.software)
+    return Match(kind=GateKind.PORTABLE, baseline=newest, changes=changes)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Check:
+    """A comparison checked against the baselines: which baseline applied, how, and every finding."""
+
+    match: Match
+    findings: tuple[Finding, ...]
+
+    @property
+    def gated(self) -> bool:
+        """Timings gated too (full or upgrade)."""
+        return self.match.kind in (GateKind.FULL, GateKind.UPGRADE)
+
+    @property
+    def regressions(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.regression)
+
+    @property
+    def verdict(self) -> str:
+        """One word for tables: regression, flaky, improved, holds or new."""
+        kinds = {finding.kind for finding in self.findings}
+        for kind, word in (("regression", "regression"), ("flaky", "flaky")):
+            if kind in kinds:
+                return word
+        if self.match.kind is GateKind.NEW:
+            return "new"
+        return "improved" if "improvement" in kinds else "holds"
+
+
+def check(comparison: Comparison, baselines: Iterable[Baseline], *, against: dict[str, str] | None = None) -> Check:
+    """Select the baseline for ``comparison`` and check every metric against it; broken numbers fail in every case."""
+    match = select(comparison, baselines, against=against)
+    findings = broken_numbers(comparison)
+    if match.baseline is not None:
+        findings += find_findings(comparison, match.baseline, kind=match.kind, changes=match.changes)
+    return Check(match=match, findings=tuple(findings))
+
+
+def missing(comparisons: Iterable[Comparison], baselines: Iterable[Baseline]) -> list[Baseline]:
+    """Baselines of a symbol and model that ran, whose settings (what) got no result: a changed data file, a dropped
+    configuration. One per what (the newest), so a torch matrix of baselines is named once."""
+    ran = list(comparisons)
+    models = {(c.key.symbol, c.key.model_id) for c in ran}
+    newest: dict[What, Baseline] = {}
+    for baseline in baselines:
+        what = baseline.key.what
+        if (what.symbol, what.model_id) not in models or any(same_what(what, c.key.what) for c in ran):
+            continue
+        if what not in newest or baseline.created_utc > newest[what].created_utc:
+            newest[what] = baseline
+    return [newest[what] for what in sorted(newest)]
+
+
+def upgrade_findings(older: Comparison, newer: Comparison, tolerances: Tolerances) -> list[Finding]:
+    """The newer software's comparison checked against the older one's, as if the older were its baseline (torch matrix)."""
+    as_baseline = Baseline(
+        key=older.key,
+        eager=mode_baseline(older.eager, partner=older.compiled.partner_latency_median_s if older.compiled else None),
+        compiled=mode_baseline(older.compiled),
+        speedup=older.speedup,
+        mae_diff_pct=older.mae_diff_pct,
+        tolerances=tolerances,
+        speedup_method=older.speedup_method,
+    )
+    return find_findings(newer, as_baseline, kind=GateKind.UPGRADE, changes=newer.key.software.changes_from(older.key.software))
+
+
+def mode_baseline(summary: ModeSummary | None, *, partner: float | None = None) -> ModeBaseline:
+    """What a baseline records of one mode (eager also records its interleaved partner's median, the second witness)."""
+    if summary is None:
+        return ModeBaseline(success_rate=0.0, latency_median_s=None, mae=None, mae_pct=None)
+    return ModeBaseline(success_rate=summary.success_rate, latency_median_s=summary.latency_median_s, mae=summary.mae, mae_pct=summary.mae_pct,
+                        flip_rate=summary.flip_rate, partner_latency_median_s=partner)
