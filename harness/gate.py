@@ -3,7 +3,8 @@
 A baseline is chosen by the three parts of the key (:mod:`harness.keys`):
 
 - **full**: same what, where and software. Every metric is gated.
-- **upgrade**: same what and where, other software (the newest such baseline, or the one ``against`` picks). Every
+- **upgrade**: same what and where, other software (the baseline with the fewest software changes, the newest of
+  those, or the one ``against`` picks). Every
   metric is gated, and every finding names what changed ("torch 2.13.0+cpu → 2.14.1: compiled latency +18% ...").
 - **portable**: same what, another machine. Only what does not depend on the machine is gated: success rate,
   flakiness, compiled-vs-eager drift (judged against each run's own tolerance) and MAE (deterministic: 17582.9576 on
@@ -349,17 +350,18 @@ def select(comparison: Comparison, baselines: Iterable[Baseline], *, against: di
         candidates = [b for b in candidates if software_matches(b.key.software, against)]
     if not candidates:
         return Match(kind=GateKind.NEW, baseline=None)
+    def closest(baseline: Baseline) -> tuple[int, str, Software]:
+        """Fewest software changes first (a torch matrix: 2.13.0 meets 2.13.0's baseline, not 2.14.1's), then newest."""
+        return -len(key.software.changes_from(baseline.key.software)), baseline.created_utc, baseline.key.software
+
     here = [b for b in candidates if b.key.where == key.where]
-    for baseline in here:
-        if baseline.key.software.matches(key.software):
-            return Match(kind=GateKind.FULL, baseline=baseline)
     if here:
-        newest = max(here, key=lambda b: (b.created_utc, b.key.software))
-        return Match(kind=GateKind.UPGRADE, baseline=newest, changes=key.software.changes_from(newest.key.software))
-    same_software = [b for b in candidates if b.key.software.matches(key.software)]
-    newest = max(same_software or candidates, key=lambda b: (b.created_utc, b.key.software))
-    changes = where_changes(newest.key.where, key.where) + key.software.changes_from(newest.key.software)
-    return Match(kind=GateKind.PORTABLE, baseline=newest, changes=changes)
+        chosen = max(here, key=closest)
+        changes = key.software.changes_from(chosen.key.software)
+        return Match(kind=GateKind.UPGRADE if changes else GateKind.FULL, baseline=chosen, changes=changes)
+    chosen = max(candidates, key=closest)
+    changes = where_changes(chosen.key.where, key.where) + key.software.changes_from(chosen.key.software)
+    return Match(kind=GateKind.PORTABLE, baseline=chosen, changes=changes)
 
 
 @dataclass(frozen=True, kw_only=True)

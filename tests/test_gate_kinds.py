@@ -456,3 +456,12 @@ def test_cli_refresh_refuses_a_run_with_failures(tmp_path: Path, capsys: pytest.
     assert main(argv) == 1
     assert "compiled status fail_accuracy" in capsys.readouterr().out and not list(baselines.glob("*.json"))
     assert main([*argv, "--accept", "bf16 drifts by design"]) == 0
+
+
+def test_a_matrix_version_meets_its_own_torch_after_another_dependency_moved() -> None:
+    older_torch = baseline(*runs(), created="2026-11-01T00:00:00+00:00")
+    newer_torch = baseline(*runs(torch_version="2.14.1"), created="2026-11-02T00:00:00+00:00")
+    match = select(comparison(*runs(python_version="3.11.9")), [older_torch, newer_torch])
+    assert match.kind is GateKind.UPGRADE and match.baseline is older_torch and match.changes == ("python 3.11.7 → 3.11.9",)
+    elsewhere = select(comparison(*runs(python_version="3.11.9", cpu_model="Intel Xeon")), [older_torch, newer_torch])
+    assert elsewhere.kind is GateKind.PORTABLE and elsewhere.baseline is older_torch
