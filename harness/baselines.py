@@ -15,7 +15,6 @@ import json
 import math
 import os
 import re
-import tempfile
 from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from harness.compare import SEPARATE, Comparison
 from harness.errors import InputError
 from harness.gate import Baseline, ModeBaseline, Tolerances, mode_baseline
 from harness.keys import Key, Software, What, Where
+from harness.results import new_temp_file
 
 FORMAT_VERSION = 3
 READABLE_FORMATS = (1, 2, 3)  # 1: no flip rate, speedup across sessions; 2: one flat key; 3: what / where / software
@@ -49,6 +49,12 @@ def load_baselines(directory: Path) -> dict[Key, tuple[Baseline, Path]]:
     return found
 
 
+def _shown(value: object, limit: int = 60) -> str:
+    """A value for a one-line message: repr (so control characters are escaped), shortened."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 class _Invalid(Exception):
     """A field with a bad value: (dotted field name, what is wrong)."""
 
@@ -63,7 +69,7 @@ def _text(data: dict[str, Any], name: str, where: str) -> str:
         raise _Invalid(f"{where}.{name}", "missing")
     value = data[name]
     if not isinstance(value, str):
-        raise _Invalid(f"{where}.{name}", f"{value!r} is a {type(value).__name__}, expected a string")
+        raise _Invalid(f"{where}.{name}", f"{_shown(value)} is a {type(value).__name__}, expected a string")
     return value
 
 
@@ -72,7 +78,7 @@ def _integer(data: dict[str, Any], name: str, where: str) -> int:
         raise _Invalid(f"{where}.{name}", "missing")
     value = data[name]
     if isinstance(value, bool) or not isinstance(value, int):
-        raise _Invalid(f"{where}.{name}", f"{value!r} is a {type(value).__name__}, expected an integer")
+        raise _Invalid(f"{where}.{name}", f"{_shown(value)} is a {type(value).__name__}, expected an integer")
     return value
 
 
@@ -88,21 +94,25 @@ def _number(data: dict[str, Any], name: str, where: str, *, optional: bool, low:
             return None
         raise _Invalid(f"{where}.{name}", "null, expected a number")
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise _Invalid(f"{where}.{name}", f"{value!r} is a {type(value).__name__}, expected a number")
-    number = float(value)
+        raise _Invalid(f"{where}.{name}", f"{_shown(value)} is a {type(value).__name__}, expected a number")
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
     if not math.isfinite(number):
-        raise _Invalid(f"{where}.{name}", f"{value!r} is not a finite number")
+        raise _Invalid(f"{where}.{name}", f"{_shown(value)} is not a finite number")
     if (low is not None and number < low) or (high is not None and number > high):
-        raise _Invalid(f"{where}.{name}", f"{value!r} is outside [{low}, {high}]")
+        raise _Invalid(f"{where}.{name}", f"{_shown(value)} is outside [{low}, {high}]")
     return number
 
 
 def _known(data: object, allowed: set[str], where: str) -> dict[str, Any]:
     if not isinstance(data, dict):
-        raise _Invalid(where, f"{data!r} is not an object")
+        raise _Invalid(where, f"{_shown(data)} is not an object")
     unknown = sorted(set(data) - allowed)
     if unknown:
-        raise _Invalid(f"{where}.{unknown[0]}", f"unknown field (known: {', '.join(sorted(allowed))})")
+        name = unknown[0] if unknown[0].isprintable() and len(unknown[0]) <= 60 else _shown(unknown[0])
+        raise _Invalid(f"{where}.{name}", f"unknown field (known: {', '.join(sorted(allowed))})")
     return data
 
 
@@ -157,7 +167,7 @@ def _key_before_format_3(data: object, recorded: dict[str, Any]) -> Key:
     device_type, _, rest = device.partition(":")
     name, _, threads = rest.rpartition(" x")
     if not device_type or not name or not threads.isdigit():
-        raise _Invalid("key.device", f"{device!r} is not TYPE:NAME xTHREADS")
+        raise _Invalid("key.device", f"{_shown(device)} is not TYPE:NAME xTHREADS")
     what = What(
         symbol=_text(values, "symbol", "key"),
         model_id=_text(values, "model_id", "key"),
@@ -195,17 +205,18 @@ def read_baseline(path: Path) -> Baseline:
     fix = f"fix: restore it with `git checkout -- {path}` or refresh it with `nox -s update_baselines`"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{path}: not a readable baseline ({exc}); {fix}") from exc
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else " ".join(str(exc).split())
+        raise InputError(f"{path}: not a readable baseline ({reason}); {fix}") from exc
     if not isinstance(data, dict):
         raise InputError(f"{path}: not a baseline (a JSON {type(data).__name__}, expected an object); {fix}")
     version = data.get("format_version")
     if isinstance(version, bool) or version not in READABLE_FORMATS:
-        raise InputError(f"{path}: field format_version is {version!r}, expected one of {READABLE_FORMATS}; {fix}")
+        raise InputError(f"{path}: field format_version is {_shown(version)}, expected one of {READABLE_FORMATS}; {fix}")
     try:
         provenance = data.get("provenance", {})
         if not isinstance(provenance, dict):
-            raise _Invalid("provenance", f"{provenance!r} is not an object")
+            raise _Invalid("provenance", f"{_shown(provenance)} is not an object")
         if version == 3:
             for part in ("what", "where", "software"):
                 if part not in data:
@@ -221,7 +232,7 @@ def read_baseline(path: Path) -> Baseline:
                 raise _Invalid(part, "missing")
         method = data.get("speedup_method", SEPARATE)
         if not isinstance(method, str):
-            raise _Invalid("speedup_method", f"{method!r} is not a string")
+            raise _Invalid("speedup_method", f"{_shown(method)} is not a string")
         return Baseline(
             key=key,
             eager=_mode(data["eager"], "eager"),
@@ -276,7 +287,7 @@ def write_baseline(directory: Path, baseline: Baseline, *, replace: Path | None 
     target = replace or directory / file_name(baseline.key)
     before = target.read_text(encoding="utf-8") if target.is_file() else ""
     text = render(baseline)
-    handle, tmp = tempfile.mkstemp(prefix=".baseline.", suffix=".tmp", dir=directory)
+    handle, tmp = new_temp_file(directory, prefix=".baseline.")
     with os.fdopen(handle, "w", encoding="utf-8") as out:
         out.write(text)
     os.replace(tmp, target)

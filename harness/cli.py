@@ -1,7 +1,8 @@
 """``python -m harness``: bench, compare, update-baselines, models.
 
 Exit codes: 0 all holds · 1 a regression against the baselines · 2 usage or input error (the message names
-the file, the field and the fix) · 3 the harness itself failed · 130 interrupted.
+the file, the field and the fix) · 3 the harness itself failed · 130 interrupted (Ctrl-C) · 143 terminated
+(SIGTERM) · 129 hung up (SIGHUP); results already written are kept, and no child process is left running.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import dataclasses
 import faulthandler
 import itertools
 import logging
+import math
 import sys
+import tempfile
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from harness import __version__
 from harness.errors import ExitCode, HarnessError, InputError
-from harness.isolation import DEFAULT_TIMEOUT_S
+from harness.isolation import DEFAULT_TIMEOUT_S, ChildRefused, Interrupted, signals_interrupt
 from harness.matrix import CONFIGS, SETS
 from harness.options import DEFAULT_CONFIRM, DEFAULT_RUNS, PLANTS, STRESS_CASES
 
@@ -47,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--runs", type=_positive, default=DEFAULT_RUNS, help=f"timed predictions after the first call (default {DEFAULT_RUNS})")
     bench.add_argument("--rows", type=_positive, default=500, help="last rows of the CSV to use, horizon included (default 500)")
     bench.add_argument("--context-length", type=_positive, help="override the hyperparams' context_length")
+    bench.add_argument("--date-format", default=None, metavar="ORDER|FORMAT",
+                       help="how the CSV writes dates: auto (default, read from the file), day-first, month-first, or a strptime format such as %%d/%%m/%%Y")
     bench.add_argument("--device", help="override the hyperparams' device: auto, cpu, cuda, cuda:N")
     bench.add_argument("--compile-mode", default="default", choices=("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs"),
                        help="torch.compile mode (default: default)")
@@ -64,7 +69,7 @@ def _parser() -> argparse.ArgumentParser:
                             "P < 1 plants a flaky run")
     bench.add_argument("--isolate", action=argparse.BooleanOptionalAction, default=True,
                        help="run each symbol in its own child process, so a crash, hang or OOM kill becomes a result row (default: on)")
-    bench.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="S",
+    bench.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT_S, metavar="S",
                        help=f"seconds one isolated run may take before it is killed and recorded as timeout (default {DEFAULT_TIMEOUT_S:g})")
     bench.add_argument("--plant", type=_plant, default=None, metavar="KIND[:SYMBOL]",
                        help=f"self-test of fault isolation: make the first call of the measured mode fail as KIND ({', '.join(PLANTS)}), "
@@ -117,7 +122,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, help="override the seed (changes the weights)")
     _dirs(train, data=True)
 
-    evaluate = commands.add_parser("evaluate", help="rolling-window MAE % of a model vs the naive forecast on every symbol")
+    evaluate = commands.add_parser("evaluate", help="rolling-window MAE %% of a model vs the naive forecast on every symbol")
     evaluate.add_argument("--model", default="chronos-bench-mini", help="any model name (default chronos-bench-mini)")
     _dirs(evaluate, data=True)
 
@@ -149,6 +154,16 @@ def _positive(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
     if value <= 0:
         raise argparse.ArgumentTypeError(f"{text!r} must be > 0")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number of seconds > 0, e.g. {DEFAULT_TIMEOUT_S:g}")
     return value
 
 
@@ -208,13 +223,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         handlers = {"bench": _bench, "matrix": _matrix, "robustness": _robustness, "compare": _compare, "update-baselines": _update, "train": _train,
                     "evaluate": _evaluate, "calibrate": _calibrate, "report": _report}
-        return handlers[args.command](args) if args.command in handlers else _models()
+        with signals_interrupt():  # SIGTERM, SIGHUP: unwind like Ctrl-C, so that isolated children end with us
+            return handlers[args.command](args) if args.command in handlers else _models()
     except HarnessError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        if not isinstance(exc, ChildRefused):  # a child that refused its input has printed why
+            print(f"error: {exc}", file=sys.stderr)
         return int(exc.exit_code)
     except KeyboardInterrupt:
         print("interrupted: results already written are kept", file=sys.stderr)
         return int(ExitCode.INTERRUPTED)
+    except Interrupted as exc:
+        print(f"interrupted by {exc.name}: results already written are kept", file=sys.stderr)
+        return exc.exit_code
     except Exception as exc:  # a bug in the harness, not in the user's input: keep the traceback, exit 3
         log.exception("the harness itself failed")
         print(f"error: the harness itself failed ({type(exc).__name__}: {exc}); please report it with the traceback above", file=sys.stderr)
@@ -222,11 +242,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from harness.data import bench_window, load_ohlc
+    from harness.data import load_ohlc
     from harness.models import resolve_model
-    from harness.params import resolve_params
+    from harness.params import fit_window, hyperparams_path, resolve_params
     from harness.results import write_records
-    from harness.runner import CompileSettings, RunSpec, new_run_id, run
+    from harness.runner import CompileSettings, RunSpec, new_run_id, resolve_device, run
     from harness.stress import stressed
 
     settings = CompileSettings(
@@ -240,11 +260,17 @@ def _bench(args: argparse.Namespace) -> int:
         sdpa_backend=args.sdpa_backend,
     )
     run_id = args.run_id or new_run_id()
+    symbols = args.symbol or ["BTCUSD"]
+    repeated = sorted({symbol for symbol in symbols if symbols.count(symbol) > 1})
+    if repeated:
+        raise InputError(f"--symbol {', '.join(repeated)}: given more than once; fix: name each symbol once (each run writes one results file)")
     specs = []
-    for symbol in args.symbol or ["BTCUSD"]:  # validate every input before the first (slow) run
+    for symbol in symbols:  # validate every input before the first (slow) run
         params = resolve_params(symbol, args.hyperparams_dir, model=args.model, context_length=args.context_length, device=args.device)
-        series = load_ohlc(args.data_dir, symbol)
-        window = bench_window(series, rows=args.rows, horizon=params.prediction_length, context_length=params.context_length)
+        if params.device.startswith("cuda"):  # refused here, not as a crash in a child: no CUDA, or no such GPU
+            resolve_device(params.device, origin="--device" if args.device else str(hyperparams_path(args.hyperparams_dir, symbol)))
+        series = load_ohlc(args.data_dir, symbol, date_format=args.date_format)
+        params, window = fit_window(series, params, rows=args.rows)
         source = resolve_model(params.model)
         if args.stress:
             window = stressed(window, args.stress)
@@ -252,8 +278,13 @@ def _bench(args: argparse.Namespace) -> int:
         specs.append(RunSpec(mode=args.mode, series=series, window=window, params=params, source=source, runs=args.runs, compile=settings, run_id=run_id,
                              inject_failure=args.inject_failure, confirm=args.confirm, plant=plant, warm_compile=args.warm_compile,
                              vary_shapes=args.vary_shapes))
-    for spec in specs:
-        name = f"{run_id}-{spec.window.symbol}-{spec.mode}"
+    names = [f"{run_id}-{spec.window.symbol}-{spec.mode}" for spec in specs]
+    for name in names:
+        if (args.results_dir / f"{name}.parquet").exists():
+            raise InputError(f"{args.results_dir / f'{name}.parquet'}: already exists (run id {run_id} used before); "
+                             "fix: leave out --run-id, or give a new one (results are never overwritten)")
+    _writable_dir(args.results_dir, "--results-dir")  # before the runs, not after them
+    for spec, name in zip(specs, names, strict=True):
         if args.isolate:
             record = _isolated(args, spec, name)
             if record is None:  # the child wrote and printed its own row
@@ -309,12 +340,14 @@ def _isolated(args: argparse.Namespace, spec: RunSpec, name: str) -> RunRecord |
     from harness.runner import failure_record
 
     result = run_child(harness_command(_child_argv(args, spec)), timeout_s=args.timeout)
-    written = (args.results_dir / f"{name}.parquet").is_file()
-    if written:
-        return None
-    if result.status == "usage":
+    if result.status == "usage":  # judged by the exit code first: a file of that name proves nothing about this child
         last = result.stderr_tail.strip().splitlines()[-1:] or [result.message]
-        raise InputError(last[0].removeprefix("error: "))
+        raise ChildRefused(last[0].removeprefix("error: "))
+    if (args.results_dir / f"{name}.parquet").is_file():  # not there before the child started (checked in _bench)
+        if result.returncode != 0:
+            log.warning("%s %s: the child wrote its row, then exited with %s (%s); the row stands", spec.window.symbol, spec.mode,
+                        result.returncode, result.error_type)
+        return None
     status = result.status if result.status != "ok" else "fail_exception"  # exit 0 without a row is a harness bug
     log.warning("%s %s: %s (%s: %s)", spec.window.symbol, spec.mode, status, result.error_type, result.message)
     return failure_record(spec, status=status, error_type=result.error_type, message=result.message, stderr_tail=result.stderr_tail,
@@ -332,6 +365,8 @@ def _child_argv(args: argparse.Namespace, spec: RunSpec) -> list[str]:
     for flag, value in (("--model", args.model), ("--context-length", args.context_length), ("--device", args.device)):
         if value is not None:
             argv += [flag, str(value)]
+    if args.date_format:
+        argv += ["--date-format", args.date_format]
     if args.inject_failure:
         argv += ["--inject-failure", str(args.inject_failure)]
     if spec.plant:
@@ -436,9 +471,23 @@ def _report(args: argparse.Namespace) -> int:
     records = read_records(args.results_dir)
     if not records:
         raise InputError(f"{args.results_dir}: no results to report; fix: run `nox -s bench_eager bench_compiled` first")
+    _writable_dir(args.output, "--output")
     written = write_report(records, args.baselines_dir, args.output, confidence=args.confidence, source=str(args.results_dir))
     print(f"wrote {written[0]}, {written[1]} and {len(written) - 2} plot(s) into {args.output}")
     return int(ExitCode.OK)
+
+
+def _writable_dir(path: Path, flag: str) -> None:
+    """Refuse, before any work, a directory that cannot be written: a file in the way, no permission, a read-only disk.
+    Creates it when missing (it is about to be written)."""
+    if path.exists() and not path.is_dir():
+        raise InputError(f"{flag} {path}: is a file, not a directory; fix: name a directory (it is created if missing)")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path, prefix=".harness-write-check-"):
+            pass
+    except OSError as exc:
+        raise InputError(f"{flag} {path}: cannot write there ({exc.strerror or type(exc).__name__}); fix: name a directory you can write") from exc
 
 
 def _print_best(comparisons: list[Comparison]) -> None:

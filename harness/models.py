@@ -122,9 +122,13 @@ def resolve_model(model_id: str, *, cache: Path | None = None) -> ModelSource:
         if not (path / "config.json").is_file():
             raise InputError(f"{path}: not a Chronos-2 checkpoint (no config.json); fix: point --model at a directory saved by save_pretrained")
         return _local(model_id, path)
-    looks_like_path = model_id.startswith((".", "/", "~")) or model_id.count("/") > 1  # hub ids are "org/name"
-    if looks_like_path:
-        raise InputError(f"{model_id}: no such directory; fix: pass an existing checkpoint directory, a hub id, or one of {', '.join(known_names())}")
+    if "://" in model_id:  # s3://bucket/prefix and the like: from_pretrained's business
+        return ModelSource(model_id=model_id, location=model_id, trained=True, weights_sha256="")
+    looks_like_path = model_id.startswith((".", "/", "~")) or model_id.count("/") != 1  # hub ids are "org/name"
+    if looks_like_path:  # said at once: tried as a hub id, it would take a minute of retries offline
+        raise InputError(f"model {model_id!r}: not a built-in model, and no such directory ({path.absolute()}); a hub id is org/name "
+                         f"(e.g. amazon/chronos-2) and needs the network; fix: one of {', '.join(known_names())}, an existing checkpoint "
+                         "directory, or a hub id")
     return ModelSource(model_id=model_id, location=model_id, trained=True, weights_sha256="")
 
 

@@ -6,11 +6,14 @@ no display needed) and returns the path written.
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
+import matplotlib
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -24,6 +27,20 @@ from harness.recommend import ADOPT_SPEEDUP, WORTH_SPEEDUP
 
 EAGER, COMPILED, INTERLEAVED_EAGER, NAIVE = "#4C72B0", "#DD8452", "#8DA0CB", "#999999"
 DPI = 110
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _plain_text(draw: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Draw with every text taken literally: a symbol such as ``$\\frac{$`` is a label, not matplotlib math."""
+
+    @functools.wraps(draw)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with matplotlib.rc_context({"text.parse_math": False}):
+            return draw(*args, **kwargs)
+
+    return wrapper
 
 
 def short_config(label: str) -> str:
@@ -58,6 +75,7 @@ def _clip_above(values: np.ndarray) -> float:
     return float(values.max()) if values.max() <= limit else limit
 
 
+@_plain_text
 def latency_distributions(comparisons: Sequence[Comparison], path: Path) -> Path:
     """One panel per comparison: box plots of the raw per-call latencies (ms) of eager's own session, eager
     interleaved with compiled in the compiled run, and compiled, with every call drawn as a point."""
@@ -110,6 +128,7 @@ def latency_distributions(comparisons: Sequence[Comparison], path: Path) -> Path
     return _save(figure, path)
 
 
+@_plain_text
 def speedups(comparisons: Sequence[Comparison], baselines: Sequence[Baseline | None], path: Path) -> Path:
     """Speedup (eager / compiled) with its interval, one row per comparison, grouped by torch version and device;
     the adopt (1.5x) and worth-it (1.2x) thresholds and each baseline's value drawn in."""
@@ -142,13 +161,14 @@ def speedups(comparisons: Sequence[Comparison], baselines: Sequence[Baseline | N
     for (device, version), color in colors.items():
         ax.plot([], [], "o", color=color, label=f"torch {version} · {device}")
     ax.set_xlabel("speedup = eager latency / compiled latency (point: median, bar: confidence interval)", fontsize=8.5)
-    ax.set_xlim(left=min(0.8, *(c.speedup_ci[0] - 0.05 for c in comparisons if c.speedup_ci)))
+    ax.set_xlim(left=min([0.8, *(c.speedup_ci[0] - 0.05 for c in comparisons if c.speedup_ci and math.isfinite(c.speedup_ci[0]))]))
     ax.grid(axis="x", alpha=0.3)
     ax.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.12 - 0.6 / max(1, len(order))), ncol=3, frameon=False)
     ax.set_title("Speedup of torch.compile per torch version and configuration", fontsize=10)
     return _save(figure, path)
 
 
+@_plain_text
 def mae_vs_naive(comparisons: Sequence[Comparison], path: Path) -> Path:
     """MAE as % of the mean truth, one panel per symbol (each on its own scale): eager and compiled per model,
     configuration and torch version, against the naive forecast (last close carried forward) as a dashed line."""
@@ -197,6 +217,7 @@ def _at_least(ax: Axes, rel: float) -> None:
         ax.set_ylim(middle * (1 - rel), middle * (1 + rel))
 
 
+@_plain_text
 def trend(history: Series, baseline: Baseline | None, path: Path, *, gated: bool = True) -> Path:
     """Speedup, latencies and MAE of every past run of one key, with the baseline and its tolerance band."""
     times = [datetime.fromisoformat(point.timestamp_utc) for point in history.points]

@@ -10,7 +10,6 @@ import hashlib
 import html
 import os
 import re
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -21,7 +20,7 @@ from harness.baselines import load_baselines
 from harness.compare import INTERLEAVED, Comparison, ModeSummary, build_comparisons
 from harness.gate import Baseline, Check, GateKind, check
 from harness.history import Series, series
-from harness.results import RunRecord
+from harness.results import RunRecord, new_temp_file
 
 
 @dataclass(frozen=True)
@@ -143,10 +142,16 @@ def _run_date(comparison: Comparison) -> str:
     return run[:4] + "-" + run[4:6] + "-" + run[6:8] + " " + run[9:11] + ":" + run[11:13] if re.match(r"^\d{8}T\d{4}", run) else run
 
 
+def _to_second(timestamp: str) -> str:
+    """``2026-11-26T06:48:58.123456+00:00`` -> ``2026-11-26T06:48:58+00:00``: the fraction orders runs, a reader needs no more."""
+    return re.sub(r"(T\d{2}:\d{2}:\d{2})\.\d+", r"\1", timestamp)
+
+
 def _slug(series_: Series) -> str:
     key = series_.key
     digest = hashlib.sha256(repr((key, series_.environment)).encode()).hexdigest()[:8]
     readable = re.sub(r"[^A-Za-z0-9._-]+", "-", f"{key.symbol}-{key.model_id}-torch{key.torch_version}-{plots.short_config(key.compile_config)}").strip("-")
+    readable = readable[:120]  # a file name stays far below the 255-byte limit whatever the symbol; the digest keeps it unique
     return f"trend-{readable}-{digest}.png"
 
 
@@ -225,7 +230,7 @@ def build(records: Sequence[RunRecord], baselines: Sequence[Baseline], out_dir: 
         name = _slug(history)
         plots.trend(history, _checked_baseline(current) if current else None, out_dir / name, gated=bool(current and current.gated))
         blocks.append(Heading(3, f"{plots.row_label(history.points[-1].comparison)} · {history.key.device}"))
-        blocks.append(Paragraph(f"{len(history.points)} run(s), {history.points[0].timestamp_utc} to {history.points[-1].timestamp_utc}; environment {history.environment}."))
+        blocks.append(Paragraph(f"{len(history.points)} run(s), {_to_second(history.points[0].timestamp_utc)} to {_to_second(history.points[-1].timestamp_utc)}; environment {history.environment}."))
         blocks.append(Image(name, f"history of {history.key.label()}"))
     return blocks
 
@@ -243,8 +248,12 @@ def write_report(records: Sequence[RunRecord], baselines_dir: Path | None, out_d
 
 
 def _atomic(path: Path, text: str) -> Path:
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(handle, "w", encoding="utf-8") as out:
-        out.write(text)
-    os.replace(tmp, path)
+    handle, tmp = new_temp_file(path.parent, prefix=f".{path.name}.")  # 0644 under umask 022, like the PNGs beside it
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
     return path

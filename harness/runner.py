@@ -27,6 +27,7 @@ import numpy as np
 from harness import drift as drift_judge
 from harness.data import OHLC, BenchWindow, OhlcSeries
 from harness.env import fingerprint
+from harness.errors import InputError
 from harness.models import ModelSource, load_pipeline, parameter_count
 from harness.options import DEFAULT_CONFIRM, DEFAULT_RUNS
 from harness.params import BenchParams
@@ -106,16 +107,30 @@ class ForecastError(RuntimeError):
     """A forecast came back unusable (wrong shape or non-finite values)."""
 
 
-def resolve_device(device: str) -> str:
+def resolve_device(device: str, *, origin: str = "device") -> str:
+    """``auto`` -> ``cuda`` when CUDA is available, else ``cpu``. A CUDA device this torch cannot reach is an
+    :class:`~harness.errors.InputError` naming ``origin`` (the flag or file the value came from)."""
     import torch
 
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda"):
+        visible = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        fix = "fix: --device cpu, or auto (CUDA when there is one)" if origin.startswith("--") else \
+            f"fix: set \"device\" to \"cpu\" or \"auto\" in {origin}, or pass --device cpu"
+        if not visible:
+            why = "a CPU-only build" if torch.version.cuda is None else f"built for CUDA {torch.version.cuda}, but no GPU is visible"
+            raise InputError(f"{origin}: device {device!r}: no CUDA here (torch {torch.__version__}, {why}); {fix}")
+        index = device.partition(":")[2]
+        if index and int(index) >= visible:
+            raise InputError(f"{origin}: device {device!r}: no such GPU, {visible} visible (cuda:0 to cuda:{visible - 1}); {fix}")
     return device
 
 
-def new_run_id() -> str:
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8]
+def new_run_id(now: datetime | None = None) -> str:
+    """``20261126T064858123Z-6cc83fac``: UTC time to the millisecond, then random; ids (and file names) sort by time."""
+    now = now or datetime.now(timezone.utc)
+    return now.strftime("%Y%m%dT%H%M%S") + f"{now.microsecond // 1000:03d}Z-" + uuid.uuid4().hex[:8]
 
 
 def predict(pipeline: Chronos2Pipeline, window: BenchWindow, params: BenchParams) -> np.ndarray:
@@ -230,7 +245,7 @@ class _Caller:
 
 
 def run(spec: RunSpec) -> RunRecord:
-    """Measure one mode. Raises :class:`~harness.errors.InputError` only if the model cannot be loaded."""
+    """Measure one mode. Raises :class:`~harness.errors.InputError` only if the model cannot be loaded or the device is not here."""
     device = resolve_device(spec.params.device)
     compiled = spec.mode == "compiled"
     attn = spec.compile.attn_implementation if compiled else "eager"
@@ -608,7 +623,7 @@ def _what_ran(spec: RunSpec, *, run_id: str, model_parameters: int, device: str)
     k, n = spec.confirm
     return {
         "run_id": run_id,
-        "timestamp_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "timestamp_utc": datetime.now(timezone.utc).isoformat(timespec="microseconds"),  # fixed width: sorts as text, by time
         "symbol": spec.window.symbol,
         "data_file": str(spec.series.path),
         "data_sha256": spec.series.sha256,

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from harness.cli import main
+from harness.cli import _parser, main
+from harness.isolation import ChildResult
 from harness.results import write_records
 from tests.conftest import ROOT
 from tests.factories import make_record
@@ -330,8 +334,145 @@ def test_planted_drift_is_a_regression_exit_1(results: Path, tmp_path: Path, cap
 
 
 @pytest.mark.parametrize(("argv", "fragment"), [(["--inject-failure", "0"], "must be in (0, 1]"), (["--confirm", "3/2"], "1 <= K <= N"),
-                                               (["--confirm", "two"], "is not K/N")])
+                                               (["--confirm", "two"], "is not K/N"), (["--timeout", "0"], "seconds > 0"),
+                                               (["--timeout", "-1"], "seconds > 0"), (["--timeout", "nan"], "seconds > 0"),
+                                               (["--timeout", "inf"], "seconds > 0"), (["--timeout", "soon"], "not a number of seconds")])
 def test_bench_flag_errors_are_usage_errors(argv: list[str], fragment: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as excinfo:
         main(["bench", "--mode", "eager", *argv])
     assert excinfo.value.code == 2 and fragment in capsys.readouterr().err
+
+
+def _commands() -> list[str]:
+    (action,) = [a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    return list(action.choices)
+
+
+@pytest.mark.parametrize("command", ["", *_commands()], ids=lambda c: c or "python -m harness")
+def test_help_of_every_command_prints_and_exits_0(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as excinfo:
+        main([*([command] if command else []), "--help"])
+    assert excinfo.value.code == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("usage: python -m harness") and captured.err == ""
+
+
+def _bench_argv(results: Path, *argv: str) -> list[str]:
+    return ["bench", "--mode", "eager", "--model", "tiny", "--runs", "2", "--context-length", "64", "--results-dir", str(results),
+            "--data-dir", str(ROOT / "trainingdata"), "--hyperparams-dir", str(ROOT / "hyperparams"), *argv]
+
+
+@pytest.fixture
+def no_bench(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Refusals come before any run: an isolated run starting is a failure of the test."""
+    import harness.isolation
+
+    def started(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a run started before the input was refused")
+
+    monkeypatch.setattr(harness.isolation, "run_child", started)
+
+
+def _one_line_exit_2(code: int, capsys: pytest.CaptureFixture[str], *needles: str) -> str:
+    err = capsys.readouterr().err.strip()
+    assert code == 2, err
+    assert err.count("\n") == 0 and "Traceback" not in err and all(needle in err for needle in needles), err
+    return err
+
+
+@pytest.mark.usefixtures("no_bench")
+@pytest.mark.parametrize("where", ["flag", "hyperparams"])
+def test_cuda_without_cuda_is_one_line_exit_2_before_any_run_and_no_row(where: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is here")
+    results = tmp_path / "results"
+    if where == "flag":
+        code = _run(*_bench_argv(results, "--symbol", "GOOG", "--device", "cuda"))
+        _one_line_exit_2(code, capsys, "--device: device 'cuda': no CUDA here", "fix: --device cpu")
+    else:
+        (tmp_path / "hp" / "chronos2").mkdir(parents=True)
+        (tmp_path / "hp" / "chronos2" / "GOOG.json").write_text('{"device": "cuda:0"}')
+        code = _run(*_bench_argv(results, "--symbol", "GOOG", "--hyperparams-dir", str(tmp_path / "hp")))
+        _one_line_exit_2(code, capsys, "GOOG.json: device 'cuda:0': no CUDA here", '"device" to "cpu"')
+    assert not results.exists() or not any(results.iterdir())  # refused input, not a run: no failure row
+
+
+@pytest.mark.usefixtures("no_bench")
+@pytest.mark.parametrize("kind", ["file", "below-a-file", "read-only"])
+def test_results_dir_that_cannot_be_written_is_exit_2_before_any_run(kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    blocker = tmp_path / "blocker"
+    blocker.write_text("not a directory")
+    target = {"file": blocker, "below-a-file": blocker / "results", "read-only": tmp_path / "ro"}[kind]
+    if kind == "read-only":
+        if os.geteuid() == 0:
+            pytest.skip("root writes anywhere")
+        target.mkdir()
+        target.chmod(0o555)
+    code = _run(*_bench_argv(target, "--symbol", "GOOG"))
+    _one_line_exit_2(code, capsys, f"--results-dir {target}", "fix:")
+    assert blocker.read_text() == "not a directory"
+
+
+@pytest.mark.parametrize("kind", ["file", "below-a-file"])
+def test_report_output_that_cannot_be_written_is_exit_2(kind: str, results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    blocker = tmp_path / "blocker"
+    blocker.write_text("not a directory")
+    target = blocker if kind == "file" else blocker / "report"
+    code = _run("report", "--results-dir", str(results), "--baselines-dir", str(tmp_path / "none"), "--output", str(target))
+    _one_line_exit_2(code, capsys, f"--output {target}", "fix:")
+
+
+@pytest.mark.usefixtures("no_bench")
+def test_a_symbol_given_twice_is_exit_2_before_any_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = _run(*_bench_argv(tmp_path / "results", "--symbol", "GOOG", "--symbol", "EURUSD", "--symbol", "GOOG"))
+    _one_line_exit_2(code, capsys, "--symbol GOOG: given more than once", "fix:")
+
+
+@pytest.mark.usefixtures("no_bench")
+def test_a_reused_run_id_is_exit_2_before_any_run_and_the_old_file_stays(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    results = tmp_path / "results"
+    old = write_records([make_record("eager", symbol="GOOG")], results, name="r1-GOOG-eager")
+    before = old.read_bytes()
+    code = _run(*_bench_argv(results, "--symbol", "GOOG", "--run-id", "r1"))
+    _one_line_exit_2(code, capsys, "r1-GOOG-eager.parquet: already exists", "fix:")
+    assert old.read_bytes() == before
+
+
+def test_the_parent_judges_a_child_by_its_exit_code_not_by_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """A child that refused its input (exit 2) fails the bench, even when a file of its name turned up meanwhile."""
+    import harness.isolation
+
+    results = tmp_path / "results"
+
+    def refusing_child(command: list[str], **kwargs: object) -> ChildResult:
+        name = command[command.index("--run-id") + 1]
+        write_records([make_record("eager", symbol="GOOG")], results, name=f"{name}-GOOG-eager")  # e.g. another process's
+        print("error: GOOG: refused by the child", file=sys.stderr)
+        return ChildResult(status="usage", returncode=2, error_type="exit 2", message="the child refused its input",
+                           stderr_tail="error: GOOG: refused by the child\n", seconds=0.1)
+
+    monkeypatch.setattr(harness.isolation, "run_child", refusing_child)
+    code = _run(*_bench_argv(results, "--symbol", "GOOG"))
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("refused by the child") == 1  # said once, by the child; the parent does not repeat it
+
+
+def test_results_and_report_files_honour_the_umask(tmp_path: Path) -> None:
+    previous = os.umask(0o022)
+    try:
+        results = write_records([make_record("eager")], tmp_path / "results", name="e").parent
+        write_records([make_record("compiled", latencies=[0.05] * 5)], results, name="c")
+        assert {p.name: p.stat().st_mode & 0o777 for p in results.iterdir()} == {"e.parquet": 0o644, "c.parquet": 0o644}
+        assert _run("report", "--results-dir", str(results), "--baselines-dir", str(tmp_path / "none"), "--output", str(tmp_path / "report")) == 0
+        modes = {p.name: p.stat().st_mode & 0o777 for p in (tmp_path / "report").iterdir()}
+        assert modes["index.md"] == modes["index.html"] == 0o644
+        os.umask(0o077)
+        private = write_records([make_record("eager", run_id="later")], results, name="private")
+        assert private.stat().st_mode & 0o777 == 0o600  # the umask decides, as for any file
+        assert not list(results.glob(".*"))  # no temporary file left
+    finally:
+        os.umask(previous)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import itertools
+import logging
+import re
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -13,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from harness.data import OHLC, BenchWindow, OhlcSeries, available_symbols, bench_window, load_ohlc
+from harness.data import MAX_ABS_PRICE, OHLC, BenchWindow, OhlcSeries, available_symbols, bench_window, load_ohlc
 from harness.errors import InputError
 from harness.params import resolve_params
 from tests.conftest import ROOT
@@ -48,9 +50,24 @@ def daily_csv(path: Path, days: int, *, header: str = HEADER, extra: str = "") -
     return closes
 
 
+# what a message may name as the place of the problem, after the file: "<file>: <where>: <problem>; fix: <fix>"
+WHERE = re.compile(r"encoding|file|no such file .+|contents|header|rows|top level|line \d+(,? column .+)?|column .+|field .+|key\(s\) .+")
+
+
+def assert_actionable(message: str, source: str) -> None:
+    """The README's promise: one printable line naming the file and the field (or the flag), and the fix."""
+    assert message.isprintable(), repr(message)  # one line, control characters escaped
+    assert message.startswith(f"{source}: "), message
+    if not source.startswith("--"):  # a flag is its own field
+        where = message[len(source) + 2 :].split(": ", 1)[0]
+        assert WHERE.fullmatch(where), f"{where!r} names no field in {message!r}"
+    assert "; fix: " in message and message.rsplit("; fix: ", 1)[1].strip(), message
+
+
 def assert_input_error(excinfo: pytest.ExceptionInfo[InputError], *needles: str) -> None:
     message = str(excinfo.value)
-    assert "fix" in message, message
+    assert "fix: " in message, message
+    assert message.isprintable(), repr(message)
     for needle in needles:
         assert needle in message, f"{needle!r} not in {message!r}"
 
@@ -157,7 +174,7 @@ def test_rows_not_above_horizon_is_rejected() -> None:
     series = load_ohlc(DATA, "BTCUSD")
     with pytest.raises(InputError) as excinfo:
         bench_window(series, rows=7, horizon=7, context_length=1)
-    assert_input_error(excinfo, "rows=7")
+    assert_input_error(excinfo, "--rows 7", "prediction_length 7", "fix: pass --rows 8 or more")
 
 
 # --- a user's own daily CSV ------------------------------------------------------------------------
@@ -247,7 +264,8 @@ def test_bad_value_names_column_and_line(tmp_path: Path, body: str, needles: tup
     assert_input_error(excinfo, str(tmp_path / "X.csv"), "not a finite number", *needles)
 
 
-@pytest.mark.parametrize("stamp", ["yesterday", "2024-13-45", "", "31/31/2024"])
+# "today", "now" and "1/2" were silently read as today's date and as 0001-01-02
+@pytest.mark.parametrize("stamp", ["yesterday", "2024-13-45", "", "31/31/2024", "today", "now", "1/2", "March 2024", "2024-02-30"])
 def test_unparseable_date_is_named(tmp_path: Path, stamp: str) -> None:
     (tmp_path / "X.csv").write_text(HEADER + f"2024-01-01,1,1,1,1,1\n{stamp},1,1,1,1,1\n", encoding="utf-8")
     with pytest.raises(InputError) as excinfo:
@@ -264,11 +282,12 @@ def test_out_of_range_numeric_date_is_an_input_error_without_warnings(tmp_path: 
     assert_input_error(excinfo, str(tmp_path / "X.csv"), "is not a date")
 
 
-def test_duplicate_timestamps_are_rejected(tmp_path: Path) -> None:
+def test_duplicate_timestamps_are_rejected_with_both_lines(tmp_path: Path) -> None:
     (tmp_path / "X.csv").write_text(HEADER + "2024-01-01,1,1,1,1,1\n2024-01-02,1,1,1,1,1\n2024-01-02,2,2,2,2,1\n", encoding="utf-8")
     with pytest.raises(InputError) as excinfo:
         load_ohlc(tmp_path, "X")
-    assert_input_error(excinfo, str(tmp_path / "X.csv"), "2024-01-02", "appears twice")
+    assert_input_error(excinfo, str(tmp_path / "X.csv"), "2024-01-02", "appears twice", "line 4", "first on line 3")
+    assert_actionable(str(excinfo.value), str(tmp_path / "X.csv"))
 
 
 def test_no_date_column_is_rejected(tmp_path: Path) -> None:
@@ -278,12 +297,33 @@ def test_no_date_column_is_rejected(tmp_path: Path) -> None:
     assert_input_error(excinfo, str(tmp_path / "X.csv"), "no date column")
 
 
-@pytest.mark.parametrize("content", [b"", b"\n\n", b'"', b"Date,Open,High,Low,Close\n2024-01-01,1,1,1,\xff\n"], ids=["empty", "blank", "open-quote", "not-utf8"])
-def test_unreadable_csv_is_rejected(tmp_path: Path, content: bytes) -> None:
+@pytest.mark.parametrize(("content", "needle"), [
+    (b"", "empty"),
+    (b"\n\n", "empty"),
+    (b'"', "not a readable CSV"),
+    (b'Date,Open,High,Low,Close\n2024-01-01,"1,1,1,1\n', "not a readable CSV"),
+    (b"Date,Open,High,Low,Close\n2024-01-01,1,1,1,\xff\n", "line 2: byte 0xff is not UTF-8"),
+    ("Date,Open,High,Low,Close\n2024-01-01,1,1,1,1\n".encode("utf-16"), "UTF-16"),
+    ("Date,Open,High,Low,Close\n2024-01-01,1,1,1,1\n".encode("utf-16-le"), "NUL bytes"),
+    (b"Date,Open,High,Low,Close\n", "no data rows"),
+    (b"Date,Open,High,Low,Close\n2024-01-01,1,1,1,1,7\n", "6 fields but the header has 5"),
+], ids=["empty", "blank", "open-quote", "unclosed-quote", "not-utf8", "utf16-bom", "utf16-no-bom", "header-only", "extra-field"])
+def test_unreadable_csv_is_rejected(tmp_path: Path, content: bytes, needle: str) -> None:
     (tmp_path / "X.csv").write_bytes(content)
     with pytest.raises(InputError) as excinfo:
         load_ohlc(tmp_path, "X")
-    assert_input_error(excinfo, str(tmp_path / "X.csv"), "not a readable CSV")
+    assert_input_error(excinfo, str(tmp_path / "X.csv"), needle)
+    assert_actionable(str(excinfo.value), str(tmp_path / "X.csv"))
+
+
+@pytest.mark.parametrize("content", ["Date,Open,High,Low,Close\n2024-01-01,1,1,1,1\n".encode("utf-16"),
+                                     "Date,Open,High,Low,Close\n2024-01-01,1,1,1,1\n".encode("utf-16-le")], ids=["bom", "no-bom"])
+def test_utf16_file_is_told_to_save_as_utf8(tmp_path: Path, content: bytes) -> None:
+    # was: "not a readable CSV ...; fix: save it as comma-separated text", which a UTF-16 file already is
+    (tmp_path / "X.csv").write_bytes(content)
+    with pytest.raises(InputError) as excinfo:
+        load_ohlc(tmp_path, "X")
+    assert_input_error(excinfo, "fix: save it as UTF-8")
 
 
 def test_too_few_rows_in_users_file(tmp_path: Path) -> None:
@@ -301,43 +341,308 @@ def test_symbol_with_path_characters_is_rejected(tmp_path: Path, symbol: str) ->
     assert_input_error(excinfo, repr(symbol), "not a plain symbol name")
 
 
-# --- property: any CSV text gives a frame or an InputError, nothing else ---------------------------
+# --- dates: one way per file, day and month never guessed -----------------------------------------
+
+
+def write_rows(path: Path, stamps: list[str], *, header: str = HEADER, sep: str = ",") -> None:
+    """One row per stamp, closes 1, 2, 3, ... in the order written."""
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        handle.write(header.replace(",", sep))
+        csv.writer(handle, delimiter=sep, lineterminator="\n").writerows([stamp, *[str(i + 1)] * 4, "1"] for i, stamp in enumerate(stamps))
+
+
+def test_goog_window_written_day_first_is_the_iso_window(tmp_path: Path) -> None:
+    # issue 12 item 2: format="mixed" read 04/10/2012 month-first and 13/10/2012 day-first: a different truth, exit 0
+    iso = load_ohlc(DATA, "GOOG")
+    text = (DATA / "GOOG.csv").read_text(encoding="utf-8").splitlines()
+    rewritten = [text[0]] + [pd.Timestamp(line.split(",", 1)[0]).strftime("%d/%m/%Y") + "," + line.split(",", 1)[1] for line in text[1:]]
+    (tmp_path / "GOOG.csv").write_text("\n".join(rewritten) + "\n", encoding="utf-8")
+    day_first = load_ohlc(tmp_path, "GOOG")
+    pd.testing.assert_frame_equal(day_first.frame, iso.frame, check_exact=True)
+    a = bench_window(iso, rows=500, horizon=7, context_length=480)
+    b = bench_window(day_first, rows=500, horizon=7, context_length=480)
+    pd.testing.assert_frame_equal(a.context, b.context, check_exact=True)
+    assert a.truth_close.tolist() == b.truth_close.tolist()
+
+
+@pytest.mark.parametrize(("stamps", "expected"), [
+    (["31/01/2024", "01/02/2024", "02/02/2024"], ["2024-01-31", "2024-02-01", "2024-02-02"]),  # day-first: 31 > 12
+    (["01/31/2024", "02/01/2024", "02/02/2024"], ["2024-01-31", "2024-02-01", "2024-02-02"]),  # month-first: 31 > 12
+    (["31.01.24", "01.02.24"], ["2024-01-31", "2024-02-01"]),  # German, two-digit years
+    (["13-01-1999 09:30", "14-01-1999 09:30"], ["1999-01-13 09:30", "1999-01-14 09:30"]),
+    (["Jan 31, 2024", "Feb 1, 2024"], ["2024-01-31", "2024-02-01"]),
+    (["2024/01/31", "2024/02/01"], ["2024-01-31", "2024-02-01"]),
+    (["2024-01-31T10:00:00+02:00", "2024-01-31T11:00:00+02:00"], ["2024-01-31 08:00", "2024-01-31 09:00"]),  # to UTC
+], ids=["day-first", "month-first", "dotted-yy", "dashed-with-time", "month-name", "year-slash", "offset"])
+def test_the_order_of_day_and_month_is_read_from_the_file(tmp_path: Path, stamps: list[str], expected: list[str]) -> None:
+    write_rows(tmp_path / "X.csv", stamps)
+    frame = load_ohlc(tmp_path, "X").frame
+    assert frame["timestamp"].tolist() == [pd.Timestamp(e) for e in expected]
+
+
+def test_dates_that_read_both_ways_are_refused_with_the_fix(tmp_path: Path) -> None:
+    write_rows(tmp_path / "X.csv", ["04/10/2012", "05/10/2012"])
+    with pytest.raises(InputError) as excinfo:
+        load_ohlc(tmp_path, "X")
+    assert_input_error(excinfo, "line 2: '04/10/2012'", "both day-first and month-first", "--date-format day-first")
+    assert_actionable(str(excinfo.value), str(tmp_path / "X.csv"))
+
+
+@pytest.mark.parametrize(("date_format", "first"), [("day-first", "2012-10-04"), ("month-first", "2012-04-10"), ("%d/%m/%Y", "2012-10-04")])
+def test_date_format_settles_the_order(tmp_path: Path, date_format: str, first: str) -> None:
+    write_rows(tmp_path / "X.csv", ["04/10/2012", "05/10/2012"])
+    frame = load_ohlc(tmp_path, "X", date_format=date_format).frame
+    assert frame["timestamp"].iloc[0] == pd.Timestamp(first)
+
+
+def test_a_date_that_contradicts_the_asked_order_is_named(tmp_path: Path) -> None:
+    write_rows(tmp_path / "X.csv", ["10/13/2012", "10/14/2012"])
+    with pytest.raises(InputError) as excinfo:
+        load_ohlc(tmp_path, "X", date_format="day-first")
+    assert_input_error(excinfo, "line 2", "'10/13/2012' is not a date (read day-first)")
+
+
+def test_an_unknown_date_format_is_refused(tmp_path: Path) -> None:
+    write_rows(tmp_path / "X.csv", ["2024-01-01"])
+    with pytest.raises(InputError) as excinfo:
+        load_ohlc(tmp_path, "X", date_format="dmy")
+    assert_input_error(excinfo, "--date-format 'dmy'", "day-first", "month-first")
+
+
+def test_dates_that_disagree_on_the_order_are_refused(tmp_path: Path) -> None:
+    write_rows(tmp_path / "X.csv", ["13/10/2012", "10/14/2012"])
+    with pytest.raises(InputError) as excinfo:
+        load_ohlc(tmp_path, "X")
+    assert_input_error(excinfo, "line 2 '13/10/2012' reads only day-first", "line 3 '10/14/2012' only month-first")
+
+
+def test_mixed_date_formats_are_reported_as_mixed_not_as_duplicates(tmp_path: Path) -> None:
+    # issue 12 item 16: 2024-01-02 and 02/01/2024 are the same day read two ways; "appears twice" hid the cause
+    write_rows(tmp_path / "X.csv", ["2024-01-01", "2024-01-02", "03/01/2024", "02/01/2024"])
+    with pytest.raises(InputError) as excinfo:
+        load_ohlc(tmp_path, "X")
+    assert_input_error(excinfo, "mixes ways of writing dates", "line 2 '2024-01-01' (year-first)", "line 4 '03/01/2024' (day/month)")
+    assert "twice" not in str(excinfo.value)
+
+
+# --- numbers: one decimal convention per file -------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "closes"), [
+    ("Date;Open;High;Low;Close\n2024-01-01;1.234,5;1.240,25;1.200;1.230,75\n2024-01-02;2,5;3;2;2,75\n", [1230.75, 2.75]),
+    ('Date,Open,High,Low,Close\n2024-01-01,"1,234.5","1,240.25","1,200","1,230.75"\n2024-01-02,2.5,3,2,2.75\n', [1230.75, 2.75]),
+    ("Date\tOpen\tHigh\tLow\tClose\n2024-01-01\t1.5\t2\t1\t1.25\n", [1.25]),
+    ('Date,Open,High,Low,Close\n2024-01-01,"1,234,567",1234568,1234566,-1.5e3\n', [-1500.0]),
+], ids=["semicolon-decimal-comma", "quoted-thousands", "tab", "grouped-millions"])
+def test_number_conventions_are_read(tmp_path: Path, text: str, closes: list[float]) -> None:
+    (tmp_path / "X.csv").write_text(text, encoding="utf-8")
+    assert load_ohlc(tmp_path, "X").frame["close"].tolist() == closes
+
+
+@pytest.mark.parametrize(("text", "needles"), [
+    ("Date;Open;High;Low;Close\n2024-01-01;1,5;2;1;1.5\n", ("line 2", "'1,5' has a decimal comma", "a decimal point")),
+    ('Date,Open,High,Low,Close\n2024-01-01,"1,234",1500,1000,1200\n', ("'1,234' reads as a thousands comma or a decimal comma",)),
+    ('Date,Open,High,Low,Close\n2024-01-01,$5,6,4,5\n', ("'$5' is not a finite number",)),
+], ids=["both-marks", "ambiguous-grouping", "currency"])
+def test_unclear_numbers_are_refused(tmp_path: Path, text: str, needles: tuple[str, ...]) -> None:
+    (tmp_path / "X.csv").write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as excinfo:
+        load_ohlc(tmp_path, "X")
+    assert_input_error(excinfo, *needles)
+    assert_actionable(str(excinfo.value), str(tmp_path / "X.csv"))
+
+
+# --- prices the model cannot take, or that mean something else (issue 12 item 13) -------------------
+
+
+@pytest.mark.parametrize("value", ["1e39", "-1e39", "2e18", "1e-40"])
+def test_prices_beyond_float32_are_refused(tmp_path: Path, value: str) -> None:
+    (tmp_path / "X.csv").write_text(HEADER + f"2024-01-01,{value},{value},{value},{value},1\n", encoding="utf-8")
+    with pytest.raises(InputError) as excinfo:
+        load_ohlc(tmp_path, "X")
+    assert_input_error(excinfo, "line 2, column 'Open'", "float32", "rescale")
+
+
+def test_the_largest_accepted_price(tmp_path: Path) -> None:
+    (tmp_path / "X.csv").write_text(HEADER + f"2024-01-01,{MAX_ABS_PRICE},{MAX_ABS_PRICE},1,1,1\n", encoding="utf-8")
+    assert load_ohlc(tmp_path, "X").frame["high"].iloc[0] == MAX_ABS_PRICE
+
+
+def test_high_below_low_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "X.csv").write_text(HEADER + "2024-01-01,5,6,4,5,1\n2024-01-02,5,4,6,5,1\n2024-01-03,5,4,6,5,1\n", encoding="utf-8")
+    with pytest.raises(InputError) as excinfo:
+        load_ohlc(tmp_path, "X")
+    assert_input_error(excinfo, "line 3, column 'High'", "High 4 is below Low 6 (2 such row(s))", "swapped")
+
+
+def test_negative_prices_are_accepted_and_said(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    (tmp_path / "X.csv").write_text(HEADER + "2020-04-17,18,18,17,18,1\n2020-04-20,17.7,17.9,-40.3,-37.6,1\n", encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="harness.data"):
+        frame = load_ohlc(tmp_path, "X").frame
+    assert frame["close"].tolist() == [18.0, -37.6]
+    assert "1 row(s) with negative prices, first on line 3: accepted" in caplog.text
+
+
+def test_all_zero_truth_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "X.csv").write_text(HEADER + "".join(f"2024-01-{d:02d},0,0,0,0,0\n" for d in range(1, 21)), encoding="utf-8")
+    with pytest.raises(InputError) as excinfo:
+        bench_window(load_ohlc(tmp_path, "X"), rows=500, horizon=7, context_length=8)
+    assert_input_error(excinfo, "rows: the 7 held-back closes", "all 0", "MAE %")
+
+
+# --- symbols, paths and what messages echo ----------------------------------------------------------
+
+
+def test_a_300_character_symbol_is_an_input_error(tmp_path: Path) -> None:
+    # issue 12 item 8: was OSError ENAMETOOLONG from is_file(), exit 3
+    with pytest.raises(InputError) as excinfo:
+        load_ohlc(tmp_path, "A" * 300)
+    assert_input_error(excinfo, "not a plain symbol name", "(300 characters)")
+    assert len(str(excinfo.value)) < 300
+
+
+def test_a_directory_named_like_the_csv_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "X.csv").mkdir()
+    with pytest.raises(InputError) as excinfo:
+        load_ohlc(tmp_path, "X")
+    assert_input_error(excinfo, str(tmp_path / "X.csv"), "a directory")
+    assert available_symbols(tmp_path) == []
+
+
+def test_control_characters_from_the_header_are_escaped(tmp_path: Path) -> None:
+    # issue 12 item 16: a header cell with an escape sequence was echoed raw into the terminal
+    (tmp_path / "X.csv").write_text('Date,"Op\x1b[31men\r\nx",High,Low,Close\n2024-01-01,1,1,1,1\n', encoding="utf-8")
+    with pytest.raises(InputError) as excinfo:
+        load_ohlc(tmp_path, "X")
+    message = str(excinfo.value)
+    assert "\x1b" not in message and "\n" not in message and "\r" not in message
+    assert "'Op\\x1b[31men\\r\\nx'" in message
+    assert_actionable(message, str(tmp_path / "X.csv"))
+
+
+def test_line_numbers_count_blank_lines(tmp_path: Path) -> None:
+    (tmp_path / "X.csv").write_text(HEADER + "\n2024-01-01,1,1,1,1,1\n,,,,,\n2024-01-02,1,x,1,1,1\n", encoding="utf-8")
+    with pytest.raises(InputError) as excinfo:
+        load_ohlc(tmp_path, "X")
+    assert_input_error(excinfo, "line 5, column 'High'", "'x' is not a finite number")
+
+
+# --- properties: any input gives a valid frame or one actionable InputError, nothing else -----------
 
 _CELLS = st.one_of(
-    st.sampled_from(["", "1", "-2.5", "1e30", "nan", "inf", "x", "2024-01-01", "2024-01-02", "2024-02-30", "True", "0"]),
+    st.sampled_from(["", "1", "-2.5", "1e30", "1e39", "nan", "inf", "null", "x", "2024-01-01", "2024-01-02", "2024-02-30",
+                     "04/10/2012", "13/10/2012", "Jan 5, 2024", "1,5", "1.234,5", '"1,234.5"', "True", "0", "\x1b"]),
     st.text(max_size=6),
 )
-_NAMES = st.sampled_from(["", "Date", "date", "Timestamp", "Open", "open", "HIGH", "Low", "Close", "close", "Volume", "x"])
+_NAMES = st.sampled_from(["", "Date", "date", "Timestamp", "Open", "open", "HIGH", "Low", "Close", "close", "Volume", "x", "\x00", '"'])
 
 
 @st.composite
-def _csv_text(draw: st.DrawFn) -> str:
-    if draw(st.booleans()):
-        return draw(st.text(max_size=80))
+def _csv_bytes(draw: st.DrawFn) -> bytes:
+    if draw(st.integers(0, 4)) == 0:
+        return draw(st.binary(max_size=80))
     header = draw(st.one_of(st.lists(_NAMES, max_size=7), st.just(["Date", "Open", "High", "Low", "Close"]), st.just(["", "Open", "High", "Low", "Close"])))
     rows = draw(st.lists(st.lists(_CELLS, min_size=len(header), max_size=len(header) + 1), max_size=4))
-    return "\n".join([",".join(header), *(",".join(row) for row in rows)]) + "\n"
+    sep = draw(st.sampled_from([",", ";", "\t"]))
+    text = "\n".join([sep.join(header), *(sep.join(row) for row in rows)]) + draw(st.sampled_from(["\n", "", "\r\n", "\n\n"]))
+    encoding = draw(st.sampled_from(["utf-8", "utf-8-sig", "utf-16"]))
+    return text.encode(encoding, "surrogatepass") if encoding != "utf-16" else text.encode(encoding, "replace")
 
 
 _names = itertools.count()
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@example(text="Date,Open,High,Low,Close\n2024-01-01,1,1,1,1\n")
-@example(text="Date,Open,High,Low,Close\n1e30,1,1,1,1\n")
-@given(text=_csv_text())
-def test_any_csv_text_gives_a_frame_or_an_input_error(tmp_path: Path, text: str) -> None:
-    symbol = f"S{next(_names)}"
-    (tmp_path / f"{symbol}.csv").write_bytes(text.encode("utf-8", "surrogatepass"))
-    message = ""
+def _load_or_message(directory: Path, symbol: str, **kwargs: str | None) -> OhlcSeries | str:
     try:
-        series = load_ohlc(tmp_path, symbol)
+        return load_ohlc(directory, symbol, **kwargs)
     except InputError as exc:
-        message = str(exc)
-    if message:
-        assert str(tmp_path / f"{symbol}.csv") in message
-        assert "fix" in message
+        return str(exc)
+
+
+def _assert_valid(series: OhlcSeries) -> None:
+    frame = series.frame
+    assert list(frame.columns) == ["timestamp", *OHLC]
+    assert frame["timestamp"].is_unique and frame["timestamp"].is_monotonic_increasing
+    prices = frame[list(OHLC)].to_numpy()
+    assert np.isfinite(prices).all() and (np.abs(prices) <= MAX_ABS_PRICE).all()
+    assert (frame["high"] >= frame["low"]).all()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@example(content=b"Date,Open,High,Low,Close\n2024-01-01,1,1,1,1\n")
+@example(content=b"Date,Open,High,Low,Close\n1e30,1,1,1,1\n")
+@example(content=b",\n")
+@given(content=_csv_bytes())
+def test_any_csv_gives_a_frame_or_an_actionable_input_error(tmp_path: Path, content: bytes) -> None:
+    symbol = f"S{next(_names)}"
+    (tmp_path / f"{symbol}.csv").write_bytes(content)
+    result = _load_or_message(tmp_path, symbol)
+    if isinstance(result, str):
+        assert_actionable(result, str(tmp_path / f"{symbol}.csv"))
+    else:
+        _assert_valid(result)
+
+
+_DATE_WAYS = ["%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d-%m-%y", "%b %d, %Y", "%Y-%m-%d %H:%M:%S", "%m/%d/%Y %H:%M"]
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@example(offsets=[0, 9], way="%d/%m/%Y", told="nothing")  # 2012-10-04 and 2012-10-13: misread before
+@given(
+    offsets=st.lists(st.integers(0, 20_000), min_size=1, max_size=12, unique=True),
+    way=st.sampled_from(_DATE_WAYS),
+    told=st.sampled_from(["nothing", "auto", "the order", "the format"]),
+)
+def test_dates_are_read_as_written_or_refused(tmp_path: Path, offsets: list[int], way: str, told: str) -> None:
+    # the invariant behind issue 12 item 2: a date is never read as another date (unless the user says so)
+    stamps = [pd.Timestamp("2012-10-04 13:45") + pd.Timedelta(days=o) for o in offsets]
+    symbol = f"D{next(_names)}"
+    write_rows(tmp_path / f"{symbol}.csv", [t.strftime(way) for t in stamps])
+    order = {"%d": "day-first", "%m": "month-first"}.get(way[:2], "auto")
+    date_format = {"nothing": None, "auto": "auto", "the order": order, "the format": way}[told]
+    result = _load_or_message(tmp_path, symbol, date_format=date_format)
+    if isinstance(result, str):
+        assert_actionable(result, str(tmp_path / f"{symbol}.csv"))
         return
-    assert list(series.frame.columns) == ["timestamp", *OHLC]
-    assert series.frame["timestamp"].is_unique
-    assert np.isfinite(series.frame[list(OHLC)].to_numpy()).all()
+    expected = sorted(t.floor("min") if "%M" in way else t.normalize() for t in stamps)
+    assert result.frame["timestamp"].tolist() == expected
+    if "%y" in way:
+        assert all(1969 <= t.year <= 2068 for t in expected)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    cents=st.lists(st.integers(1, 10**10), min_size=1, max_size=8),
+    style=st.sampled_from(["plain", "us-quoted", "eu", "eu-plain", "us-integer"]),
+)
+def test_numbers_are_read_as_written_or_refused(tmp_path: Path, cents: list[int], style: str) -> None:
+    def write(c: int) -> str:
+        x = c / 100
+        us = f"{x:,.2f}"
+        return {"plain": f"{x:.2f}", "us-quoted": f'"{us}"', "eu": us.replace(",", "_").replace(".", ",").replace("_", "."),
+                "eu-plain": f"{x:.2f}".replace(".", ","), "us-integer": f'"{c:,}"'}[style]
+
+    sep = ";" if style.startswith("eu") else ","
+    lines = [sep.join(["Date", "Open", "High", "Low", "Close"])]
+    for i, c in enumerate(cents):
+        lines.append(sep.join([f"2024-01-{i + 1:02d}", write(c), write(c), write(c), write(c)]))
+    symbol = f"N{next(_names)}"
+    (tmp_path / f"{symbol}.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = _load_or_message(tmp_path, symbol)
+    if isinstance(result, str):
+        assert_actionable(result, str(tmp_path / f"{symbol}.csv"))
+        return
+    expected = [float(c) if style == "us-integer" else float(f"{c / 100:.2f}") for c in cents]
+    assert result.frame["close"].tolist() == expected
+
+
+def test_dates_whose_common_spacing_runs_off_the_calendar_are_an_input_error(tmp_path: Path) -> None:
+    # two 4000-year gaps are the most common spacing among 100 distinct small ones: the regular index overflowed (exit 3)
+    stamps = [pd.Timestamp("1000-01-01"), pd.Timestamp("5000-01-01"), pd.Timestamp("9000-01-01")]
+    for k in range(1, 100):
+        stamps.append(stamps[-1] + pd.Timedelta(days=k))
+    write_rows(tmp_path / "X.csv", [t.strftime("%Y-%m-%d") for t in stamps])
+    with pytest.raises(InputError) as excinfo:
+        bench_window(load_ohlc(tmp_path, "X"), rows=500, horizon=1, context_length=None)
+    assert_input_error(excinfo, "run past the last date a timestamp can hold")
+    assert_actionable(str(excinfo.value), str(tmp_path / "X.csv"))

@@ -465,3 +465,14 @@ def test_a_matrix_version_meets_its_own_torch_after_another_dependency_moved() -
     assert match.kind is GateKind.UPGRADE and match.baseline is older_torch and match.changes == ("python 3.11.7 → 3.11.9",)
     elsewhere = select(comparison(*runs(python_version="3.11.9", cpu_model="Intel Xeon")), [older_torch, newer_torch])
     assert elsewhere.kind is GateKind.PORTABLE and elsewhere.baseline is older_torch
+
+
+def test_a_baseline_file_honours_the_umask(tmp_path: Path) -> None:
+    import os
+
+    old = os.umask(0o022)
+    try:
+        path, _ = write_baseline(tmp_path, baseline(*runs()))
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o644

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,8 @@ from tests.conftest import ROOT
         (-signal.SIGABRT, "fail_crash", "SIGABRT"),
         (128 + signal.SIGSEGV, "fail_crash", "SIGSEGV"),  # the same death reported by a shell
         (-signal.SIGKILL, "oom", "SIGKILL"),
+        (128 + signal.SIGTERM, "fail_crash", "SIGTERM"),  # a child ended from outside, by its own Interrupted handler
+        (-signal.SIGTERM, "fail_crash", "SIGTERM"),
         (2, "usage", "exit 2"),
         (3, "fail_exception", "exit 3"),
     ],
@@ -89,3 +92,45 @@ def test_a_model_the_child_cannot_load_is_one_line_exit_2(tmp_path: Path, capsys
                  "--data-dir", str(ROOT / "trainingdata"), "--hyperparams-dir", str(ROOT / "hyperparams")])
     assert code == 2
     assert "no-such-model" in capsys.readouterr().err
+
+
+def _worker_gone(pid: int, *, within_s: float = 5) -> bool:
+    """Whether process ``pid`` has ended (gone from /proc, or a zombie waiting for init to reap it)."""
+    deadline = time.monotonic() + within_s
+    while True:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError):
+            return True
+        if state == "Z":
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+
+
+_WITH_WORKER = ("import subprocess, sys, time; worker = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)']); "
+                "print('worker', worker.pid, file=sys.stderr, flush=True); ")
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="reads /proc (Linux)")
+@pytest.mark.parametrize(("ending", "status"), [("import os; os.abort()", "fail_crash"), ("time.sleep(600)", "timeout"),
+                                                ("import signal; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)", "timeout"),
+                                                ("sys.exit(0)", "ok")],
+                         ids=["crash", "hang", "hang-ignoring-sigterm", "exit"])
+def test_no_worker_of_a_child_outlives_it(ending: str, status: str) -> None:
+    """Inductor's compile workers live in the child's process group: however the child ends, they end too."""
+    result = run_child(_python(_WITH_WORKER + ending), timeout_s=3, grace_s=0.5)
+    assert result.status == status
+    worker = int(result.stderr_tail.split("worker ", 1)[1].split()[0])
+    assert _worker_gone(worker)
+    assert result.seconds < 30
+
+
+def test_a_model_the_child_cannot_load_is_said_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "config.json").write_text("{not json")
+    code = _bench(tmp_path, "--mode", "eager", "--symbol", "GOOG", "--model", str(tmp_path / "model"))
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("could not be loaded") == 1, err  # by the child; the parent does not repeat it

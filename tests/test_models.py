@@ -72,3 +72,17 @@ def test_unknown_hub_id_offline_is_an_input_error() -> None:
     assert source.location == "no-such-org/no-such-chronos"
     with pytest.raises(InputError, match=r"no-such-org/no-such-chronos.*could not be loaded"):
         load_pipeline(source, attn_implementation="eager", device="cpu")
+
+
+@pytest.mark.parametrize("name", ["chronos-bench-mimi", "chronos-2"])
+def test_a_name_that_is_no_model_and_no_directory_is_refused_at_once(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not tried as a hub id: offline, that is a minute of retries before the same answer."""
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)  # as a user's shell: nothing would stop the retries
+    with pytest.raises(InputError, match=rf"model '{name}': not a built-in model, and no such directory .* needs the network; fix: "):
+        resolve_model(name)
+
+
+def test_hub_ids_and_remote_prefixes_are_left_to_from_pretrained() -> None:
+    for name in ("amazon/chronos-2", "s3://bucket/models/chronos-2"):
+        source = resolve_model(name)
+        assert (source.location, source.trained) == (name, True)

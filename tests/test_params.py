@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import itertools
 import json
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from harness.data import OhlcSeries, load_ohlc
 from harness.errors import InputError
-from harness.params import DEFAULTS, BenchParams, hyperparams_path, resolve_params
+from harness.params import AUTO_CONTEXT_CAP, DEFAULTS, BenchParams, fit_window, hyperparams_path, resolve_params
 from tests.conftest import ROOT
+from tests.test_data import assert_actionable, daily_csv
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -34,8 +38,7 @@ def rejected(root: Path, content: Any, *needles: str) -> str:
     with pytest.raises(InputError) as excinfo:
         resolve_params("X", root)
     message = str(excinfo.value)
-    assert str(path) in message, message
-    assert "fix" in message, message
+    assert_actionable(message, str(path))
     for needle in needles:
         assert needle in message, f"{needle!r} not in {message!r}"
     return message
@@ -46,7 +49,8 @@ def rejected(root: Path, content: Any, *needles: str) -> str:
 
 def test_defaults_without_a_file(tmp_path: Path) -> None:
     params = resolve_params("NOPE", tmp_path)
-    assert params == BenchParams()
+    assert params == BenchParams(file=str(tmp_path / "chronos2" / "NOPE.json"))
+    assert params.origins == ()
     assert params.source == "defaults"
     assert (params.model, params.context_length, params.batch_size, params.prediction_length) == ("chronos-bench-mini", 512, 256, 7)
     assert params.quantile_levels == (0.1, 0.5, 0.9)
@@ -107,8 +111,26 @@ def test_none_overrides_are_ignored() -> None:
 def test_an_override_is_validated_too(tmp_path: Path) -> None:
     with pytest.raises(InputError) as excinfo:
         resolve_params("X", tmp_path, context_length=0)
-    assert "'context_length'" in str(excinfo.value)
-    assert "fix" in str(excinfo.value)
+    assert_actionable(str(excinfo.value), "--context-length")
+
+
+@pytest.mark.parametrize(("override", "flag"), [({"device": "gpu"}, "--device"), ({"model": " "}, "--model")])
+def test_a_bad_flag_is_named_as_the_flag_not_the_file(tmp_path: Path, override: dict[str, Any], flag: str) -> None:
+    # issue 12 item 16: the message named hyperparams/chronos2/X.json for a value that came from the command line
+    path = write_settings(tmp_path, "X", {"context_length": 64})
+    with pytest.raises(InputError) as excinfo:
+        resolve_params("X", tmp_path, **override)
+    assert_actionable(str(excinfo.value), flag)
+    assert str(path) not in str(excinfo.value)
+
+
+def test_each_value_remembers_where_it_was_set(tmp_path: Path) -> None:
+    path = write_settings(tmp_path, "X", {"context_length": 64, "device": "cpu"})
+    params = resolve_params("X", tmp_path, device="auto", model=None)
+    assert params.origin("context_length") == str(path)
+    assert params.origin("device") == "--device"
+    assert params.origin("model") is None
+    assert params.file == str(path)
 
 
 def test_unknown_override_is_rejected(tmp_path: Path) -> None:
@@ -120,11 +142,12 @@ def test_unknown_override_is_rejected(tmp_path: Path) -> None:
 
 
 def test_unknown_key(tmp_path: Path) -> None:
-    rejected(tmp_path, {"context_length": 64, "contxt_length": 64}, "unknown key(s) contxt_length", "context_length")
+    rejected(tmp_path, {"context_length": 64, "contxt_length": 64}, "key(s) 'contxt_length': unknown", "context_length")
 
 
 def test_source_is_not_a_settable_key(tmp_path: Path) -> None:
-    rejected(tmp_path, {"source": "elsewhere"}, "unknown key(s) source")
+    rejected(tmp_path, {"source": "elsewhere"}, "key(s) 'source': unknown")
+    rejected(tmp_path, {"origins": []}, "key(s) 'origins': unknown")
 
 
 @pytest.mark.parametrize("field", ["context_length", "batch_size", "prediction_length"])
@@ -182,9 +205,130 @@ def test_non_utf8_file(tmp_path: Path) -> None:
     assert str(path) in str(excinfo.value)
 
 
-# --- property: any JSON object gives BenchParams or an InputError, nothing else --------------------
+def test_non_utf8_file_is_told_to_save_as_utf8(tmp_path: Path) -> None:
+    path = write_settings(tmp_path, "X", "")
+    for content in (b'{"model": "\xff"}', '{"context_length": 64}'.encode("utf-16")):
+        path.write_bytes(content)
+        with pytest.raises(InputError) as excinfo:
+            resolve_params("X", tmp_path)
+        assert_actionable(str(excinfo.value), str(path))
+        assert "fix: save it as UTF-8" in str(excinfo.value)
 
-_KEYS = st.sampled_from(["model", "context_length", "batch_size", "prediction_length", "quantile_levels", "device", "source", "rows", ""])
+
+def test_a_byte_order_mark_is_fine(tmp_path: Path) -> None:
+    path = write_settings(tmp_path, "X", "")
+    path.write_bytes(b'\xef\xbb\xbf{"context_length": 64}')
+    assert resolve_params("X", tmp_path).context_length == 64
+
+
+@pytest.mark.parametrize(("text", "needle"), [
+    ('{"context_length": 64, "context_length": 128}', "field 'context_length': appears twice"),
+    ("[" * 100_000 + "]" * 100_000, "not usable JSON"),
+    ('{"batch_size": ' + "9" * 5000 + "}", "not usable JSON"),
+    ('{"context_length": 64,}', "line 1 column 23: not valid JSON"),
+], ids=["duplicate-key", "deep-nesting", "5000-digits", "trailing-comma"])
+def test_json_python_would_misread_or_crash_on(tmp_path: Path, text: str, needle: str) -> None:
+    rejected(tmp_path, text, needle)
+
+
+def test_a_directory_named_like_the_settings_file_is_refused(tmp_path: Path) -> None:
+    # issue 12 item 16: it was ignored without a word, and the defaults used
+    path = hyperparams_path(tmp_path, "X")
+    path.mkdir(parents=True)
+    with pytest.raises(InputError) as excinfo:
+        resolve_params("X", tmp_path)
+    assert_actionable(str(excinfo.value), str(path))
+    assert "a directory" in str(excinfo.value)
+
+
+def test_a_settings_link_to_nothing_is_refused(tmp_path: Path) -> None:
+    path = hyperparams_path(tmp_path, "X")
+    path.parent.mkdir(parents=True)
+    path.symlink_to(tmp_path / "gone.json")
+    with pytest.raises(InputError) as excinfo:
+        resolve_params("X", tmp_path)
+    assert_actionable(str(excinfo.value), str(path))
+    assert "a link to nothing" in str(excinfo.value)
+
+
+@pytest.mark.parametrize("symbol", ["../../baselines/x", "../x", "A" * 300])
+def test_the_symbol_is_checked_before_any_file_is_opened(tmp_path: Path, symbol: str) -> None:
+    # issue 12 item 15: --symbol ../../baselines/<file> parsed that file as settings; item 8: 300 characters gave ENAMETOOLONG
+    (tmp_path / "hp" / "chronos2").mkdir(parents=True)
+    (tmp_path / "baselines").mkdir()
+    (tmp_path / "baselines" / "x.json").write_text("not json", encoding="utf-8")
+    (tmp_path / "hp" / "x.json").write_text("not json", encoding="utf-8")
+    with pytest.raises(InputError) as excinfo:
+        resolve_params(symbol, tmp_path / "hp")
+    message = str(excinfo.value)
+    assert "not a plain symbol name" in message and "fix: " in message
+    assert "JSON" not in message
+    assert message.isprintable() and len(message) < 300
+
+
+# --- fitting the window: the defaults work together (issue 12 item 10) ------------------------------
+
+
+@pytest.mark.parametrize(("days", "rows", "context"), [(2148, 500, 493), (156, 500, 149), (600, 600, 512), (20, 500, 13)])
+def test_a_new_symbol_with_default_settings_gets_what_the_window_holds(tmp_path: Path, days: int, rows: int, context: int) -> None:
+    # was: "context_length 512 + horizon 7 = 519 are needed; fix: ... supply more rows", for every new symbol
+    (tmp_path / "data").mkdir()
+    closes = daily_csv(tmp_path / "data" / "NEW.csv", days)
+    params, window = fit_window(load_ohlc(tmp_path / "data", "NEW"), resolve_params("NEW", tmp_path / "hp"), rows=rows)
+    assert params.context_length == context == min(AUTO_CONTEXT_CAP, min(rows, days) - 7)
+    assert window.truth_close.tolist() == closes[-7:]
+    assert len(window.context) == min(rows, days) - 7
+
+
+@pytest.mark.parametrize("symbol", ["BTCUSD", "GOOG", "EURUSD"])
+def test_shipped_settings_keep_their_context_and_window(symbol: str) -> None:
+    from harness.data import bench_window
+
+    params = resolve_params(symbol, ROOT / "hyperparams")
+    series = load_ohlc(ROOT / "trainingdata", symbol)
+    fitted, window = fit_window(series, params, rows=500)
+    assert fitted == params  # set in the file: never refitted
+    same = bench_window(series, rows=500, horizon=params.prediction_length, context_length=params.context_length)
+    pd.testing.assert_frame_equal(window.context, same.context, check_exact=True)
+    assert window.truth_close.tolist() == same.truth_close.tolist()
+
+
+def test_too_large_a_context_from_the_file_names_the_file_and_the_rows_flag(tmp_path: Path) -> None:
+    daily_csv(tmp_path / "X.csv", 2148)
+    path = write_settings(tmp_path / "elsewhere", "X", {"context_length": 600})
+    with pytest.raises(InputError) as excinfo:
+        fit_window(load_ohlc(tmp_path, "X"), resolve_params("X", tmp_path / "elsewhere"), rows=500)
+    message = str(excinfo.value)
+    assert_actionable(message, str(tmp_path / "X.csv"))
+    assert "the last 500 (--rows 500) of the file's 2148" in message
+    assert f"fix: pass --rows 607 or more or set context_length to 493 or less in {path}" in message
+    assert "hyperparams/chronos2" not in message and "add rows" not in message
+
+
+def test_too_large_a_context_from_the_flag_names_the_flag(tmp_path: Path) -> None:
+    daily_csv(tmp_path / "X.csv", 100)
+    with pytest.raises(InputError) as excinfo:
+        fit_window(load_ohlc(tmp_path, "X"), resolve_params("X", tmp_path, context_length=480), rows=500)
+    message = str(excinfo.value)
+    assert "all of the file's 100" in message
+    assert "fix: pass --context-length 93 or less or add rows to the file" in message
+
+
+def test_an_oversized_prediction_length_names_its_file(tmp_path: Path) -> None:
+    # issue 12 item 16: the message did not say where prediction_length 10000 came from
+    daily_csv(tmp_path / "X.csv", 300)
+    path = write_settings(tmp_path, "X", {"prediction_length": 10_000})
+    with pytest.raises(InputError) as excinfo:
+        fit_window(load_ohlc(tmp_path, "X"), resolve_params("X", tmp_path), rows=500)
+    message = str(excinfo.value)
+    assert_actionable(message, str(tmp_path / "X.csv"))
+    assert "prediction_length 10000" in message
+    assert f"set prediction_length to 299 or less in {path}" in message
+
+
+# --- properties: any settings give BenchParams or one actionable InputError, nothing else -----------
+
+_KEYS = st.sampled_from(["model", "context_length", "batch_size", "prediction_length", "quantile_levels", "device", "source", "rows", "", "\x1b"])
 _LEAVES = st.one_of(
     st.none(),
     st.booleans(),
@@ -197,20 +341,79 @@ _VALUES = st.recursive(_LEAVES, lambda inner: st.lists(inner, max_size=4) | st.d
 _names = itertools.count()
 
 
+def _resolve_or_message(symbol: str, root: Path, **overrides: Any) -> BenchParams | str:
+    try:
+        return resolve_params(symbol, root, **overrides)
+    except InputError as exc:
+        return str(exc)
+
+
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(obj=st.dictionaries(_KEYS, _VALUES, max_size=6))
 def test_any_json_object_gives_params_or_an_input_error(tmp_path: Path, obj: dict[str, Any]) -> None:
     symbol = f"S{next(_names)}"
     path = write_settings(tmp_path, symbol, obj)
-    message = ""
-    try:
-        params = resolve_params(symbol, tmp_path)
-    except InputError as exc:
-        message = str(exc)
-    if message:
-        assert str(path) in message
-        assert "fix" in message
+    result = _resolve_or_message(symbol, tmp_path)
+    if isinstance(result, str):
+        assert_actionable(result, str(path))
         return
-    assert params.source == str(path)
-    assert 0.5 in params.quantile_levels
-    assert min(params.context_length, params.batch_size, params.prediction_length) > 0
+    assert result.source == str(path)
+    assert 0.5 in result.quantile_levels
+    assert min(result.context_length, result.batch_size, result.prediction_length) > 0
+
+
+_JSON_PIECES = st.sampled_from(['{', '}', '[', ']', ',', ':', '"model"', '"context_length"', '"device"', '"cpu"', "64", "-1", "1e999",
+                                "NaN", "null", "true", '"\\u0000"', '"\x1b"', " ", "\n"])
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pieces=st.lists(_JSON_PIECES, max_size=12), prefix=st.sampled_from([b"", b"\xef\xbb\xbf", b"\xff\xfe", b"\xff"]))
+def test_any_settings_bytes_give_params_or_an_input_error(tmp_path: Path, pieces: list[str], prefix: bytes) -> None:
+    symbol = f"B{next(_names)}"
+    path = write_settings(tmp_path, symbol, "")
+    path.write_bytes(prefix + "".join(pieces).encode("utf-8"))
+    result = _resolve_or_message(symbol, tmp_path)
+    if isinstance(result, str):
+        assert_actionable(result, str(path))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(model=st.one_of(st.none(), st.text(max_size=6)), device=st.one_of(st.none(), st.text(max_size=6)),
+       context_length=st.one_of(st.none(), st.integers(-3, 3)))
+def test_any_flags_give_params_or_an_input_error_naming_the_flag(tmp_path: Path, model: str | None, device: str | None,
+                                                                 context_length: int | None) -> None:
+    result = _resolve_or_message("X", tmp_path, model=model, device=device, context_length=context_length)
+    if isinstance(result, str):
+        flag = result.split(": ", 1)[0]
+        assert flag in ("--model", "--device", "--context-length"), result
+        assert_actionable(result, flag)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    offsets=st.lists(st.integers(0, 3_600_000), min_size=1, max_size=40, unique=True),
+    closes=st.lists(st.sampled_from([0.0, 1.0, -2.5, 1e9]), min_size=40, max_size=40),
+    rows=st.integers(1, 60),
+    horizon=st.integers(1, 20),
+    context=st.one_of(st.none(), st.integers(1, 60)),
+)
+def test_any_series_and_settings_give_a_window_or_an_input_error(
+    offsets: list[int], closes: list[float], rows: int, horizon: int, context: int | None
+) -> None:
+    stamps = sorted(pd.Timestamp("0001-01-01") + pd.Timedelta(days=o) for o in offsets)
+    frame = pd.DataFrame({"timestamp": pd.Series(stamps, dtype="datetime64[us]")})
+    for name in ("open", "high", "low", "close"):
+        frame[name] = closes[: len(stamps)]
+    path = ROOT / "trainingdata" / "X.csv"  # never read: only named in messages
+    series = OhlcSeries(symbol="X", path=path, sha256="", frame=frame)
+    params = replace(DEFAULTS, prediction_length=horizon, file="hp/chronos2/X.json")
+    if context is not None:
+        params = replace(params, context_length=context, origins=(("context_length", "--context-length"),))
+    try:
+        fitted, window = fit_window(series, params, rows=rows)
+    except InputError as exc:
+        assert_actionable(str(exc), str(path))
+        return
+    assert len(window.truth_close) == horizon
+    assert len(window.context) == min(rows, len(stamps)) - horizon >= fitted.context_length
+    assert window.context["timestamp"].is_monotonic_increasing and window.context["timestamp"].is_unique

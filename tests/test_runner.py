@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from harness.data import bench_window, load_ohlc
+from harness.errors import InputError
 from harness.models import resolve_model
 from harness.params import resolve_params
-from harness.runner import CompileSettings, RunSpec, predict_close, run
+from harness.results import read_records, write_records
+from harness.runner import CompileSettings, RunSpec, failure_record, new_run_id, predict_close, resolve_device, run
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -231,3 +235,30 @@ def test_cold_and_off_caches_use_a_fresh_directory_and_restore_the_environment(c
         assert inside != "/before" and os.path.isdir(inside)
         assert inductor_config.force_disable_caches is (cache == "off")
     assert os.environ["TORCHINDUCTOR_CACHE_DIR"] == "/before" and not os.path.exists(inside)
+
+
+def test_run_ids_order_by_time_within_a_second() -> None:
+    start = datetime(2026, 11, 26, 6, 48, 58, 1000, tzinfo=timezone.utc)
+    ids = [new_run_id(start + timedelta(milliseconds=step)) for step in range(0, 990, 7)]
+    assert ids == sorted(ids) and ids[0].startswith("20261126T064858001Z-")
+
+
+def test_two_runs_in_the_same_second_read_back_in_the_order_they_ran(tmp_path: Path) -> None:
+    spec = _spec("eager")
+    # the later run gets the run id that sorts first: only the time may order them
+    first = failure_record(spec, status="timeout", error_type="Timeout", message="", stderr_tail="", run_id="zz-first")
+    second = failure_record(spec, status="timeout", error_type="Timeout", message="", stderr_tail="", run_id="aa-second")
+    assert datetime.fromisoformat(first.timestamp_utc) < datetime.fromisoformat(second.timestamp_utc)
+    older = dataclasses.replace(first, run_id="older", timestamp_utc="2026-01-01T00:00:00+00:00")  # a file of before: seconds only
+    for name, record in (("b", second), ("a", first), ("o", older)):
+        write_records([record], tmp_path, name=name)
+    assert [r.run_id for r in read_records(tmp_path)] == ["older", "zz-first", "aa-second"]
+
+
+def test_a_cuda_device_this_torch_cannot_reach_is_an_input_error() -> None:
+    import torch
+
+    device = "cuda:99" if torch.cuda.is_available() else "cuda"
+    with pytest.raises(InputError, match=rf"hp/GOOG.json: device '{device}': no (CUDA here|such GPU).*fix: set \"device\""):
+        resolve_device(device, origin="hp/GOOG.json")
+    assert resolve_device("cpu") == "cpu" and resolve_device("auto") in ("cpu", "cuda")
