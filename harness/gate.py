@@ -202,16 +202,16 @@ def _mae(found: _Findings, mode: str, summary: ModeSummary, base: ModeBaseline, 
         return
     if summary.mae is None:
         if summary.success_rate > 0:
-            found.add(f"{mode}.mae", None, base.mae, "regression", f"{mode} MAE missing (baseline {base.mae:.6g})")
+            found.add(f"{mode}.mae", None, base.mae, "regression", f"{mode} MAE missing (baseline {base.mae:.9g})")
         return
     change = (summary.mae - base.mae) / base.mae
     if not change <= tolerance:
         found.add(f"{mode}.mae", summary.mae, base.mae, "regression",
-                  f"{mode} MAE {summary.mae:.6g} worse than baseline {base.mae:.6g} by {change:+.2%} (tolerance {tolerance:.0%})")
+                  f"{mode} MAE {summary.mae:.9g} worse than baseline {base.mae:.9g} by {change:+.2%} (tolerance {tolerance:.0%})")
     elif change < -tolerance:
-        found.add(f"{mode}.mae", summary.mae, base.mae, "improvement", f"{mode} MAE {summary.mae:.6g} better than baseline {base.mae:.6g} by {change:+.2%}: refresh the baseline?")
+        found.add(f"{mode}.mae", summary.mae, base.mae, "improvement", f"{mode} MAE {summary.mae:.9g} better than baseline {base.mae:.9g} by {change:+.2%}: refresh the baseline?")
     else:
-        found.add(f"{mode}.mae", summary.mae, base.mae, "holds", f"{mode} MAE {summary.mae:.6g} ({change:+.4%})")
+        found.add(f"{mode}.mae", summary.mae, base.mae, "holds", f"{mode} MAE {summary.mae:.9g} ({change:+.4%})")
 
 
 def _latency(found: _Findings, mode: str, current: float, interval: tuple[float, float], base: float, tolerance: float, ci: str) -> None:

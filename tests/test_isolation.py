@@ -74,9 +74,9 @@ def test_planted_crash_in_compiled_mode_is_a_row_and_the_next_symbol_completes(t
 
 
 def test_planted_hang_is_a_timeout_row(tmp_path: Path) -> None:
-    assert _bench(tmp_path, "--mode", "eager", "--symbol", "GOOG", "--plant", "hang", "--timeout", "15") == 0
+    assert _bench(tmp_path, "--mode", "eager", "--symbol", "GOOG", "--plant", "hang", "--timeout", "6") == 0
     (row,) = read_records(tmp_path / "results")
-    assert row.status == "timeout" and "15 s time limit" in row.error_message
+    assert row.status == "timeout" and "6 s time limit" in row.error_message
 
 
 @pytest.mark.parametrize(("kind", "status", "error_type"), [("exception", "fail_exception", "InjectedFailure"), ("oom", "oom", "MemoryError")])

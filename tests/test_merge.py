@@ -31,6 +31,7 @@ def bench_machine(results: Path, cache: Path) -> None:
     assert main(["-q", "bench", "--mode", "compiled", *common]) == 0
 
 
+@pytest.mark.slow  # two real benches of two machines (~30 s); tests/test_end_to_end.py keeps one real bench in the default run
 def test_merge_compare_and_report_over_two_machines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     merged = tmp_path / "merged"  # what the nightly's final job downloads: one folder per bench job
     bench_machine(merged / "results-machine-a", tmp_path / "inductor-cache")

@@ -44,6 +44,7 @@ def test_constant_nan_spike_and_short(window) -> None:  # type: ignore[no-untype
     assert len(stressed(window, "short_context").context) == 20
 
 
+@pytest.mark.slow  # every extreme case in both modes through real child processes (~11 s)
 def test_robustness_records_a_row_per_case_and_mode(tmp_path: Path) -> None:
     results = tmp_path / "results"
     code = main(["-q", "robustness", "--cases", "near_zero,nan_gaps,short_context", "--", "--symbol", "GOOG", "--model", "tiny", "--runs", "2",
