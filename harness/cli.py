@@ -49,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--model", help="override the hyperparams' model: a profile (see `models`), a hub id, a local dir, s3://...")
     bench.add_argument("--runs", type=_positive, default=DEFAULT_RUNS, help=f"timed predictions after the first call (default {DEFAULT_RUNS})")
     bench.add_argument("--rows", type=_positive, default=500, help="last rows of the CSV to use, horizon included (default 500)")
-    bench.add_argument("--context-length", type=_positive, help="override the hyperparams' context_length")
+    bench.add_argument("--context-length", type=_positive, help="override the hyperparams' context_length (clipped, with a note, to what the window holds)")
     bench.add_argument("--date-format", default=None, metavar="ORDER|FORMAT",
                        help="how the CSV writes dates: auto (default, read from the file), day-first, month-first, or a strptime format such as %%d/%%m/%%Y")
     bench.add_argument("--device", help="override the hyperparams' device: auto, cpu, cuda, cuda:N")
@@ -270,7 +270,10 @@ def _bench(args: argparse.Namespace) -> int:
         if params.device.startswith("cuda"):  # refused here, not as a crash in a child: no CUDA, or no such GPU
             resolve_device(params.device, origin="--device" if args.device else str(hyperparams_path(args.hyperparams_dir, symbol)))
         series = load_ohlc(args.data_dir, symbol, date_format=args.date_format)
-        params, window = fit_window(series, params, rows=args.rows)
+        params, window, notes = fit_window(series, params, rows=args.rows)  # params: the context used, recorded in results
+        if not args.isolate:  # isolated, the child prints it (its stderr passes through): once, not twice
+            for note in notes:
+                print(f"note: {note}", file=sys.stderr, flush=True)
         source = resolve_model(params.model)
         if args.stress:
             window = stressed(window, args.stress)

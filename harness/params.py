@@ -5,7 +5,8 @@ Every key is optional; a missing file means all defaults. Defaults (see :data:`D
 - ``model``: ``"chronos-bench-mini"``: the shipped trained model, a built-in profile, a Hugging Face hub id, a local directory or ``s3://...``
 - ``context_length``: rows of history fed to the model (cut at this length; fixed so shapes never change). Left unset,
   it is what the bench window holds before the horizon, at most 512 (:func:`fit_window`): the default ``--rows``
-  500 gives 493, a file shorter than that all of its history
+  500 gives 493, a file shorter than that all of its history. Set to more than the window holds, it is clipped to
+  that, with a note
 - ``batch_size``: 256 series per model call (our 4 OHLC variates always fit one call)
 - ``prediction_length``: 7 steps held back and forecast
 - ``quantile_levels``: ``[0.1, 0.5, 0.9]``; must contain 0.5, the median that is scored
@@ -85,19 +86,25 @@ def resolve_params(symbol: str, hyperparams_dir: Path = Path("hyperparams"), **o
     return replace(DEFAULTS, **checked, source=source, file=str(path), origins=tuple(origins.items()))
 
 
-def fit_window(series: OhlcSeries, params: BenchParams, *, rows: int) -> tuple[BenchParams, BenchWindow]:
-    """The bench window of ``series`` for ``params``, and ``params`` with an unset ``context_length`` fitted to it.
+def fit_window(series: OhlcSeries, params: BenchParams, *, rows: int) -> tuple[BenchParams, BenchWindow, list[str]]:
+    """The bench window of ``series`` for ``params``, ``params`` with ``context_length`` fitted to it, and notes to print.
 
-    Set in a file or by a flag, ``context_length`` must fit the window (else the fix names that file or flag);
-    unset, it becomes the rows of history the window holds, at most :data:`AUTO_CONTEXT_CAP`.
+    Unset, ``context_length`` becomes the rows of history the window holds, at most :data:`AUTO_CONTEXT_CAP`. Set in a
+    file or by a flag, it is clipped to what the window holds, with a note naming that file or flag and both lengths:
+    settings follow the data, so a user's own file runs without editing JSON. Still an error (naming the file and the
+    fix): a window with no row of history before the horizon.
     """
-    auto = params.origin("context_length") is None
-    where = {key: params.origin(key) or params.file for key in ("context_length", "prediction_length")}
-    window = bench_window(series, rows=rows, horizon=params.prediction_length, context_length=None if auto else params.context_length,
-                          origins=where)
-    if auto:
-        params = replace(params, context_length=min(params.context_length, len(window.context)))
-    return params, window
+    where = {"prediction_length": params.origin("prediction_length") or params.file}
+    window = bench_window(series, rows=rows, horizon=params.prediction_length, context_length=None, origins=where)
+    holds = len(window.context)
+    notes = []
+    origin = params.origin("context_length")
+    if params.context_length > holds:
+        if origin is not None:
+            notes.append(f"{series.symbol}: context_length {params.context_length} ({origin}) is more than the {holds} rows the window holds "
+                         f"before the horizon; using {holds}")
+        params = replace(params, context_length=holds)
+    return params, window, notes
 
 
 def _read_settings(path: Path) -> dict[str, Any]:

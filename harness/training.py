@@ -54,7 +54,7 @@ class TrainConfig:
     synthetic_count: int = 1000
     synthetic_length: int = 640
     real_copies: int = 25  # each real training part is listed this many times, so it is sampled as often as 25 synthetic series
-    min_real_rows: int = 64  # shorter training parts (BTCUSD's 16 months) are left out
+    min_real_rows: int = 64  # shorter training parts are left out
     profile: Profile = field(default_factory=lambda: MINI)
 
 

@@ -1,4 +1,4 @@
-"""Exit codes and one-line errors of ``python -m harness``, on hand-made results (no torch needed)."""
+"""Exit codes, one-line errors and notes of ``python -m harness``, on hand-made results (no torch needed) and a tiny bench."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 
 from harness.cli import _parser, main
 from harness.isolation import ChildResult
-from harness.results import write_records
+from harness.results import read_records, write_records
 from tests.conftest import ROOT
 from tests.factories import make_record
 
@@ -223,10 +223,10 @@ def test_update_baselines_leaves_other_keys_untouched(results: Path, tmp_path: P
     [
         (["--symbol", "NOPE"], "NOPE.csv: no such file"),
         (["--symbol", "../etc/passwd"], "not a plain symbol name"),
-        (["--symbol", "BTCUSD", "--context-length", "4096"], "context_length 4096 + horizon 7"),
+        (["--symbol", "BTCUSD", "--rows", "7"], "the window holds 7 rows (the last 7 (--rows 7) of the file's 4091), which leaves no history"),
         (["--symbol", "GOOG", "--model", "/no/such/checkpoint"], "no such directory"),
     ],
-    ids=["unknown-symbol", "path-symbol", "too-few-rows", "missing-checkpoint"],
+    ids=["unknown-symbol", "path-symbol", "too-few-rows", "missing-checkpoint"],  # too few rows for any context (a larger one is clipped)
 )
 def test_bench_input_errors_are_one_line_exit_2_and_keep_results(
     argv: list[str], needle: str, results: Path, capsys: pytest.CaptureFixture[str]
@@ -238,6 +238,30 @@ def test_bench_input_errors_are_one_line_exit_2_and_keep_results(
     assert code == 2
     assert needle in err and "fix" in err and err.count("\n") == 0 and "Traceback" not in err
     assert sorted(p.name for p in results.iterdir()) == before
+
+
+@pytest.mark.parametrize("isolate", ["--no-isolate", "--isolate"])
+def test_a_context_the_window_cannot_fill_is_clipped_noted_once_and_recorded(
+    isolate: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # issue 13: --context-length 512 on the daily BTCUSD, whose window holds 500 - 7 = 493 rows before the horizon
+    import harness.isolation
+
+    def child_in_process(command: list[str], *, timeout_s: float) -> ChildResult:
+        """The isolated child, run here: its stderr is ours, as run_child passes it through."""
+        code = main(command[3:])  # python -m harness <argv>
+        return ChildResult(status="ok" if code == 0 else "usage", returncode=code, error_type="", message="", stderr_tail="", seconds=0.0)
+
+    monkeypatch.setattr(harness.isolation, "run_child", child_in_process)
+    results = tmp_path / "results"
+    code = _run("bench", "--mode", "eager", "--model", "tiny", "--runs", "1", isolate, "--symbol", "BTCUSD", "--context-length", "512",
+                "--results-dir", str(results), "--data-dir", str(ROOT / "trainingdata"), "--hyperparams-dir", str(ROOT / "hyperparams"))
+    err = capsys.readouterr().err
+    assert code == 0, err
+    note = "note: BTCUSD: context_length 512 (--context-length) is more than the 493 rows the window holds before the horizon; using 493"
+    assert err.splitlines().count(note) == 1, err  # a note, not an error; and once, isolated or not
+    (record,) = read_records(results)
+    assert (record.status, record.context_length, record.rows_used, record.prediction_length) == ("pass", 493, 500, 7)  # the context used
 
 
 def test_bad_hyperparams_json_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from harness.data import MAX_ABS_PRICE, OHLC, BenchWindow, OhlcSeries, available_symbols, bench_window, load_ohlc
 from harness.errors import InputError
-from harness.params import resolve_params
+from harness.params import fit_window, resolve_params
 from tests.conftest import ROOT
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ DATA = ROOT / "trainingdata"
 HEADER = "Date,Open,High,Low,Close,Volume\n"
 # from trainingdata/README.md
 SHIPPED_SHA256 = {
-    "BTCUSD": "ff253d97891080e5226f99d8a8f334621cecf33c5e1d8e5278cb5728024552d9",
+    "BTCUSD": "a4b256f8d87fbc09eb58629551524da2ac2143619e455727cbc4fa4d25c03f3d",
     "GOOG": "60e961a567490b157f71888df9e6afb36190a34a40a6286aa38988e2343f1b1a",
     "EURUSD": "81e977905a006cc8fbc034ebdb83c999a8ed6ba00191dc7ea5ef5b386fb74a82",
 }
@@ -76,7 +76,7 @@ def assert_input_error(excinfo: pytest.ExceptionInfo[InputError], *needles: str)
 
 
 @pytest.mark.parametrize(("symbol", "rows", "first", "last"), [
-    ("BTCUSD", 156, "2012-01-31", "2024-12-31"),
+    ("BTCUSD", 4091, "2014-09-18", "2025-11-29"),
     ("GOOG", 2148, "2004-08-19", "2013-03-01"),
     ("EURUSD", 5000, "2017-04-19 09:00:00", "2018-02-07 15:00:00"),
 ])
@@ -96,10 +96,11 @@ def test_shipped_files_load(symbol: str, rows: int, first: str, last: str) -> No
 
 def test_shipped_values_match_the_file() -> None:
     series = load_ohlc(DATA, "BTCUSD")
-    rows = raw_rows(DATA / "BTCUSD.csv")
-    assert series.frame["close"].tolist() == [float(r["Close"]) for r in rows]
-    assert series.frame["open"].tolist() == [float(r["Open"]) for r in rows]
-    assert series.frame["close"].iloc[-1] == 93381.0
+    rows = raw_rows(DATA / "BTCUSD.csv")  # lowercase columns, plus Log_Return, which is ignored
+    assert series.frame["close"].tolist() == [float(r["close"]) for r in rows]
+    assert series.frame["open"].tolist() == [float(r["open"]) for r in rows]
+    assert series.frame["close"].iloc[-1] == 90958.015625
+    assert set(series.frame["timestamp"].diff().dropna()) == {pd.Timedelta(days=1)}  # every calendar day
 
 
 def test_available_symbols_lists_the_shipped_files(tmp_path: Path) -> None:
@@ -109,26 +110,29 @@ def test_available_symbols_lists_the_shipped_files(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("symbol", ["BTCUSD", "GOOG", "EURUSD"])
 def test_shipped_hyperparams_fit_the_shipped_data(symbol: str) -> None:
-    params = resolve_params(symbol, ROOT / "hyperparams")
-    window = bench_window(load_ohlc(DATA, symbol), rows=500, horizon=params.prediction_length, context_length=params.context_length)
-    assert len(window.context) >= params.context_length
+    # as the bench does it: a context set in the file fits without a note; BTCUSD's, unset, is the whole window
+    params, window, notes = fit_window(load_ohlc(DATA, symbol), resolve_params(symbol, ROOT / "hyperparams"), rows=500)
+    assert notes == []
+    assert len(window.context) >= params.context_length == {"BTCUSD": 493, "GOOG": 480, "EURUSD": 480}[symbol]
     assert len(window.truth_close) == params.prediction_length
 
 
 # --- bench_window ----------------------------------------------------------------------------------
 
 
-def test_btcusd_window_uses_all_156_rows_and_holds_back_the_last_7_closes() -> None:
+def test_btcusd_window_uses_the_last_500_days_and_holds_back_the_last_7_closes() -> None:
     series = load_ohlc(DATA, "BTCUSD")
-    window = bench_window(series, rows=500, horizon=7, context_length=128)
-    closes = [float(r["Close"]) for r in raw_rows(DATA / "BTCUSD.csv")]
+    window = bench_window(series, rows=500, horizon=7, context_length=493)
+    closes = [float(r["close"]) for r in raw_rows(DATA / "BTCUSD.csv")]
     assert isinstance(window, BenchWindow)
-    assert window.rows_used == 156
-    assert len(window.context) == 149
+    assert window.rows_used == 500
+    assert len(window.context) == 493
     assert window.truth_close.tolist() == closes[-7:]
-    assert window.context["close"].tolist() == closes[:-7]
-    assert window.first_timestamp == "2012-01-31 00:00:00"
-    assert window.last_timestamp == "2024-12-31 00:00:00"
+    assert window.context["close"].tolist() == closes[-500:-7]
+    assert window.first_timestamp == "2024-07-18 00:00:00"
+    assert window.last_timestamp == "2025-11-29 00:00:00"
+    # gap-free daily data: the regular index is the file's own dates
+    assert window.context["timestamp"].tolist() == series.frame["timestamp"].iloc[-500:-7].tolist()
     assert list(window.context.columns) == ["item_id", "timestamp", *OHLC]
     assert set(window.context["item_id"]) == {"BTCUSD"}
 
@@ -136,7 +140,7 @@ def test_btcusd_window_uses_all_156_rows_and_holds_back_the_last_7_closes() -> N
 def test_window_takes_the_last_rows_only() -> None:
     series = load_ohlc(DATA, "BTCUSD")
     window = bench_window(series, rows=100, horizon=7, context_length=64)
-    closes = [float(r["Close"]) for r in raw_rows(DATA / "BTCUSD.csv")]
+    closes = [float(r["close"]) for r in raw_rows(DATA / "BTCUSD.csv")]
     assert window.rows_used == 100
     assert window.context["close"].tolist() == closes[-100:-7]
     assert window.truth_close.tolist() == closes[-7:]
@@ -164,10 +168,11 @@ def test_eurusd_hourly_spacing_is_kept() -> None:
 
 
 def test_too_few_rows_for_the_context_names_file_and_fix() -> None:
+    # bench_window asked for more context than the file holds (fit_window clips instead: tests/test_params.py)
     series = load_ohlc(DATA, "BTCUSD")
     with pytest.raises(InputError) as excinfo:
-        bench_window(series, rows=500, horizon=7, context_length=480)
-    assert_input_error(excinfo, str(DATA / "BTCUSD.csv"), "156 rows", "480")
+        bench_window(series, rows=5000, horizon=7, context_length=4096)
+    assert_input_error(excinfo, str(DATA / "BTCUSD.csv"), "4091 rows", "4096", "lower context_length to 4084 or less or add rows")
 
 
 def test_rows_not_above_horizon_is_rejected() -> None:

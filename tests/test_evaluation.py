@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections import Counter
 from typing import Any
 
 import numpy as np
 import pytest
 import torch
 
-from harness.data import OHLC, bench_window, load_ohlc
+from harness.data import OHLC, load_ohlc
 from harness.evaluation import HORIZON, WINDOWS, rolling_skill, scored_start, training_part
+from harness.params import fit_window, resolve_params
 from tests.conftest import ROOT
 
 SYMBOLS = ("BTCUSD", "GOOG", "EURUSD")
@@ -63,28 +64,35 @@ def test_training_part_ends_before_every_scored_row_and_the_bench_window(symbol:
     assert start == n - WINDOWS * HORIZON
     assert part.shape == (4, start)
     np.testing.assert_array_equal(part, series.frame[list(OHLC)].to_numpy(dtype=np.float32)[:start].T)
-    # the bench scores the last prediction_length rows: all of them lie in the scored region
-    window = bench_window(series, rows=500, horizon=7, context_length=min(128, n - 7))
-    truth_rows = series.frame["close"].to_numpy()[n - 7 :]
+    # the bench, with the shipped settings, scores the last prediction_length rows: all of them lie in the scored region
+    params, window, _ = fit_window(series, resolve_params(symbol, ROOT / "hyperparams"), rows=500)
+    truth_rows = series.frame["close"].to_numpy()[n - params.prediction_length :]
     np.testing.assert_array_equal(window.truth_close, truth_rows)
-    assert n - 7 >= start
+    assert n - params.prediction_length >= start
 
 
-def test_training_inputs_hold_no_scored_row(tmp_path: Path) -> None:
+def test_training_inputs_hold_no_scored_row() -> None:
     from harness.training import TrainConfig, training_inputs
 
     config = TrainConfig(synthetic_count=6, synthetic_length=64)
     inputs, summary = training_inputs(config, ROOT / "trainingdata")
-    assert len(inputs) == 6 + config.real_copies * sum(r["used"] for r in summary["real"].values())
+    assert set(summary["real"]) == set(SYMBOLS)
+    before_scoring = {}
     for symbol, facts in summary["real"].items():
-        series = load_ohlc(ROOT / "trainingdata", symbol)
-        values = series.frame[list(OHLC)].to_numpy(dtype=np.float32).T
-        scored = values[:, facts["scored_from_row"] :]
-        assert facts["training_rows"] == facts["scored_from_row"]
-        for real in inputs[6:]:
-            if real.shape[1] == facts["training_rows"] and np.array_equal(real, values[:, : real.shape[1]]):
-                # a prefix of the series that stops where scoring begins: no scored value can be in it
-                assert real.shape[1] <= facts["scored_from_row"]
-        assert scored.shape[1] == WINDOWS * HORIZON or facts["rows"] < WINDOWS * HORIZON
-    assert summary["real"]["BTCUSD"]["used"] is False  # 16 months before its windows: too short, left out
-    assert summary["real"]["GOOG"]["used"] is True
+        values = load_ohlc(ROOT / "trainingdata", symbol).frame[list(OHLC)].to_numpy(dtype=np.float32).T
+        assert facts["rows"] == values.shape[1]
+        assert facts["training_rows"] == facts["scored_from_row"] == facts["rows"] - WINDOWS * HORIZON  # 20 scored 7-row windows
+        assert facts["used"] is (facts["training_rows"] >= config.min_real_rows)
+        before_scoring[symbol] = values[:, : facts["scored_from_row"]]
+    # every real training input is exactly one symbol's rows before its scored windows, so no scored row (nor any
+    # later one, the bench's own window included) is in it; and each used symbol is in real_copies times
+    real = inputs[config.synthetic_count :]
+    found = Counter(symbol for series in real for symbol, part in before_scoring.items() if np.array_equal(series, part))
+    assert sum(found.values()) == len(real)
+    assert found == {symbol: config.real_copies for symbol, facts in summary["real"].items() if facts["used"]}
+    # the daily BTCUSD (issue 13): its 3,951 days before the scored windows are used, up to 2025-07-12; scoring starts 2025-07-13
+    btc = summary["real"]["BTCUSD"]
+    assert (btc["rows"], btc["scored_from_row"], btc["training_rows"], btc["used"]) == (4091, 3951, 3951, True)
+    frame = load_ohlc(ROOT / "trainingdata", "BTCUSD").frame
+    assert str(frame["timestamp"].iloc[3950].date()) == "2025-07-12" and str(frame["timestamp"].iloc[3951].date()) == "2025-07-13"
+    assert summary["real"]["GOOG"]["used"] is True and summary["real"]["EURUSD"]["used"] is True

@@ -66,15 +66,18 @@ def test_shipped_file_loads_with_its_values(path: Path) -> None:
     params = resolve_params(path.stem, ROOT / "hyperparams")
     written = json.loads(path.read_text(encoding="utf-8"))
     assert params.source == str(path)
-    assert params.context_length == written["context_length"]
+    assert params.context_length == written.get("context_length", AUTO_CONTEXT_CAP)  # unset: fitted to the window later
+    assert params.origin("context_length") == (str(path) if "context_length" in written else None)
     assert params.quantile_levels == tuple(written["quantile_levels"])
     assert params.model == written["model"]
     assert params.device == written["device"]
 
 
 def test_shipped_context_lengths() -> None:
-    lengths = {p.stem: resolve_params(p.stem, ROOT / "hyperparams").context_length for p in SHIPPED}
-    assert lengths == {"BTCUSD": 128, "EURUSD": 480, "GOOG": 480}
+    # BTCUSD leaves it unset: the whole window, 500 rows - 7 held back (the seed scenario); the others set 480
+    lengths = {p.stem: fit_window(load_ohlc(ROOT / "trainingdata", p.stem), resolve_params(p.stem, ROOT / "hyperparams"), rows=500)[0].context_length
+               for p in SHIPPED}
+    assert lengths == {"BTCUSD": 493, "EURUSD": 480, "GOOG": 480}
 
 
 def test_a_partial_file_keeps_the_other_defaults(tmp_path: Path) -> None:
@@ -103,9 +106,10 @@ def test_overrides_win_over_the_file() -> None:
 
 
 def test_none_overrides_are_ignored() -> None:
-    params = resolve_params("BTCUSD", ROOT / "hyperparams", context_length=None, model=None, device=None)
-    assert params.context_length == 128
-    assert params.source == str(ROOT / "hyperparams" / "chronos2" / "BTCUSD.json")
+    params = resolve_params("GOOG", ROOT / "hyperparams", context_length=None, model=None, device=None)
+    assert params.context_length == 480
+    assert params.origin("context_length") == str(ROOT / "hyperparams" / "chronos2" / "GOOG.json")
+    assert params.source == str(ROOT / "hyperparams" / "chronos2" / "GOOG.json")
 
 
 def test_an_override_is_validated_too(tmp_path: Path) -> None:
@@ -274,8 +278,9 @@ def test_a_new_symbol_with_default_settings_gets_what_the_window_holds(tmp_path:
     # was: "context_length 512 + horizon 7 = 519 are needed; fix: ... supply more rows", for every new symbol
     (tmp_path / "data").mkdir()
     closes = daily_csv(tmp_path / "data" / "NEW.csv", days)
-    params, window = fit_window(load_ohlc(tmp_path / "data", "NEW"), resolve_params("NEW", tmp_path / "hp"), rows=rows)
+    params, window, notes = fit_window(load_ohlc(tmp_path / "data", "NEW"), resolve_params("NEW", tmp_path / "hp"), rows=rows)
     assert params.context_length == context == min(AUTO_CONTEXT_CAP, min(rows, days) - 7)
+    assert notes == []  # nothing was asked for: nothing to note
     assert window.truth_close.tolist() == closes[-7:]
     assert len(window.context) == min(rows, days) - 7
 
@@ -286,32 +291,66 @@ def test_shipped_settings_keep_their_context_and_window(symbol: str) -> None:
 
     params = resolve_params(symbol, ROOT / "hyperparams")
     series = load_ohlc(ROOT / "trainingdata", symbol)
-    fitted, window = fit_window(series, params, rows=500)
-    assert fitted == params  # set in the file: never refitted
-    same = bench_window(series, rows=500, horizon=params.prediction_length, context_length=params.context_length)
+    fitted, window, notes = fit_window(series, params, rows=500)
+    assert notes == []
+    if symbol == "BTCUSD":  # unset in its file: the whole window (the seed scenario), nothing else changed
+        assert fitted == replace(params, context_length=493)
+    else:
+        assert fitted == params  # set in the file and fits: never refitted
+    same = bench_window(series, rows=500, horizon=params.prediction_length, context_length=fitted.context_length)
     pd.testing.assert_frame_equal(window.context, same.context, check_exact=True)
     assert window.truth_close.tolist() == same.truth_close.tolist()
 
 
-def test_too_large_a_context_from_the_file_names_the_file_and_the_rows_flag(tmp_path: Path) -> None:
-    daily_csv(tmp_path / "X.csv", 2148)
-    path = write_settings(tmp_path / "elsewhere", "X", {"context_length": 600})
+# --- settings follow the data: a context the window cannot fill is clipped, with a note (issue 13) -------
+
+
+def test_too_large_a_context_from_the_file_is_clipped_with_a_note_naming_the_file(tmp_path: Path) -> None:
+    # was: an error ("fix: pass --rows 519 or more or set context_length to 493 or less in <file>")
+    closes = daily_csv(tmp_path / "BTCUSD.csv", 2148)
+    path = write_settings(tmp_path / "elsewhere", "BTCUSD", {"context_length": 512})
+    params = resolve_params("BTCUSD", tmp_path / "elsewhere")
+    fitted, window, notes = fit_window(load_ohlc(tmp_path, "BTCUSD"), params, rows=500)
+    assert fitted == replace(params, context_length=493)  # only the context changes; it still says where it was set
+    assert fitted.origin("context_length") == str(path)
+    assert notes == [f"BTCUSD: context_length 512 ({path}) is more than the 493 rows the window holds before the horizon; using 493"]
+    assert len(window.context) == 493 and window.truth_close.tolist() == closes[-7:]
+
+
+def test_too_large_a_context_from_the_flag_is_clipped_with_a_note_naming_the_flag(tmp_path: Path) -> None:
+    daily_csv(tmp_path / "X.csv", 100)
+    write_settings(tmp_path, "X", {"context_length": 64})  # the flag wins over the file, and the note names the flag
+    fitted, window, notes = fit_window(load_ohlc(tmp_path, "X"), resolve_params("X", tmp_path, context_length=480), rows=500)
+    assert fitted.context_length == len(window.context) == 93  # all of the file's 100 rows, 7 held back
+    assert notes == ["X: context_length 480 (--context-length) is more than the 93 rows the window holds before the horizon; using 93"]
+
+
+def test_a_context_that_fits_exactly_is_kept_without_a_note(tmp_path: Path) -> None:
+    daily_csv(tmp_path / "X.csv", 600)
+    params = resolve_params("X", tmp_path, context_length=493)
+    fitted, window, notes = fit_window(load_ohlc(tmp_path, "X"), params, rows=500)
+    assert (fitted, len(window.context), notes) == (params, 493, [])
+
+
+def test_shipped_btcusd_with_an_explicit_512_is_clipped_to_493(tmp_path: Path) -> None:
+    # the seed scenario: the shipped daily BTCUSD, the last 500 rows, 7 held back; 512 asked for in a settings file
+    path = write_settings(tmp_path, "BTCUSD", {"context_length": 512})
+    series = load_ohlc(ROOT / "trainingdata", "BTCUSD")
+    fitted, window, notes = fit_window(series, resolve_params("BTCUSD", tmp_path), rows=500)
+    assert fitted.context_length == len(window.context) == 493
+    assert notes == [f"BTCUSD: context_length 512 ({path}) is more than the 493 rows the window holds before the horizon; using 493"]
+    assert window.truth_close.tolist() == series.frame["close"].iloc[-7:].tolist()
+
+
+@pytest.mark.parametrize(("days", "rows", "flag"), [(7, 500, None), (100, 7, 64), (3, 500, 512)])
+def test_a_window_with_no_history_before_the_horizon_is_still_an_error(tmp_path: Path, days: int, rows: int, flag: int | None) -> None:
+    # no context at all fits: nothing to clip to, so the honest message (the file, what the window holds, the fix)
+    daily_csv(tmp_path / "X.csv", days)
     with pytest.raises(InputError) as excinfo:
-        fit_window(load_ohlc(tmp_path, "X"), resolve_params("X", tmp_path / "elsewhere"), rows=500)
+        fit_window(load_ohlc(tmp_path, "X"), resolve_params("X", tmp_path, context_length=flag), rows=rows)
     message = str(excinfo.value)
     assert_actionable(message, str(tmp_path / "X.csv"))
-    assert "the last 500 (--rows 500) of the file's 2148" in message
-    assert f"fix: pass --rows 607 or more or set context_length to 493 or less in {path}" in message
-    assert "hyperparams/chronos2" not in message and "add rows" not in message
-
-
-def test_too_large_a_context_from_the_flag_names_the_flag(tmp_path: Path) -> None:
-    daily_csv(tmp_path / "X.csv", 100)
-    with pytest.raises(InputError) as excinfo:
-        fit_window(load_ohlc(tmp_path, "X"), resolve_params("X", tmp_path, context_length=480), rows=500)
-    message = str(excinfo.value)
-    assert "all of the file's 100" in message
-    assert "fix: pass --context-length 93 or less or add rows to the file" in message
+    assert f"the window holds {min(days, rows)} rows" in message and "leaves no history before the 7 held back" in message
 
 
 def test_an_oversized_prediction_length_names_its_file(tmp_path: Path) -> None:
@@ -410,10 +449,14 @@ def test_any_series_and_settings_give_a_window_or_an_input_error(
     if context is not None:
         params = replace(params, context_length=context, origins=(("context_length", "--context-length"),))
     try:
-        fitted, window = fit_window(series, params, rows=rows)
+        fitted, window, notes = fit_window(series, params, rows=rows)
     except InputError as exc:
         assert_actionable(str(exc), str(path))
         return
     assert len(window.truth_close) == horizon
     assert len(window.context) == min(rows, len(stamps)) - horizon >= fitted.context_length
+    # asked for (or the cap when unset), clipped to what the window holds; a note only for a flag's value that was clipped
+    assert fitted.context_length == min(AUTO_CONTEXT_CAP if context is None else context, len(window.context))
+    assert len(notes) == (context is not None and context > len(window.context))
+    assert all("(--context-length)" in note and note.isprintable() for note in notes)
     assert window.context["timestamp"].is_monotonic_increasing and window.context["timestamp"].is_unique

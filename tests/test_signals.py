@@ -70,11 +70,18 @@ def _gone(pid: int) -> bool:
 _SEEN: set[int] = set()  # sessions of the children the running test met
 
 
+def _default_signals() -> None:
+    for number in (signal.SIGHUP, signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, signal.SIG_DFL)
+
+
 @contextlib.contextmanager
 def _running(command: list[str]) -> Iterator[tuple[subprocess.Popen[bytes], _Lines, _Lines]]:
     """``command`` started with its stdout and stderr read line by line. Whatever the test saw, nothing of it outlives
     the test: the sessions of the children it met (:func:`_one_child`) are killed after it, as a harness bug would leave them."""
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # the default disposition of every signal under test, whatever this pytest inherited (under nohup SIGHUP is ignored,
+    # and the harness rightly keeps a signal the user ignored ignored: see test_a_signal_the_user_ignored_stays_ignored)
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_default_signals)
     out, err = _Lines(process.stdout), _Lines(process.stderr)
     _SEEN.clear()
     try:

@@ -19,5 +19,6 @@ def test_chronos_2_arch_eager_and_compiled(tmp_path: Path) -> None:
     assert main(["-q", "bench", "--mode", "compiled", *common]) == 0
     records = {r.mode: r for r in read_records(tmp_path)}
     assert records["eager"].status == records["compiled"].status == "pass"
+    assert records["eager"].context_length == records["compiled"].context_length == 493  # the seed scenario: 500 daily rows - 7 held back
     assert 100_000_000 < records["eager"].model_parameters < 140_000_000
     assert records["compiled"].mae == pytest.approx(records["eager"].mae, rel=1e-3)

@@ -45,8 +45,8 @@ def test_compare_weights_reports_a_difference(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("symbol", ["BTCUSD", "GOOG", "EURUSD"])
 def test_shipped_default_model_forecasts_sanely(symbol: str) -> None:
-    from harness.data import bench_window, load_ohlc
-    from harness.params import resolve_params
+    from harness.data import load_ohlc
+    from harness.params import fit_window, resolve_params
     from harness.training import DEFAULT_MODEL
 
     source = resolve_model(DEFAULT_MODEL)
@@ -55,7 +55,7 @@ def test_shipped_default_model_forecasts_sanely(symbol: str) -> None:
     pipeline = load_pipeline(source, attn_implementation="eager", device="cpu")
     params = resolve_params(symbol, ROOT / "hyperparams")
     assert params.model == DEFAULT_MODEL
-    window = bench_window(load_ohlc(ROOT / "trainingdata", symbol), rows=500, horizon=7, context_length=params.context_length)
+    params, window, _ = fit_window(load_ohlc(ROOT / "trainingdata", symbol), params, rows=500)  # as the bench does: BTCUSD 493
     frame = pipeline.predict_df(window.context, target=["open", "high", "low", "close"], prediction_length=7,
                                 quantile_levels=[0.1, 0.5, 0.9], context_length=params.context_length, freq=window.freq)
     assert len(frame) == 4 * 7
