@@ -447,21 +447,13 @@ _US = re.compile(r"\d{1,3}(?:,\d{3})+\.\d*|\d{1,3}(?:,\d{3}){2,}", re.ASCII)  # 
 _EU = re.compile(r"\d{1,3}(?:\.\d{3})+,\d*|\d{1,3}(?:\.\d{3}){2,}|\d+,\d+", re.ASCII)  # 1.234,5 or 1.234.567 or 1234,5
 
 
+# tried in this order: the first pattern that matches the whole cell names its style
+_NUMBER_KINDS = (("plain", _PLAIN), ("point3", _POINT3), ("comma3", _COMMA3), ("us", _US), ("eu", _EU), ("point", _POINT))
+
+
 def _number_kind(cell: str) -> str | None:
     body = cell[1:] if cell[:1] in "+-" else cell
-    if _PLAIN.fullmatch(body):
-        return "plain"
-    if _POINT3.fullmatch(body):
-        return "point3"
-    if _COMMA3.fullmatch(body):
-        return "comma3"
-    if _US.fullmatch(body):
-        return "us"
-    if _EU.fullmatch(body):
-        return "eu"
-    if _POINT.fullmatch(body):
-        return "point"
-    return None
+    return next((kind for kind, pattern in _NUMBER_KINDS if pattern.fullmatch(body)), None)
 
 
 def _numbers(cells: dict[str, list[str]], labels: dict[str, str], lines: list[int], path: Path) -> dict[str, np.ndarray]:
