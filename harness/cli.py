@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness import __version__
+from harness.configs import CONFIGS, SETS
 from harness.errors import ExitCode, HarnessError, InputError
 from harness.isolation import DEFAULT_TIMEOUT_S, ChildRefused, Interrupted, signals_interrupt
-from harness.matrix import CONFIGS, SETS
-from harness.options import DEFAULT_CONFIRM, DEFAULT_RUNS, PLANTS, STRESS_CASES
+from harness.options import BENCH_ROWS, DEFAULT_CONFIRM, DEFAULT_RUNS, PLANTS, STRESS_CASES
 
 if TYPE_CHECKING:
     from harness.compare import Comparison
@@ -48,7 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--symbol", action="append", help="symbol(s) in the data dir (repeatable; default BTCUSD)")
     bench.add_argument("--model", help="override the hyperparams' model: a profile (see `models`), a hub id, a local dir, s3://...")
     bench.add_argument("--runs", type=_positive, default=DEFAULT_RUNS, help=f"timed predictions after the first call (default {DEFAULT_RUNS})")
-    bench.add_argument("--rows", type=_positive, default=500, help="last rows of the CSV to use, horizon included (default 500)")
+    bench.add_argument("--rows", type=_positive, default=BENCH_ROWS, help=f"last rows of the CSV to use, horizon included (default {BENCH_ROWS})")
     bench.add_argument("--context-length", type=_positive, help="override the hyperparams' context_length (clipped, with a note, to what the window holds)")
     bench.add_argument("--date-format", default=None, metavar="ORDER|FORMAT",
                        help="how the CSV writes dates: auto (default, read from the file), day-first, month-first, or a strptime format such as %%d/%%m/%%Y")
@@ -243,11 +243,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _bench(args: argparse.Namespace) -> int:
     from harness.data import load_ohlc
+    from harness.extreme import stressed
     from harness.models import resolve_model
     from harness.params import fit_window, hyperparams_path, resolve_params
     from harness.results import write_records
     from harness.runner import CompileSettings, RunSpec, new_run_id, resolve_device, run
-    from harness.stress import stressed
 
     settings = CompileSettings(
         mode=args.compile_mode,
@@ -301,7 +301,7 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def _matrix(args: argparse.Namespace) -> int:
-    from harness.matrix import expand
+    from harness.configs import expand
 
     try:
         names = expand(args.configs)
@@ -385,8 +385,8 @@ def _child_argv(args: argparse.Namespace, spec: RunSpec) -> list[str]:
 def _compare(args: argparse.Namespace) -> int:
     from harness.baselines import load_baselines
     from harness.compare import build_comparisons
+    from harness.display import format_check, format_comparison
     from harness.gate import GateKind, check, missing, select
-    from harness.report import format_check, format_comparison
     from harness.results import read_records
 
     comparisons, orphans = build_comparisons(read_records(args.results_dir), confidence=args.confidence)
@@ -440,8 +440,8 @@ def _compare(args: argparse.Namespace) -> int:
 
 def _print_upgrades(comparisons: list[Comparison], baselines: list[Baseline]) -> None:
     """Torch matrix: where one machine ran the same settings with two software versions, the newer against the older."""
+    from harness.display import format_upgrade
     from harness.gate import Tolerances, select, upgrade_findings
-    from harness.report import format_upgrade
 
     groups: dict[tuple[object, object], list[Comparison]] = {}
     for comparison in comparisons:
@@ -466,7 +466,7 @@ def _version(text: str) -> tuple[int, ...]:
 
 def _report(args: argparse.Namespace) -> int:
     try:
-        from harness.publish import write_report
+        from harness.report import write_report
     except ImportError as exc:
         raise InputError(f"the report needs matplotlib ({exc}); fix: pip install '.[report]' or run `nox -s report`") from exc
     from harness.results import read_records
@@ -494,7 +494,7 @@ def _writable_dir(path: Path, flag: str) -> None:
 
 
 def _print_best(comparisons: list[Comparison]) -> None:
-    from harness.matrix import pick_best
+    from harness.configs import pick_best
 
     for pick in pick_best(comparisons):
         if pick.candidates < 2:
@@ -511,9 +511,9 @@ def _print_best(comparisons: list[Comparison]) -> None:
 def _update(args: argparse.Namespace) -> int:
     from harness.baselines import baseline_from, load_baselines, write_baseline
     from harness.compare import build_comparisons, pool_runs
-    from harness.env import git_commit
+    from harness.display import format_table
+    from harness.fingerprint import git_commit
     from harness.gate import Tolerances, check
-    from harness.report import format_table
     from harness.results import read_records
 
     records = read_records(args.results_dir)
@@ -625,8 +625,8 @@ def _evaluate(args: argparse.Namespace) -> int:
 def _calibrate(args: argparse.Namespace) -> int:
     import dataclasses
 
-    from harness.calibrate import TARGET_DETECTION, TARGET_FALSE_ALARMS, calibrate, sessions_of, spread
     from harness.gate import Tolerances
+    from harness.gate_rates import TARGET_DETECTION, TARGET_FALSE_ALARMS, calibrate, sessions_of, spread
     from harness.results import read_records
 
     keys = sessions_of(read_records(args.results_dir))

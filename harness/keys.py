@@ -41,7 +41,7 @@ class Where:
     device_type: str  # "cpu" | "cuda"
     device_name: str  # CPU model or GPU name
     cpu_model: str
-    cpu_flags: str  # ISA extensions that change inductor's code (harness.env.INDUCTOR_ISA_FLAGS); "" = not recorded
+    cpu_flags: str  # ISA extensions that change inductor's code (harness.fingerprint.INDUCTOR_ISA_FLAGS); "" = not recorded
     cpu_count: int
     torch_threads: int
     cuda_version: str  # "" on CPU: a CUDA wheel run on a CPU is the same machine as a CPU wheel

@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
+BENCH_ROWS = 500  # the bench window: the last this many rows of a file, the horizon held back at its end
 DEFAULT_RUNS = 30  # timed predictions per mode: the fewest that met the gate's targets in `harness calibrate` (README)
 DEFAULT_CONFIRM = (2, 3)  # a failing call is tried up to 3 times; 2 failures confirm it, else it is flaky
 PLANTS = ("exception", "crash", "hang", "oom")  # --plant: how the measured mode's first call fails, for the self-test
-STRESS_CASES: dict[str, str] = {  # --stress / robustness: name -> what it does to the real window (see harness/stress.py)
+STRESS_CASES: dict[str, str] = {  # --stress / robustness: name -> what it does to the real window (see harness/extreme.py)
     "near_zero": "every price scaled so that |x| < 1e-3",
     "constant": "a frozen feed: every value the last close",
     "spike": "one row near the end multiplied by 50",

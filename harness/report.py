@@ -1,168 +1,259 @@
-"""Plain-text tables of comparisons and findings. Never imports torch."""
+"""``report/``: the benchmark report people read, as Markdown and HTML from the same blocks, with PNG plots.
+
+The content is built once as a list of blocks (heading, paragraph, table, image) and rendered twice, so the
+HTML page always says what ``index.md`` says. Needs matplotlib (the ``report`` extra); never imports torch.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import html
+import os
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
 
-from harness.compare import INTERLEAVED, Comparison, ModeSummary
-from harness.gate import Check, Finding, GateKind
+from harness import __version__, plots
+from harness.baselines import load_baselines
+from harness.compare import INTERLEAVED, Comparison, ModeSummary, build_comparisons
+from harness.gate import Baseline, Check, GateKind, check
+from harness.history import Series, series
+from harness.results import RunRecord, new_temp_file
 
 
-def _s(value: float | None, digits: int = 4) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    text: str
 
 
-def _mode_line(name: str, summary: ModeSummary | None) -> str:
+@dataclass(frozen=True)
+class Paragraph:
+    text: str
+
+
+@dataclass(frozen=True)
+class Table:
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class Image:
+    path: str  # relative to the report directory
+    alt: str
+
+
+Block = Heading | Paragraph | Table | Image
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def to_markdown(blocks: Sequence[Block]) -> str:
+    out: list[str] = []
+    for block in blocks:
+        if isinstance(block, Heading):
+            out.append(f"{'#' * block.level} {block.text}")
+        elif isinstance(block, Paragraph):
+            out.append(block.text)
+        elif isinstance(block, Table):
+            out.append("\n".join(
+                ["| " + " | ".join(_cell(h) for h in block.header) + " |", "|" + "---|" * len(block.header)]
+                + ["| " + " | ".join(_cell(c) for c in row) + " |" for row in block.rows]
+            ))
+        else:
+            out.append(f"![{block.alt}]({block.path})")
+    return "\n\n".join(out) + "\n"
+
+
+_STYLE = """body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse;font-size:13px;margin:1em 0}th,td{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}
+th{background:#f3f3f3}img{max-width:100%;border:1px solid #eee}h1,h2,h3{font-weight:600}"""
+
+
+def to_html(blocks: Sequence[Block], *, title: str) -> str:
+    out = [f"<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{html.escape(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>"]
+    for block in blocks:
+        if isinstance(block, Heading):
+            out.append(f"<h{block.level}>{html.escape(block.text)}</h{block.level}>")
+        elif isinstance(block, Paragraph):
+            out.append(f"<p>{html.escape(block.text)}</p>")
+        elif isinstance(block, Table):
+            head = "".join(f"<th>{html.escape(h)}</th>" for h in block.header)
+            body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in block.rows)
+            out.append(f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>{body}</tbody>\n</table>")
+        else:
+            out.append(f"<p><img src=\"{html.escape(block.path)}\" alt=\"{html.escape(block.alt)}\"></p>")
+    out.append("</body>\n</html>\n")
+    return "\n".join(out)
+
+
+# --- the content ---------------------------------------------------------------------------------------
+
+
+def _pct(rate: float) -> str:
+    return f"{rate:.0%}"
+
+
+def _latency(summary: ModeSummary | None) -> str:
     if summary is None:
-        return f"  {name:<9} (no run)"
-    ci = f"[{summary.latency_ci_s[0]:.4f}, {summary.latency_ci_s[1]:.4f}]" if summary.latency_ci_s else "-"
-    line = (
-        f"  {name:<9} {summary.n_success}/{summary.n_predictions} {summary.success_rate:>5.0%}  "
-        f"{_s(summary.latency_median_s):>8} {ci:<18}  {_s(summary.first_call_s, 2):>8}  {_s(summary.compile_s, 2):>8}  "
-        f"{_s(summary.mae, 4):>12}  {_s(summary.mae_pct, 2):>6}  {_s(summary.naive_mae_pct, 2):>6}  {_skill(summary):>5}"
-    )
-    if summary.error:
-        line += f"\n            error: {summary.error[:200]}"
-    return line
+        return "no run"
+    if summary.latency_median_s is None:
+        return f"- ({summary.status})"
+    ci = f" [{summary.latency_ci_s[0] * 1000:.2f}, {summary.latency_ci_s[1] * 1000:.2f}]" if summary.latency_ci_s else ""
+    return f"{summary.latency_median_s * 1000:.2f} ms{ci}"
 
 
-def header(confidence: float) -> str:
-    ci = f"{confidence:.0%} CI"
-    return (
-        f"  {'mode':<9} {'success':<11}  {'latency_s':>8} {ci:<18}  {'first_s':>8}  {'compile_s':>8}  "
-        f"{'MAE':>12}  {'MAE%':>6}  {'naive%':>6}  {'skill':>5}"
-    )
-
-
-def _skill(summary: ModeSummary) -> str:
-    """Model MAE / naive MAE: below 1 the model beats persistence."""
-    if summary.mae_pct is None or not summary.naive_mae_pct:
+def _mae(summary: ModeSummary | None) -> str:
+    if summary is None or summary.mae is None:
         return "-"
-    return f"{summary.mae_pct / summary.naive_mae_pct:.2f}"
+    pct = f" ({summary.mae_pct:.2f}%)" if summary.mae_pct is not None else ""
+    return f"{summary.mae:.5g}{pct}"
 
 
-def format_comparison(comparison: Comparison) -> str:
-    key = comparison.key
-    trained = comparison.compiled.model_trained if comparison.compiled else True
-    lines = [
-        f"{key.symbol} · {key.model_id}{'' if trained else ' (UNTRAINED weights: MAE only tracks numerical change)'}",
-        f"  torch {key.torch_version} · {key.device} · context {key.context_length} · horizon {key.prediction_length}",
-        f"  where {key.where.label()}",
-        f"  software {key.software.label()}",
-        f"  compiled with {key.compile_config}",
-        header(comparison.confidence),
-        _mode_line("eager", comparison.eager),
-        _mode_line("compiled", comparison.compiled),
+def _speedup(comparison: Comparison) -> str:
+    if comparison.speedup is None:
+        return "-"
+    ci = f" [{comparison.speedup_ci[0]:.2f}, {comparison.speedup_ci[1]:.2f}]" if comparison.speedup_ci else ""
+    method = "" if comparison.speedup_method == INTERLEAVED else " (separate sessions)"
+    return f"{comparison.speedup:.2f}x{ci}{method}"
+
+
+def _first(summary: ModeSummary | None) -> str:
+    if summary is None:
+        return "-"
+    first = "-" if summary.first_call_s is None else f"{summary.first_call_s:.2f} s"
+    return first if summary.compile_s is None else f"{first} / {summary.compile_s:.1f} s"
+
+
+def _gpu(device: str) -> str:
+    kind, _, rest = device.partition(":")
+    if kind == "cuda":
+        return rest
+    return f"none: CPU {rest.rsplit(' x', 1)[0]}, {rest.rsplit(' x', 1)[-1]} threads"
+
+
+def _run_date(comparison: Comparison) -> str:
+    run = comparison.compiled.run_id if comparison.compiled else ""
+    return run[:4] + "-" + run[4:6] + "-" + run[6:8] + " " + run[9:11] + ":" + run[11:13] if re.match(r"^\d{8}T\d{4}", run) else run
+
+
+def _to_second(timestamp: str) -> str:
+    """``2026-11-26T06:48:58.123456+00:00`` -> ``2026-11-26T06:48:58+00:00``: the fraction orders runs, a reader needs no more."""
+    return re.sub(r"(T\d{2}:\d{2}:\d{2})\.\d+", r"\1", timestamp)
+
+
+def _slug(series_: Series) -> str:
+    key = series_.key
+    digest = hashlib.sha256(repr((key, series_.environment)).encode()).hexdigest()[:8]
+    readable = re.sub(r"[^A-Za-z0-9._-]+", "-", f"{key.symbol}-{key.model_id}-torch{key.torch_version}-{plots.short_config(key.compile_config)}").strip("-")
+    readable = readable[:120]  # a file name stays far below the 255-byte limit whatever the symbol; the digest keeps it unique
+    return f"trend-{readable}-{digest}.png"
+
+
+def _checked_baseline(checked: Check) -> Baseline | None:
+    return checked.match.baseline
+
+
+def build(records: Sequence[RunRecord], baselines: Sequence[Baseline], out_dir: Path, *, confidence: float, source: str) -> list[Block]:
+    """Every figure of the report, drawing the plots into ``out_dir`` as it goes; returns the blocks."""
+    comparisons, orphans = build_comparisons(records, confidence=confidence)
+    checks = [check(comparison, baselines) for comparison in comparisons]
+    histories = series(records, confidence=confidence)
+    generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    verdicts = [c.verdict for c in checks]
+    counts = ", ".join(f"{verdicts.count(word)} {word}" for word in ("regression", "flaky", "improved", "holds", "new") if verdicts.count(word))
+    blocks: list[Block] = [
+        Heading(1, "Chronos-2: torch.compile vs eager"),
+        Paragraph(f"Generated {generated} by chronos-compile-bench {__version__} from {len(records)} run(s) in {source}: "
+                  f"{len(comparisons)} key(s) (symbol, model, torch, device, settings, compile configuration, environment). "
+                  f"Against the committed baselines: {counts or 'nothing to check'}."),
+        Paragraph(f"Rules: adopt compiled only at 100% success, speedup > 1.5x (the lower end of its {confidence:.0%} interval) and MAE "
+                  "difference < 2%; below 1.2x it is not worth it. Latencies are medians of the timed calls with their "
+                  f"{confidence:.0%} bootstrap interval; the speedup is the median of eager/compiled ratios of calls interleaved in one process."),
+        Heading(2, "Performance Benchmarks"),
     ]
-    speed = "-" if comparison.speedup is None else f"{comparison.speedup:.2f}x"
-    if comparison.speedup_ci:
-        speed += f" [{comparison.confidence:.0%} CI {comparison.speedup_ci[0]:.2f}, {comparison.speedup_ci[1]:.2f}]"
-    if comparison.speedup is not None:
-        speed += f", {comparison.speedup_method}"
-        if comparison.speedup_method == INTERLEAVED and comparison.session_speedup is not None:
-            speed += f"; across sessions {comparison.session_speedup:.2f}x"
-    diff = "-" if comparison.mae_diff_pct is None else f"{comparison.mae_diff_pct:+.3f}%"
-    lines.append(f"  speedup {speed} · MAE difference {diff}")
-    compiled = comparison.compiled
-    if compiled is not None and compiled.drift_max_abs is not None:
-        rel = f" (relative {compiled.drift_max_rel:.2g})" if compiled.drift_max_rel is not None else ""
-        tol = "" if compiled.drift_tolerance_abs is None else (
-            f", tolerance {compiled.drift_tolerance_abs:.3g} (from eager's own float32 error {compiled.eager_float32_error_abs or 0:.3g})")
-        lines.append(f"  drift compiled vs eager, every quantile: max abs {compiled.drift_max_abs:.3g}{rel}{tol}")
-    if compiled is not None and compiled.compile_s is not None:
-        lines.append("  " + diagnostics(compiled))
-    flaky = [f"{name} {s.n_flaky} flaky call(s) (flip rate {s.flip_rate:.0%})" for name, s in (("eager", comparison.eager), ("compiled", compiled)) if s and s.n_flaky]
-    if flaky:
-        lines.append("  " + "; ".join(flaky))
-    lines.append(f"  recommendation: {comparison.recommendation.value.upper()} ({comparison.reason})")
-    return "\n".join(lines)
+    groups: dict[tuple[str, str, str], list[int]] = {}
+    for index, comparison in enumerate(comparisons):
+        groups.setdefault((comparison.key.device, comparison.key.torch_version, comparison.environment), []).append(index)
+    for (device, torch_version, environment), members in sorted(groups.items()):
+        blocks.append(Heading(3, f"torch {torch_version} · {device}"))
+        blocks.append(Paragraph(f"GPU: {_gpu(device)}. Environment: {environment or 'not recorded'}."))
+        rows = []
+        for index in members:
+            c = comparisons[index]
+            rows.append((
+                c.key.symbol, c.key.model_id + ("" if c.compiled is None or c.compiled.model_trained else " (untrained)"),
+                plots.short_config(c.key.compile_config), _run_date(c),
+                f"{_pct(c.eager.success_rate) if c.eager else '-'} / {_pct(c.compiled.success_rate) if c.compiled else '-'}",
+                _latency(c.eager), _latency(c.compiled), _first(c.compiled), _mae(c.eager), _mae(c.compiled), _speedup(c),
+                "-" if c.mae_diff_pct is None else f"{c.mae_diff_pct:+.3f}%",
+                c.recommendation.name.replace("_", " ").lower(),
+            ))
+        blocks.append(Table(("Symbol", "Model", "Configuration", "Date (UTC)", "Success eager / compiled", "Latency eager", "Latency compiled",
+                             "First call / compile", "MAE eager (MAE %)", "MAE compiled (MAE %)", "Speedup", "MAE diff", "Recommendation"), tuple(rows)))
+    blocks.append(Heading(2, "Verdicts against the baselines"))
+    verdict_rows = []
+    for comparison, checked in zip(comparisons, checks, strict=True):
+        notable = "; ".join(f.message for f in checked.findings if f.notable)
+        if checked.match.kind is GateKind.NEW:
+            detail = notable or "no baseline for these settings"
+        else:
+            detail = notable or "every gated metric within tolerance"
+        verdict_rows.append((plots.row_label(comparison), comparison.environment, checked.verdict, checked.match.describe(),
+                             f"{comparison.recommendation.value} ({comparison.reason})", detail))
+    blocks.append(Table(("Key", "Environment", "Baseline", "Gate", "Recommendation", "Details"), tuple(verdict_rows)))
+    if orphans:
+        blocks.append(Paragraph("Eager runs without a compiled run: " + "; ".join(f"{r.symbol} {r.model_id} torch {r.torch_version} ({r.run_id})" for r in orphans) + "."))
+
+    blocks.append(Heading(2, "Latency distributions"))
+    blocks.append(Paragraph("Every timed call of the latest run of each key. 'eager (interleaved)' is the uncompiled model timed in the compiled "
+                            "run's process, alternating with compiled calls: the speedup is computed from those pairs."))
+    plots.latency_distributions(comparisons, out_dir / "latency.png")
+    blocks.append(Image("latency.png", "latency per prediction, eager and compiled, per key"))
+    blocks.append(Heading(2, "Speedup per torch version and configuration"))
+    plots.speedups(comparisons, [_checked_baseline(c) for c in checks], out_dir / "speedup.png")
+    blocks.append(Image("speedup.png", "speedup with confidence interval per key, thresholds and baselines"))
+    blocks.append(Heading(2, "Accuracy: MAE % against the naive forecast"))
+    plots.mae_vs_naive(comparisons, out_dir / "mae.png")
+    blocks.append(Image("mae.png", "MAE % of the mean truth: naive, eager, compiled"))
+    blocks.append(Heading(2, "History"))
+    blocks.append(Paragraph("Every past run of each key: speedup, median latencies and MAE %, with the baseline and its tolerance band "
+                            "(a point outside the band and significantly so is what `compare` calls a regression)."))
+    by_key = {(c.key, c.environment): checked for c, checked in zip(comparisons, checks, strict=True)}
+    for history in histories:
+        current = by_key.get((history.key, history.environment))
+        name = _slug(history)
+        plots.trend(history, _checked_baseline(current) if current else None, out_dir / name, gated=bool(current and current.gated))
+        blocks.append(Heading(3, f"{plots.row_label(history.points[-1].comparison)} · {history.key.device}"))
+        blocks.append(Paragraph(f"{len(history.points)} run(s), {_to_second(history.points[0].timestamp_utc)} to {_to_second(history.points[-1].timestamp_utc)}; environment {history.environment}."))
+        blocks.append(Image(name, f"history of {history.key.label()}"))
+    return blocks
 
 
-_WORDS = {"regression": "REGRESSION", "improvement": "improved", "flaky": "FLAKY", "note": "note", "swing": "host swing", "info": "info only",
-          "holds": "holds"}
+def write_report(records: Sequence[RunRecord], baselines_dir: Path | None, out_dir: Path, *, confidence: float = 0.95, source: str = "results/") -> list[Path]:
+    """Write ``index.md``, ``index.html`` and the PNGs into ``out_dir``; returns every path written."""
+    baselines = [baseline for baseline, _ in load_baselines(baselines_dir).values()] if baselines_dir is not None and baselines_dir.is_dir() else []
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for stale in out_dir.glob("trend-*.png"):  # a key no longer in the results must not linger
+        stale.unlink()
+    blocks = build(records, baselines, out_dir, confidence=confidence, source=source)
+    title = "Chronos-2: torch.compile vs eager"
+    written = [_atomic(out_dir / "index.md", to_markdown(blocks)), _atomic(out_dir / "index.html", to_html(blocks, title=title))]
+    return written + [out_dir / block.path for block in blocks if isinstance(block, Image)]
 
 
-def format_findings(findings: Sequence[Finding]) -> str:
-    """One line per finding worth reading (regressions, improvements, flaky, host swings, notes)."""
-    notable = [f for f in findings if f.notable]
-    if not notable:
-        return "  baseline: every gated metric within tolerance"
-    return "\n".join(f"  {_WORDS[f.kind]}: {f.message}" for f in notable)
-
-
-def _value(metric: str, value: float | None) -> str:
-    if value is None:
-        return "-"
-    if metric.endswith("rate"):
-        return f"{value:.0%}"
-    if metric.endswith("latency_s"):
-        return f"{value * 1000:.2f} ms"
-    if metric == "speedup":
-        return f"{value:.3f}x"
-    if metric.endswith("mae"):
-        return f"{value:.9g}"
-    return f"{value:.3g}"
-
-
-def format_table(findings: Sequence[Finding], *, old: str = "baseline", new: str = "this run", words: dict[str, str] | None = None) -> str:
-    """Every metric checked, old and new side by side, with the change and the verdict. Drift is judged against the
-    tolerance measured in the same run, so its "old" column shows that tolerance."""
-    words = {**_WORDS, **(words or {})}
-    rows = [("metric", old, new, "change", "verdict")]
-    for f in findings:
-        if f.metric.endswith("drift"):
-            rows.append((f.metric, f"tolerance {_value(f.metric, f.baseline)}", _value(f.metric, f.current), "", words[f.kind]))
-            continue
-        relative = f.current is not None and f.baseline and not f.metric.endswith("rate")
-        change = f"{(f.current - f.baseline) / f.baseline:+.2%}" if relative and f.current is not None and f.baseline else ""
-        rows.append((f.metric, _value(f.metric, f.baseline), _value(f.metric, f.current), change, words[f.kind]))
-    widths = [max(len(row[i]) for row in rows) for i in range(5)]
-    return "\n".join("    " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows)
-
-
-def format_check(comparison: Comparison, checked: Check, path: str) -> str:
-    """What the gate did for one comparison: which baseline, which gate, the table, the findings worth a line."""
-    match = checked.match
-    if match.kind is GateKind.NEW:
-        lines = ["  baseline: new, no baseline for these settings; record one with `nox -s update_baselines -- --reason \"...\"`"]
-        lines += [f"  {_WORDS[f.kind]}: {f.message}" for f in checked.findings if f.notable]
-        return "\n".join(lines)
-    lines = [f"  gate: {match.describe()}", f"  baseline: {path}"]
-    if match.kind is GateKind.PORTABLE:
-        lines.append("  not gated here: latency and speedup (seconds do not travel between machines); gate them on this machine by "
-                     "recording its own baseline: `nox -s bench_eager bench_compiled update_baselines -- --reason \"this machine\"`")
-    old = "baseline" if match.kind is not GateKind.UPGRADE or match.baseline is None else f"torch {match.baseline.key.software.torch}"
-    new = "this run" if match.kind is not GateKind.UPGRADE else f"torch {comparison.key.software.torch}"
-    lines.append(format_table(checked.findings, old=old, new=new))
-    lines.append(format_findings(checked.findings))
-    return "\n".join(lines)
-
-
-def format_upgrade(older: Comparison, newer: Comparison, findings: Sequence[Finding]) -> str:
-    """The torch matrix's upgrade table: the newer software's run against the older one's, on the same machine."""
-    changes = "; ".join(newer.key.software.changes_from(older.key.software)) or "no software change"
-    worse = [f for f in findings if f.notable]
-    lines = [f"upgrade {changes} · {newer.key.symbol} · {newer.key.model_id} · {newer.key.device} · {newer.key.compile_config}",
-             format_table(findings, old=f"torch {older.key.software.torch}", new=f"torch {newer.key.software.torch}",
-                          words={"regression": "WORSE", "improvement": "better"}),
-             *(f"  {'worse' if f.regression else _WORDS[f.kind]}: {f.message}" for f in worse)]
-    if not worse:
-        lines.append("  the upgrade moves nothing beyond tolerance")
-    return "\n".join(lines)
-
-
-def diagnostics(compiled: ModeSummary) -> str:
-    """One line of compile diagnostics: cold/warm compile, graphs, breaks, recompiles, break-even, memory."""
-    parts = [f"compile cold {_s(compiled.compile_s, 1)} s"]
-    if compiled.warm_compile_s is not None:
-        parts[0] += f", warm {compiled.warm_compile_s:.1f} s"
-    if compiled.n_graphs is not None:
-        parts.append(f"{compiled.n_graphs} graph(s), {compiled.n_graph_breaks} break(s), {compiled.n_recompiles} recompile(s)")
-    if compiled.compile_s is not None:
-        parts.append("break-even never (not faster)" if compiled.break_even_calls is None else f"break-even after {compiled.break_even_calls:,.0f} predictions")
-    if compiled.peak_rss_mb is not None:
-        parts.append(f"peak RSS {compiled.peak_rss_mb:,.0f} MiB" + ("" if compiled.peak_cuda_mb is None else f", CUDA {compiled.peak_cuda_mb:,.0f} MiB"))
-    line = " · ".join(parts)
-    if compiled.graph_break_reasons:
-        line += "\n  graph breaks: " + "; ".join(compiled.graph_break_reasons[:3])
-    return line
+def _atomic(path: Path, text: str) -> Path:
+    handle, tmp = new_temp_file(path.parent, prefix=f".{path.name}.")  # 0644 under umask 022, like the PNGs beside it
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path

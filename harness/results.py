@@ -23,8 +23,8 @@ from urllib.parse import unquote
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from harness.env import Fingerprint
 from harness.errors import InputError
+from harness.fingerprint import Fingerprint
 
 SCHEMA_VERSION = 3
 READABLE_VERSIONS = ("1", "2", "3")
@@ -124,7 +124,7 @@ class RunRecord:
     torch_threads: int
     cuda_version: str
     cuda_driver: str
-    cpu_flags: str = ""  # schema v3: ISA extensions (harness.env.INDUCTOR_ISA_FLAGS); "" in older files: not recorded
+    cpu_flags: str = ""  # schema v3: ISA extensions (harness.fingerprint.INDUCTOR_ISA_FLAGS); "" in older files: not recorded
 
 
 _F64_LIST = pa.list_(pa.float64())

@@ -26,8 +26,8 @@ import numpy as np
 
 from harness import drift as drift_judge
 from harness.data import OHLC, BenchWindow, OhlcSeries
-from harness.env import fingerprint
 from harness.errors import InputError
+from harness.fingerprint import fingerprint
 from harness.models import ModelSource, load_pipeline, parameter_count
 from harness.options import DEFAULT_CONFIRM, DEFAULT_RUNS
 from harness.params import BenchParams

@@ -24,7 +24,8 @@ from harness import synthetic
 from harness.data import available_symbols, load_ohlc
 from harness.evaluation import HORIZON, WINDOWS, Skill, rolling_skill, scored_start, training_part
 from harness.models import MARKER, Profile, sha256_file
-from harness.params import resolve_params
+from harness.options import BENCH_ROWS
+from harness.params import fit_window, resolve_params
 
 log = logging.getLogger(__name__)
 
@@ -148,11 +149,16 @@ def train(config: TrainConfig, *, data_dir: Path, hyperparams_dir: Path, output:
 
 
 def evaluate(pipeline: Any, *, data_dir: Path, hyperparams_dir: Path) -> list[Skill]:
-    """Rolling-window skill of ``pipeline`` on every symbol in ``data_dir``, with each symbol's context length."""
+    """Rolling-window skill of ``pipeline`` on every symbol in ``data_dir``, with the context the bench gives it.
+
+    That is the symbol's ``context_length`` fitted to the default bench window (:func:`harness.params.fit_window`):
+    daily BTCUSD with no ``context_length`` set is scored with the 493 rows the bench uses, not the 512 cap.
+    """
     out = []
     for symbol in available_symbols(data_dir):
-        params = resolve_params(symbol, hyperparams_dir)
-        out.append(rolling_skill(pipeline, load_ohlc(data_dir, symbol), context_length=params.context_length))
+        series = load_ohlc(data_dir, symbol)
+        params, _, _ = fit_window(series, resolve_params(symbol, hyperparams_dir), rows=BENCH_ROWS)
+        out.append(rolling_skill(pipeline, series, context_length=params.context_length))
     return out
 
 

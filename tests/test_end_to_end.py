@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main
-from harness.env import cpu_flags
+from harness.fingerprint import cpu_flags
 from harness.results import read_records
 from tests.conftest import ROOT
 

@@ -96,3 +96,30 @@ def test_training_inputs_hold_no_scored_row() -> None:
     frame = load_ohlc(ROOT / "trainingdata", "BTCUSD").frame
     assert str(frame["timestamp"].iloc[3950].date()) == "2025-07-12" and str(frame["timestamp"].iloc[3951].date()) == "2025-07-13"
     assert summary["real"]["GOOG"]["used"] is True and summary["real"]["EURUSD"]["used"] is True
+
+
+class _Recorder:
+    """Records the context length each predict call was given."""
+
+    def __init__(self) -> None:
+        self.lengths: list[int] = []
+
+    def predict_quantiles(self, inputs: list[np.ndarray], prediction_length: int, context_length: int, **_: Any) -> tuple[list[torch.Tensor], None]:
+        self.lengths.append(context_length)
+        assert all(x.shape[1] <= context_length for x in inputs)
+        return [torch.from_numpy(np.repeat(x[:, -1:], prediction_length, axis=1))[:, :, None] for x in inputs], None
+
+
+def test_evaluate_scores_each_symbol_with_the_context_the_bench_uses() -> None:
+    from harness.options import BENCH_ROWS
+    from harness.training import evaluate
+
+    recorder = _Recorder()
+    skills = evaluate(recorder, data_dir=ROOT / "trainingdata", hyperparams_dir=ROOT / "hyperparams" / "chronos2")
+    expected = []
+    for skill in skills:
+        series = load_ohlc(ROOT / "trainingdata", skill.symbol)
+        params, _, _ = fit_window(series, resolve_params(skill.symbol, ROOT / "hyperparams" / "chronos2"), rows=BENCH_ROWS)
+        expected.append(params.context_length)
+    assert recorder.lengths == expected
+    assert dict(zip([s.symbol for s in skills], recorder.lengths, strict=True))["BTCUSD"] == BENCH_ROWS - HORIZON  # 493, not the 512 cap

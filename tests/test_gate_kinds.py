@@ -15,8 +15,8 @@ import pytest
 from harness.baselines import baseline_from, read_baseline, render, write_baseline
 from harness.cli import main
 from harness.compare import Comparison, compare_pair
-from harness.env import cpu_flags
 from harness.errors import InputError
+from harness.fingerprint import cpu_flags
 from harness.gate import Baseline, GateKind, Tolerances, check, missing, parse_against, select, upgrade_findings
 from harness.keys import key_of
 from harness.results import RunRecord, write_records

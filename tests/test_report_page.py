@@ -1,4 +1,4 @@
-"""harness.history, harness.plots and harness.publish: trends, pictures, and index.md / index.html listing every key."""
+"""harness.history, harness.plots and harness.report: trends, pictures, and index.md / index.html listing every key."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from harness.cli import main
 from harness.compare import build_comparisons
 from harness.gate import Tolerances
 from harness.history import series
-from harness.publish import Block, Heading, Image, Paragraph, Table, to_html, to_markdown, write_report
+from harness.report import Block, Heading, Image, Paragraph, Table, to_html, to_markdown, write_report
 from harness.results import RunRecord, write_records
 from tests.factories import make_record, replace
 

@@ -196,8 +196,8 @@ def test_compare_side_never_imports_torch() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, harness.cli, harness.compare, harness.gate, harness.keys, harness.recommend, harness.drift, harness.report, "
-            "harness.results, harness.baselines, harness.calibrate, harness.matrix; "
+    code = ("import sys, harness.cli, harness.compare, harness.gate, harness.keys, harness.recommend, harness.drift, harness.display, "
+            "harness.results, harness.baselines, harness.gate_rates, harness.configs; "
             "print([m for m in ('torch', 'pandas', 'chronos') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=Path(__file__).parent.parent)
     assert out.stdout.strip() == "[]"  # `nox -s compare` installs only numpy and pyarrow

@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 
 from harness.compare import Comparison, compare_pair, summarize
+from harness.configs import CONFIGS, SETS, expand, pick_best
+from harness.display import diagnostics
 from harness.keys import key_of
-from harness.matrix import CONFIGS, SETS, expand, pick_best
 from harness.recommend import REJECTED, Recommendation
-from harness.report import diagnostics
 from tests.factories import make_record
 
 

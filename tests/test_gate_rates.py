@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from harness.calibrate import Session, calibrate, sessions_of, spread
 from harness.gate import Tolerances
+from harness.gate_rates import Session, calibrate, sessions_of, spread
 from tests.factories import make_record
 
 

@@ -9,8 +9,8 @@ import pytest
 
 from harness.cli import main
 from harness.data import OHLC, bench_window, load_ohlc
+from harness.extreme import CASES, stressed
 from harness.results import read_records
-from harness.stress import CASES, stressed
 from tests.conftest import ROOT
 
 
