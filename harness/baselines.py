@@ -21,7 +21,7 @@ from typing import Any
 
 from harness.compare import SEPARATE, Comparison
 from harness.errors import InputError
-from harness.gate import Baseline, ModeBaseline, Tolerances, mode_baseline
+from harness.gate import Baseline, Check, ModeBaseline, Tolerances, mode_baseline
 from harness.keys import Key, Software, What, Where
 from harness.results import new_temp_file
 
@@ -293,3 +293,59 @@ def write_baseline(directory: Path, baseline: Baseline, *, replace: Path | None 
     os.replace(tmp, target)
     diff = "".join(difflib.unified_diff(before.splitlines(True), text.splitlines(True), f"a/{target.name}", f"b/{target.name}"))
     return target, diff
+
+
+def provenance(comparison: Comparison, check: Check, *, reason: str, replaced: Path | None, accepted: tuple[str, list[str]] | None) -> dict[str, Any]:
+    """Why and from what a baseline was written: the reason, the commit, the runs it rests on, the environment, and
+    what it replaces (file, gate, old values) or accepts on purpose (``--accept``: why, and the problems it blessed)."""
+    from datetime import datetime, timezone
+
+    from harness.fingerprint import git_commit
+
+    modes = (("eager", comparison.eager), ("compiled", comparison.compiled))
+    out: dict[str, Any] = {
+        "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "reason": reason,
+        "git_commit": git_commit(),
+        "run_ids": sorted({run for _, s in modes if s is not None for run in s.run_id.split("+")}),
+        "samples": {mode: len(s.latencies_s) for mode, s in modes if s is not None},
+        "model_trained": comparison.compiled.model_trained if comparison.compiled else None,
+        "fingerprint": comparison.fingerprint,
+    }
+    if accepted is not None:
+        out["accepted"] = {"why": accepted[0], "problems": accepted[1]}
+    before = check.match.baseline
+    if before is not None and replaced is not None:
+        out["replaces"] = {"file": replaced.name, "gate": check.match.kind.value, "created_utc": before.created_utc,
+                           "reason": before.provenance.get("reason", ""),
+                           "values": {f.metric: f.baseline for f in check.findings if f.baseline is not None}}
+    return out
+
+
+def unblessable(comparison: Comparison) -> list[str]:
+    """What a baseline must not bless without ``--accept``: failed or flaky calls, a status other than pass."""
+    out = []
+    for mode, summary in (("eager", comparison.eager), ("compiled", comparison.compiled)):
+        if summary is None:
+            out.append(f"{mode}: no run")
+            continue
+        if not summary.success_rate >= 1.0:
+            out.append(f"{mode} succeeded in {summary.success_rate:.0%} of predictions")
+        if summary.status != "pass":
+            out.append(f"{mode} status {summary.status}" + (f" ({summary.error[:120]})" if summary.error else ""))
+        if summary.n_flaky:
+            out.append(f"{mode}: {summary.n_flaky} flaky call(s)")
+    return out
+
+
+def file_to_replace(key: Key, existing: dict[Key, tuple[Baseline, Path]]) -> tuple[Baseline, Path] | None:
+    """The file a refresh of ``key`` replaces: the same key's, or a format-1/2 file of the same what, software and
+    machine (its ISA flags not recorded)."""
+    if key in existing:
+        return existing[key]
+    for baseline, path in existing.values():
+        theirs = baseline.key
+        if (not theirs.where.cpu_flags and theirs.what == key.what and theirs.software.matches(key.software)
+                and dataclasses.replace(theirs.where, cpu_flags=key.where.cpu_flags) == key.where):
+            return baseline, path
+    return None

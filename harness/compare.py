@@ -13,6 +13,7 @@ from harness import stats
 from harness.keys import Key, environment_of, key_of, settings_of
 from harness.recommend import Recommendation, mae_diff_pct, recommend
 from harness.results import FINGERPRINT_FIELDS, RunRecord
+from harness.textenum import TextEnum
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -108,8 +109,12 @@ def with_partner_failures(eager: ModeSummary, compiled: ModeSummary) -> ModeSumm
     return dataclasses.replace(eager, n_success=successes, n_predictions=predictions, success_rate=successes / predictions)
 
 
-INTERLEAVED = "interleaved"  # speedup from eager and compiled calls alternating in the compiled run's process
-SEPARATE = "separate sessions"  # speedup from the eager session's median over the compiled session's
+class SpeedupMethod(TextEnum):
+    INTERLEAVED = "interleaved"  # eager and compiled calls alternating in the compiled run's process
+    SEPARATE = "separate sessions"  # the eager session's median over the compiled session's
+
+
+INTERLEAVED, SEPARATE = SpeedupMethod.INTERLEAVED, SpeedupMethod.SEPARATE
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -124,7 +129,7 @@ class Comparison:
     recommendation: Recommendation
     reason: str
     fingerprint: dict[str, object] = field(default_factory=dict)  # the compiled run's environment
-    speedup_method: str = SEPARATE
+    speedup_method: SpeedupMethod = SEPARATE
     session_speedup: float | None = None  # eager session median / compiled session median, for reference
     environment: str = ""  # environment_of(compiled run): with the key, what sets this comparison apart in merged results
 

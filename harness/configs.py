@@ -1,4 +1,4 @@
-"""The configuration matrix: named compile configurations, the sets that run by default, and the pick of the best.
+"""Compile configurations: named compile configurations, the sets that run by default, and the pick of the best.
 
 Every configuration is compared with the same eager mode (float32, eager attention), so their speedups and drifts
 line up. Pure: no torch.
@@ -12,20 +12,20 @@ from dataclasses import dataclass
 from harness.compare import Comparison
 from harness.recommend import REJECTED
 
-# name -> bench flags that differ from the default configuration
-CONFIGS: dict[str, tuple[str, ...]] = {
-    "default": (),
-    "sdpa": ("--attn", "sdpa"),
-    "static": ("--dynamic", "false"),
-    "dynamic": ("--dynamic", "true"),
-    "freezing": ("--freezing",),
-    "bf16": ("--dtype", "bfloat16"),
-    "max-autotune": ("--compile-mode", "max-autotune"),
-    "reduce-overhead": ("--compile-mode", "reduce-overhead"),
-    "sdpa-freezing": ("--attn", "sdpa", "--freezing"),
-    "sdpa-math": ("--attn", "sdpa", "--sdpa-backend", "math"),
-    "sdpa-efficient": ("--attn", "sdpa", "--sdpa-backend", "efficient"),  # CUDA; on CPU it has no kernel
-    "sdpa-flash": ("--attn", "sdpa", "--sdpa-backend", "flash"),  # Chronos-2's float mask rules it out
+# name -> bench settings (BenchRequest fields) that differ from the default configuration
+CONFIGS: dict[str, dict[str, object]] = {
+    "default": {},
+    "sdpa": {"attn": "sdpa"},
+    "static": {"dynamic": "false"},
+    "dynamic": {"dynamic": "true"},
+    "freezing": {"freezing": True},
+    "bf16": {"dtype": "bfloat16"},
+    "max-autotune": {"compile_mode": "max-autotune"},
+    "reduce-overhead": {"compile_mode": "reduce-overhead"},
+    "sdpa-freezing": {"attn": "sdpa", "freezing": True},
+    "sdpa-math": {"attn": "sdpa", "sdpa_backend": "math"},
+    "sdpa-efficient": {"attn": "sdpa", "sdpa_backend": "efficient"},  # CUDA; on CPU it has no kernel
+    "sdpa-flash": {"attn": "sdpa", "sdpa_backend": "flash"},  # Chronos-2's float mask rules it out
 }
 SETS: dict[str, tuple[str, ...]] = {
     "default": ("default", "sdpa", "static", "freezing", "bf16"),  # about one cold compile each

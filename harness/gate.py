@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, fields
 from harness import drift as drift_judge
 from harness.compare import INTERLEAVED, SEPARATE, Comparison, ModeSummary
 from harness.keys import Key, Software, What, Where
+from harness.textenum import TextEnum
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -92,6 +93,16 @@ class Match:
         return "new: no baseline for these settings"
 
 
+class FindingKind(TextEnum):
+    REGRESSION = "regression"  # fails the gate (exit 1)
+    IMPROVEMENT = "improvement"  # beyond tolerance the good way: the baseline is stale (exit 1 with --fail-on-improvement)
+    FLAKY = "flaky"  # calls that failed, then passed on re-run
+    SWING = "swing"  # one witness of two slower: a host swing, not a regression
+    NOTE = "note"  # worth saying, not gated
+    INFO = "info"  # shown, not gated (timings under the portable gate)
+    HOLDS = "holds"  # within tolerance
+
+
 @dataclass(frozen=True, kw_only=True)
 class Finding:
     """One metric checked: its value, the baseline's, and what the gate made of it."""
@@ -100,7 +111,7 @@ class Finding:
     metric: str
     current: float | None
     baseline: float | None
-    kind: str  # "regression" | "improvement" | "flaky" | "swing" (one witness of two) | "note" | "info" (not gated) | "holds"
+    kind: FindingKind
     message: str
 
     @property
@@ -141,7 +152,7 @@ class _Findings:
 
     def add(self, metric: str, current: float | None, base: float | None, kind: str, message: str) -> None:
         shown = f"{self.prefix}: {message}" if self.prefix and kind not in ("holds", "info") else message
-        self.out.append(Finding(key=self.key, metric=metric, current=current, baseline=base, kind=kind, message=shown))
+        self.out.append(Finding(key=self.key, metric=metric, current=current, baseline=base, kind=FindingKind(kind), message=shown))
 
 
 def broken_numbers(comparison: Comparison) -> list[Finding]:

@@ -177,3 +177,34 @@ def calibrate(
         min_detectable_slowdown=min(detectable) if detectable else None,
         speedup_ci_width_median=float(np.nanmedian(widths)),
     )
+
+
+def print_rates(records: list[RunRecord], *, runs: list[int], speedup_tols: list[float] | None, latency_tols: list[float] | None,
+                trials: int, source: str) -> None:
+    """``gate-rates``: the rates of every tolerance and call count asked for, per key with 3 or more sessions."""
+    from harness.errors import InputError
+
+    usable = {label: sessions for label, sessions in sessions_of(records).items() if len(sessions) >= 3}
+    if not usable:
+        raise InputError(
+            f"{source}: no key with 3 or more eager+compiled sessions; fix: run the bench several times into it, "
+            "e.g. `nox -s bench_eager bench_compiled -- --runs 30 --results-dir calib` five times"
+        )
+    defaults = Tolerances()
+    tolerances = [dataclasses.replace(defaults, speedup_rel=speedup, latency_rel=latency)
+                  for speedup in speedup_tols or [defaults.speedup_rel] for latency in latency_tols or [defaults.latency_rel]]
+    print(f"targets: A/A false alarms <= {TARGET_FALSE_ALARMS:.0%}, detection >= {TARGET_DETECTION:.0%}; {trials} trials per scenario")
+    for label, sessions in usable.items():
+        sp = spread(sessions)
+        print(f"{label}\n  {len(sessions)} sessions; session-to-session CV: eager {sp.eager_raw:.1%} raw, {sp.eager_normalized:.1%} host-normalised · "
+              f"compiled {sp.compiled_raw:.1%} raw, {sp.compiled_normalized:.1%} host-normalised · "
+              f"speedup {sp.speedup_separate:.1%} across sessions, {sp.speedup_interleaved:.1%} interleaved")
+        print(f"  {'runs':>4} {'speedup/latency tol':>19}  {'A/A':>6}  {'compiled+10%':>12}  {'eager+10%':>9}  {'MAE+2%':>6}  {'min detected':>12}  {'CI width':>8}  targets")
+        for count in runs:
+            for tol in tolerances:
+                c = calibrate(sessions, runs=count, tolerances=tol, trials=trials)
+                smallest = "> 50%" if c.min_detectable_slowdown is None else f"{c.min_detectable_slowdown:.0%}"
+                print(f"  {count:>4} {f'{tol.speedup_rel:.0%} / {tol.latency_rel:.0%}':>19}  {c.false_alarm_rate:>6.1%}  {c.latency_detection_rate:>12.1%}  "
+                      f"{c.eager_detection_rate:>9.1%}  {c.mae_detection_rate:>6.1%}  {smallest:>12}  {c.speedup_ci_width_median:>7.3f}x  "
+                      f"{'met' if c.meets_targets else 'missed'}")
+        print()

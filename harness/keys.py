@@ -58,6 +58,11 @@ class Where:
         return f"{self.device} · {self.cpu_count} CPUs · {flags}{gpu}"
 
 
+def _comparable(name: str, version: str) -> str:
+    """The part of a version that decides whether software changed: all of it, except the harness's patch level."""
+    return ".".join(version.split(".")[:2]) if name == "harness" else version
+
+
 @dataclass(frozen=True, kw_only=True, order=True)
 class Software:
     """With what: an upgrade of any of these is gated as an upgrade comparison, naming the change."""
@@ -74,11 +79,12 @@ class Software:
 
     def changes_from(self, before: Software) -> tuple[str, ...]:
         """``("torch 2.13.0+cpu → 2.14.1",)``: what differs from ``before``, oldest first. A field recorded on one side
-        only ("" on the other, e.g. an old baseline without numpy) is not a change: nothing is known to differ."""
+        only ("" on the other, e.g. an old baseline without numpy) is not a change: nothing is known to differ. The
+        harness counts by MAJOR.MINOR only: a patch release measures the same (the version policy in CHANGELOG.md)."""
         return tuple(
             f"{f.name} {getattr(before, f.name)} → {getattr(self, f.name)}"
             for f in fields(self)
-            if getattr(before, f.name) and getattr(self, f.name) and getattr(before, f.name) != getattr(self, f.name)
+            if getattr(before, f.name) and getattr(self, f.name) and _comparable(f.name, getattr(before, f.name)) != _comparable(f.name, getattr(self, f.name))
         )
 
     def matches(self, other: Software) -> bool:

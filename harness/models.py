@@ -253,3 +253,12 @@ def known_names() -> list[str]:
 
 def parameter_count(pipeline: Chronos2Pipeline) -> int:
     return sum(p.numel() for p in pipeline.model.parameters())
+
+
+def print_models() -> None:
+    """``models``: the shipped checkpoints, the built-in untrained shapes, and what else a model name may be."""
+    for name in shipped_models():
+        print(f"{name:<20} trained by this project (harness/checkpoints/{name}/MODEL_CARD.md); the default model")
+    for profile in PROFILES.values():
+        print(f"{profile.name:<20} {profile.description}; untrained (seeded random weights)")
+    print("or: a Hugging Face hub id (e.g. amazon/chronos-2), a local checkpoint directory, an s3:// prefix")

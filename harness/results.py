@@ -13,6 +13,7 @@ import math
 import os
 import re
 import secrets
+import tempfile
 import typing
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,18 +26,26 @@ import pyarrow.parquet as pq
 
 from harness.errors import InputError
 from harness.fingerprint import Fingerprint
+from harness.textenum import TextEnum
 
 SCHEMA_VERSION = 3
 READABLE_VERSIONS = ("1", "2", "3")
 Mode = Literal["eager", "compiled"]
-STATUSES = ("pass", "fail_exception", "fail_crash", "timeout", "oom", "fail_accuracy", "eager_nondeterministic")
-"""pass: every call ran (flaky ones passed on re-run) and compiled stayed within drift tolerance of eager;
-fail_exception: a confirmed failure (compile, or a call failing k of n attempts), its first error recorded;
-fail_crash: the run's process died of a signal (segfault, abort), recorded by the parent with its stderr tail;
-timeout: no result within the time limit, the process was killed; oom: out of memory (MemoryError, CUDA OOM, or
-killed by SIGKILL, the kernel OOM killer's signal); fail_accuracy: compiled drifted from eager beyond tolerance;
-eager_nondeterministic: eager disagreed with itself by more than its own float32 rounding error, so compiled
-output was not judged against it."""
+
+
+class RunStatus(TextEnum):
+    """How a run ended (the ``status`` column)."""
+
+    PASS = "pass"  # every call ran (flaky ones passed on re-run) and compiled stayed within drift tolerance of eager
+    FAIL_EXCEPTION = "fail_exception"  # a confirmed failure (compile, or a call failing k of n attempts), its first error recorded
+    FAIL_CRASH = "fail_crash"  # the run's process died of a signal (segfault, abort), recorded by the parent with its stderr tail
+    TIMEOUT = "timeout"  # no result within the time limit, the process was killed
+    OOM = "oom"  # out of memory (MemoryError, CUDA OOM, or killed by SIGKILL, the kernel OOM killer's signal)
+    FAIL_ACCURACY = "fail_accuracy"  # compiled drifted from eager beyond tolerance
+    EAGER_NONDETERMINISTIC = "eager_nondeterministic"  # eager disagreed with itself beyond its own float32 rounding error
+
+
+STATUSES = tuple(status.value for status in RunStatus)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,7 +76,7 @@ class RunRecord:
     batch_size: int
     n_predictions: int
     # outcome
-    status: str
+    status: RunStatus
     error_type: str
     error_message: str
     n_success: int
@@ -233,6 +242,19 @@ def write_records(records: list[RunRecord], results_dir: Path, *, name: str) -> 
     return target
 
 
+def check_writable_dir(path: Path, flag: str) -> None:
+    """Refuse, before any work, a directory that cannot be written: a file in the way, no permission, a read-only disk.
+    Creates it when missing (it is about to be written)."""
+    if path.exists() and not path.is_dir():
+        raise InputError(f"{flag} {path}: is a file, not a directory; fix: name a directory (it is created if missing)")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path, prefix=".harness-write-check-"):
+            pass
+    except OSError as exc:
+        raise InputError(f"{flag} {path}: cannot write there ({exc.strerror or type(exc).__name__}); fix: name a directory you can write") from exc
+
+
 def new_temp_file(directory: Path, *, prefix: str, suffix: str = ".tmp") -> tuple[int, str]:
     """``tempfile.mkstemp`` with the mode of any new file (0o666 less the umask: 0644 under umask 022), not 0600,
     so that a file renamed into place is as readable as one written directly (a shared CI box, a web server)."""
@@ -379,7 +401,7 @@ def _record(path: Path, index: int, row: dict[str, Any]) -> RunRecord:
         run_id = row.get("run_id")
         which = f"row {index} (run {_shown(run_id)})" if isinstance(run_id, str) and run_id.strip() else f"row {index}"
         raise InputError(f"{path}: {which}: field {exc.name} {exc.problem}; {_FIX}") from exc
-    return RunRecord(**row)
+    return RunRecord(**{**row, "status": RunStatus(row["status"])})
 
 
 def _check_row(row: dict[str, Any]) -> None:

@@ -27,12 +27,13 @@ import numpy as np
 from harness import drift as drift_judge
 from harness.data import OHLC, BenchWindow, OhlcSeries
 from harness.errors import InputError
+from harness.faults import Fault, FaultKind, InjectedFailure, strike
 from harness.fingerprint import fingerprint
 from harness.models import ModelSource, load_pipeline, parameter_count
 from harness.options import DEFAULT_CONFIRM, DEFAULT_RUNS
 from harness.params import BenchParams
 from harness.progress import progress
-from harness.results import RunRecord
+from harness.results import RunRecord, RunStatus
 
 if TYPE_CHECKING:
     from chronos.chronos2 import Chronos2Pipeline
@@ -79,28 +80,10 @@ class RunSpec:
     runs: int = DEFAULT_RUNS
     compile: CompileSettings = CompileSettings()
     run_id: str = ""
-    inject_failure: float = 0.0  # self-test of the gate: each call attempt raises InjectedFailure with this probability
     confirm: tuple[int, int] = DEFAULT_CONFIRM  # (k, n): a failing call is tried up to n times; k failures confirm it
-    plant: str = ""  # self-test of fault isolation: "exception", "crash", "hang" or "oom" at the measured mode's first call
+    fault: Fault | None = None  # self-test (--fault): planted at the first call or at every attempt (harness.faults)
     warm_compile: bool = True  # compiled mode: compile a second time on the now-filled inductor cache, timed
     vary_shapes: bool = False  # compiled mode: after the timed calls, 3 calls on shorter contexts (new shapes), recompiles counted
-
-
-class InjectedFailure(RuntimeError):
-    """Raised on purpose by ``--inject-failure`` so that the gate can be seen to fail."""
-
-
-def _plant(what: str, mode: str) -> None:
-    """Fail the way ``what`` says, for the self-test of fault isolation (``--plant``)."""
-    if what == "exception":
-        raise InjectedFailure(f"planted exception by --plant in {mode} mode")
-    if what == "oom":
-        raise MemoryError(f"planted out-of-memory by --plant in {mode} mode")
-    if what == "crash":
-        os.abort()  # SIGABRT: no Python exception, no row from this process (faulthandler prints the stack)
-    if what == "hang":
-        while True:
-            time.sleep(3600)
 
 
 class ForecastError(RuntimeError):
@@ -210,12 +193,13 @@ class _Caller:
         self.window = spec.window  # swapped for shorter contexts by the shape-variation calls
         self.injector = random.Random(0)  # planted failures: reproducible pattern
 
-    def _attempt(self, plant: str = "") -> tuple[float, np.ndarray] | BaseException:
+    def _attempt(self, *, first: bool) -> tuple[float, np.ndarray] | BaseException:
+        fault = self.spec.fault
         try:
-            if plant:
-                _plant(plant, self.spec.mode)
-            if self.spec.inject_failure and self.injector.random() < self.spec.inject_failure:
-                raise InjectedFailure(f"planted by --inject-failure in {self.spec.mode} mode")
+            if fault is not None and fault.kind.first_call_only and first:
+                strike(fault.kind, self.spec.mode)
+            if fault is not None and fault.kind is FaultKind.RAISE and self.injector.random() < fault.probability:
+                raise InjectedFailure(f"planted by --fault {fault.text()} in {self.spec.mode} mode")
             _synchronize(self.device)
             start = time.perf_counter()
             forecast = predict(self.pipeline, self.window, self.spec.params)
@@ -224,10 +208,10 @@ class _Caller:
         except Exception as exc:  # a failing compile or model is a result, not a crash
             return exc
 
-    def __call__(self, module: object, what: str, *, plant: str = "") -> Call:
+    def __call__(self, module: object, what: str, *, first: bool = False) -> Call:
         self.pipeline.model = module
         k, n = self.spec.confirm
-        outcomes = [self._attempt(plant)]
+        outcomes = [self._attempt(first=first)]
         if not isinstance(outcomes[0], BaseException):
             return Call(seconds=outcomes[0][0], forecast=outcomes[0][1], error=None, flipped=False)
         log.warning("%s: %s: %s; re-running to confirm (%d of %d)", what, type(outcomes[0]).__name__, outcomes[0], k, n)
@@ -235,7 +219,7 @@ class _Caller:
             failures = sum(isinstance(o, BaseException) for o in outcomes)
             if failures >= k or failures + (n - len(outcomes)) < k:  # decided either way
                 break
-            outcomes.append(self._attempt(plant))
+            outcomes.append(self._attempt(first=first))
         errors = [o for o in outcomes if isinstance(o, BaseException)]
         passes = [o for o in outcomes if not isinstance(o, BaseException)]
         if len(errors) >= k:
@@ -324,7 +308,7 @@ def _measure(spec: RunSpec, pipeline: Chronos2Pipeline, *, device: str, referenc
     symbol = spec.window.symbol
     if spec.mode == "eager":
         with progress(f"{symbol} eager: first call", logger=log) as phase:
-            out.first = call(eager_module, f"{symbol} eager first call", plant=spec.plant)
+            out.first = call(eager_module, f"{symbol} eager first call", first=True)
             phase.note = "" if out.first.ok else "failed"
         if not out.first.ok:
             return out
@@ -362,7 +346,7 @@ def _measure(spec: RunSpec, pipeline: Chronos2Pipeline, *, device: str, referenc
             out.setup_error = exc
             return out
         with progress(f"{symbol} compiled: first call (compiles)", logger=log) as phase:
-            out.first = call(compiled_module, f"{symbol} compiled first call", plant=spec.plant)
+            out.first = call(compiled_module, f"{symbol} compiled first call", first=True)
             phase.note = "" if out.first.ok else "failed"
         if not out.first.ok:
             return out
@@ -469,15 +453,15 @@ def is_out_of_memory(error: BaseException) -> bool:
     return isinstance(error, MemoryError) or type(error).__name__ == "OutOfMemoryError" or "out of memory" in str(error).lower()
 
 
-def _status(measured: Measured, *, drift: float | None, tolerance: float | None, repeat: float | None, yardstick: float | None) -> str:
+def _status(measured: Measured, *, drift: float | None, tolerance: float | None, repeat: float | None, yardstick: float | None) -> RunStatus:
     errors = measured.errors()
     if errors:
-        return "oom" if any(is_out_of_memory(e) for e in errors) else "fail_exception"
+        return RunStatus.OOM if any(is_out_of_memory(e) for e in errors) else RunStatus.FAIL_EXCEPTION
     if repeat is not None and yardstick is not None and repeat > yardstick:
-        return "eager_nondeterministic"  # eager disagrees with itself by more than its own rounding error
+        return RunStatus.EAGER_NONDETERMINISTIC  # eager disagrees with itself by more than its own rounding error
     if drift_judge.exceeds(drift, tolerance):
-        return "fail_accuracy"
-    return "pass"
+        return RunStatus.FAIL_ACCURACY
+    return RunStatus.PASS
 
 
 def _record(spec: RunSpec, measured: Measured, *, device: str, pipeline: Chronos2Pipeline, load_s: float) -> RunRecord:
@@ -599,7 +583,7 @@ def failure_record(spec: RunSpec, *, status: str, error_type: str, message: str,
     """The row of a run that could not write its own (crash, hang, OOM kill): what was asked, how it ended."""
     return RunRecord(
         **_what_ran(spec, run_id=run_id, model_parameters=0, device=resolve_device(spec.params.device)),  # parameters: the model lived in the child
-        status=status,
+        status=RunStatus(status),
         error_type=error_type,
         error_message=message,
         n_success=0,

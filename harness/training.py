@@ -162,6 +162,35 @@ def evaluate(pipeline: Any, *, data_dir: Path, hyperparams_dir: Path) -> list[Sk
     return out
 
 
+def print_skill(skills: dict[str, dict[str, Any]]) -> None:
+    for symbol, s in skills.items():
+        print(f"  {symbol:<8} model MAE {s['model_mae_pct']:.3f}%  naive {s['naive_mae_pct']:.3f}%  ratio {s['ratio']:.2f}  ({s['windows']} windows)")
+
+
+def train_and_report(config: TrainConfig, *, data_dir: Path, hyperparams_dir: Path, output: Path, compare_to: Path | None) -> None:
+    """``train``: train, print what came out, and compare the weights with ``compare_to`` (default: the shipped model)."""
+    from harness.models import CHECKPOINTS, compare_weights
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    facts = train(config, data_dir=data_dir, hyperparams_dir=hyperparams_dir, output=output)
+    print(f"wrote {output}: {facts['parameters']:,} parameters, {facts['file_bytes'] / 1e6:.1f} MB, trained in {facts['train_wall_s']} s")
+    print(f"weights sha256 {facts['weights_sha256']}")
+    print_skill(facts["skill"])
+    reference = compare_to or CHECKPOINTS / DEFAULT_MODEL
+    if (reference / "model.safetensors").is_file() and reference.resolve() != output.resolve():
+        print(compare_weights(output, reference))
+
+
+def evaluate_and_report(model: str, *, data_dir: Path, hyperparams_dir: Path) -> None:
+    """``evaluate``: rolling-window skill of ``model`` on every symbol, printed."""
+    from harness.models import load_pipeline, resolve_model
+
+    pipeline = load_pipeline(resolve_model(model), attn_implementation="eager", device="cpu")
+    print(f"{model}: rolling {HORIZON}-step windows at the end of each series, median close vs truth, with the context the bench uses")
+    skills = evaluate(pipeline, data_dir=data_dir, hyperparams_dir=hyperparams_dir)
+    print_skill({s.symbol: {"windows": s.windows, "model_mae_pct": s.model_mae_pct, "naive_mae_pct": s.naive_mae_pct, "ratio": s.ratio} for s in skills})
+
+
 def model_card(facts: dict[str, Any]) -> str:
     cfg = facts["train_config"]
     rows = "\n".join(

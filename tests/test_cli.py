@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
-from harness.cli import _parser, main
+from harness.cli import main
 from harness.isolation import ChildResult
+from harness.parser import build as _parser
 from harness.results import read_records, write_records
 from tests.conftest import ROOT
 from tests.factories import make_record
@@ -472,7 +473,8 @@ def test_the_parent_judges_a_child_by_its_exit_code_not_by_a_file(tmp_path: Path
     results = tmp_path / "results"
 
     def refusing_child(command: list[str], **kwargs: object) -> ChildResult:
-        name = command[command.index("--run-id") + 1]
+        spec = json.loads(Path(command[command.index("run-spec") + 1]).read_text())  # the child gets its run as data
+        name = spec["request"]["run_id"]
         write_records([make_record("eager", symbol="GOOG")], results, name=f"{name}-GOOG-eager")  # e.g. another process's
         print("error: GOOG: refused by the child", file=sys.stderr)
         return ChildResult(status="usage", returncode=2, error_type="exit 2", message="the child refused its input",

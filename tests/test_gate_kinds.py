@@ -19,7 +19,7 @@ from harness.errors import InputError
 from harness.fingerprint import cpu_flags
 from harness.gate import Baseline, GateKind, Tolerances, check, missing, parse_against, select, upgrade_findings
 from harness.keys import key_of
-from harness.results import RunRecord, write_records
+from harness.results import RunRecord, RunStatus, write_records
 from tests.factories import make_record
 
 FLAGS = "avx,avx2,fma"
@@ -126,6 +126,13 @@ def test_every_dependency_is_part_of_the_software(field: str, value: str, name: 
     changed: dict[str, Any] = {field: value}
     match = select(comparison(*runs(**changed)), [baseline(eager, compiled)])
     assert match.kind is GateKind.UPGRADE and match.changes[0].startswith(f"{name} ")
+
+
+@pytest.mark.parametrize(("version", "kind"), [("0.1.1", GateKind.FULL), ("0.1.0rc1", GateKind.FULL), ("0.2.0", GateKind.UPGRADE), ("1.1.0", GateKind.UPGRADE)])
+def test_the_gate_counts_the_harness_by_major_minor_only(version: str, kind: GateKind) -> None:
+    """The version policy: a patch release of the harness measures the same, so its baselines still get the full gate."""
+    recorded = baseline(*runs())  # harness 0.1.0, as the factory records it
+    assert select(comparison(*runs(harness_version=version)), [recorded]).kind is kind
 
 
 def test_upgrade_compares_with_the_newest_baseline_of_the_machine_unless_against_says() -> None:
@@ -451,7 +458,7 @@ def test_cli_refresh_is_refused_on_a_regression_then_accepted_with_a_reason(tmp_
 def test_cli_refresh_refuses_a_run_with_failures(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     results, baselines = tmp_path / "results", tmp_path / "baselines"
     eager, compiled = runs()
-    _write(results, eager, dataclasses.replace(compiled, status="fail_accuracy", drift_max_abs=1.0), "bad")
+    _write(results, eager, dataclasses.replace(compiled, status=RunStatus.FAIL_ACCURACY, drift_max_abs=1.0), "bad")
     argv = ["update-baselines", "--reason", "first", "--results-dir", str(results), "--baselines-dir", str(baselines)]
     assert main(argv) == 1
     assert "compiled status fail_accuracy" in capsys.readouterr().out and not list(baselines.glob("*.json"))

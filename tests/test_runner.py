@@ -14,6 +14,7 @@ from harness.errors import InputError
 from harness.models import resolve_model
 from harness.params import resolve_params
 from harness.results import read_records, write_records
+from harness.faults import Fault, FaultKind
 from harness.runner import CompileSettings, RunSpec, failure_record, new_run_id, predict_close, resolve_device, run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -115,15 +116,15 @@ def test_confirm_1_of_1_counts_the_first_failure(monkeypatch: pytest.MonkeyPatch
 def test_injected_failure_is_a_failed_run_with_its_cause() -> None:
     import dataclasses
 
-    record = run(dataclasses.replace(_spec("eager"), inject_failure=1.0))
+    record = run(dataclasses.replace(_spec("eager"), fault=Fault(kind=FaultKind.RAISE)))
     assert record.status == "fail_exception" and record.success_rate == 0.0
-    assert record.error_type == "InjectedFailure" and "--inject-failure" in record.error_message
+    assert record.error_type == "InjectedFailure" and "--fault raise" in record.error_message
 
 
 def test_injected_flakiness_is_reproducible_and_recorded() -> None:
     import dataclasses
 
-    spec = dataclasses.replace(_spec("eager"), inject_failure=0.3, runs=8)
+    spec = dataclasses.replace(_spec("eager"), fault=Fault(kind=FaultKind.RAISE, probability=0.3), runs=8)
     first, second = run(spec), run(spec)
     assert (first.n_flaky, first.n_success) == (second.n_flaky, second.n_success)
     assert first.n_flaky > 0  # with p = 0.3 over 8+ calls the seeded pattern flips at least one

@@ -1,0 +1,121 @@
+"""``compare``: join the results, check each comparison against the baselines, print it all, and say how it ends.
+
+Reads only results and baselines (no torch). What the gate decides is :mod:`harness.gate`; how findings become an
+exit code, :mod:`harness.verdict`; how it reads, :mod:`harness.display`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from harness.errors import ExitCode, InputError
+
+if TYPE_CHECKING:
+    from harness.compare import Comparison
+    from harness.gate import Baseline
+
+
+@dataclass(frozen=True, kw_only=True)
+class CompareOptions:
+    results_dir: Path
+    baselines_dir: Path
+    confidence: float = 0.95
+    strict: bool = False
+    against: dict[str, str] | None = None
+    fail_on_improvement: bool = False
+
+
+def compare(options: CompareOptions) -> ExitCode:
+    from harness.baselines import load_baselines
+    from harness.compare import build_comparisons
+    from harness.display import format_check, format_comparison
+    from harness.gate import GateKind, check, missing, select
+    from harness.results import read_records
+    from harness.verdict import exit_code, tally
+
+    comparisons, orphans = build_comparisons(read_records(options.results_dir), confidence=options.confidence)
+    if not comparisons:
+        raise InputError(f"{options.results_dir}: no compiled-mode results to compare; fix: run `nox -s bench_eager bench_compiled` first")
+    try:
+        loaded = load_baselines(options.baselines_dir)
+        unusable: InputError | None = None
+    except InputError as exc:  # still print the verdicts, then report the baselines problem
+        loaded, unusable = {}, exc
+    baselines = [baseline for baseline, _ in loaded.values()]
+    paths = {id(baseline): str(path) for baseline, path in loaded.values()}
+    checks = []
+    unmatched_against: list[str] = []
+    for comparison in comparisons:
+        print(format_comparison(comparison))
+        if unusable is not None:
+            print("  baseline: not checked (see the error below)\n")
+            continue
+        checked = check(comparison, baselines, against=options.against)
+        if options.against and checked.match.kind is GateKind.NEW and select(comparison, baselines).kind is not GateKind.NEW:
+            unmatched_against.append(comparison.key.label())
+        checks.append(checked)
+        print(format_check(comparison, checked, paths.get(id(checked.match.baseline), "")) + "\n")
+    print_upgrades(comparisons, baselines)
+    print_best(comparisons)
+    for orphan in orphans:
+        print(f"note: eager run {orphan.run_id} ({orphan.symbol}, {orphan.model_id}, torch {orphan.torch_version}) has no compiled run to compare with")
+    absent = missing(comparisons, baselines) if unusable is None else []
+    for baseline in absent:
+        print(f"missing: {paths[id(baseline)]}: {baseline.key.label()} has a baseline but no result here "
+              "(data file changed? configuration or symbol dropped?); fix: bench it, or delete the baseline on purpose")
+    result = tally(len(comparisons), checks, missing=len(absent))
+    print(result.line())
+    if unusable is not None:
+        raise unusable
+    if unmatched_against and options.against:
+        raise InputError(f"--against {','.join(f'{k}={v}' for k, v in options.against.items())}: no baseline recorded with that software for "
+                         f"{'; '.join(unmatched_against)}; fix: name a version recorded in {options.baselines_dir}")
+    code = exit_code(result, strict=options.strict, fail_on_improvement=options.fail_on_improvement)
+    if code is ExitCode.USAGE:
+        print("--strict: a new key or a missing result fails; record or delete baselines on purpose", file=sys.stderr)
+    return code
+
+
+def print_upgrades(comparisons: list[Comparison], baselines: list[Baseline]) -> None:
+    """Torch matrix: where one machine ran the same settings with two software versions, the newer against the older."""
+    from harness.display import format_upgrade
+    from harness.gate import Tolerances, select, upgrade_findings
+
+    groups: dict[tuple[object, object], list[Comparison]] = {}
+    for comparison in comparisons:
+        groups.setdefault((comparison.key.what, comparison.key.where), []).append(comparison)
+    for members in groups.values():
+        ordered = sorted(members, key=lambda c: (version_tuple(c.key.software.torch), c.key.software))
+        for older, newer in itertools.pairwise(ordered):
+            own = select(newer, baselines).baseline
+            findings = upgrade_findings(older, newer, own.tolerances if own else Tolerances())
+            print(format_upgrade(older, newer, findings))
+            print("  (shown, not gated: each version is gated against its own baseline above)\n")
+
+
+def version_tuple(text: str) -> tuple[int, ...]:
+    """``2.14.1+cu130`` -> (2, 14, 1): enough to order torch releases."""
+    parts = []
+    for piece in text.split("+")[0].split("."):
+        digits = "".join(ch for ch in piece if ch.isdigit())
+        parts.append(int(digits) if digits else 0)
+    return tuple(parts)
+
+
+def print_best(comparisons: list[Comparison]) -> None:
+    from harness.configs import pick_best
+
+    for pick in pick_best(comparisons):
+        if pick.candidates < 2:
+            continue
+        if pick.best is None:
+            print(f"best configuration for {pick.label}: none of {pick.candidates} passes every gate: keep eager")
+            continue
+        best = pick.best
+        interval = f" [{best.confidence:.0%} CI {best.speedup_ci[0]:.2f}, {best.speedup_ci[1]:.2f}]" if best.speedup_ci else ""
+        print(f"best configuration for {pick.label}: {best.key.compile_config}, speedup {best.speedup:.2f}x{interval}, "
+              f"{best.recommendation.value} ({pick.passing} of {pick.candidates} configurations pass every gate)")
