@@ -3,17 +3,26 @@
 Every session only makes an environment and calls ``python -m harness``. The torch matrix: bench sessions are
 parametrized over ``HARNESS_TORCH`` (comma-separated versions, default the pinned one); ``HARNESS_TORCH=matrix``
 runs every version in :data:`TORCH_MATRIX`.
+
+Environments: uv makes them when it is installed beside nox (``pip install nox uv``), told where pip looks for wheels
+(harness/pipconfig.py); virtualenv and pip otherwise. Bench sessions have one per mode and torch version; compare,
+report and update_baselines share ``.nox/results_env``, tests and lint ``.nox/dev_env``, each made by the session of
+that name, which they require. Environments hold the requirements, not the project: ./harness runs from the checkout.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import nox
 
-nox.needs_version = ">=2024.3.2"
-nox.options.default_venv_backend = "virtualenv"  # pip: honours the machine's pip config (local wheels, caps)
+nox.needs_version = ">=2025.5.1"  # dependency_groups and requires= (2025.2.9); finds uv >= 0.7 (2025.5.1)
+nox.options.default_venv_backend = "uv|virtualenv"  # uv when installed, else virtualenv and pip
 nox.options.reuse_venv = "yes"
 nox.options.sessions = ["tests"]
 
@@ -21,7 +30,71 @@ PINNED_TORCH = "2.13.0"
 TORCH_MATRIX = ("2.13.0", "2.14.1")  # both install and run on this CPU machine
 _requested = os.environ.get("HARNESS_TORCH", PINNED_TORCH)
 TORCH_VERSIONS = list(TORCH_MATRIX) if _requested == "matrix" else [v.strip() for v in _requested.split(",") if v.strip()]
-PYPROJECT = nox.project.load_toml("pyproject.toml")
+PYPROJECT = nox.project.load_toml(Path(__file__).with_name("pyproject.toml"))
+RESULTS_ENV = "results_env"  # compare, report, update_baselines: the report extra, no torch
+DEV_ENV = "dev_env"  # tests, lint: pinned torch, every extra, the test and lint groups
+
+# uv looks where pip looks (harness/pipconfig.py: pure, standard library only, importable before any environment)
+sys.path.insert(0, str(Path(__file__).parent))
+from harness.pipconfig import uv_environment  # noqa: E402
+
+
+@functools.cache
+def _uv_environment_here() -> dict[str, str]:
+    """:func:`uv_environment` for this machine, read once per nox run (no pip beside nox: the PIP_* variables only)."""
+    try:
+        listed = subprocess.run([sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        listed = ""
+    return uv_environment(listed, os.environ)
+
+
+def _install(session: nox.Session, *args: str) -> None:
+    """session.install; under uv, with pip's wheel sources and caps (a plain `torch` is a CUDA build on PyPI)."""
+    session.install(*args, env=_uv_environment_here() if session.venv_backend == "uv" else None)
+
+
+def _requirements(*extras: str) -> list[str]:
+    """The project's requirements and its ``extras``', from pyproject, without the project: nox runs in the checkout,
+    where ``python -m harness`` imports ./harness, and uv rebuilds a local project on every install, even when reused.
+    """
+    project = PYPROJECT["project"]
+    return [*project["dependencies"], *(requirement for extra in extras for requirement in project["optional-dependencies"][extra])]
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Shared environments
+# ---------------------------------------------------------------------------------------------------------------------
+
+_SHARED_BINS: dict[str, Path] = {}  # filled by the environment sessions: nox may hash a long envdir path
+
+
+def _run_in(session: nox.Session, env: str, program: str, *args: str) -> None:
+    """Run ``program`` from the shared environment ``env``, made by the session of that name this one requires."""
+    bin_dir = _SHARED_BINS.get(env, session.cache_dir.parent / env / "bin")
+    if not (bin_dir / program).exists():
+        session.error(f"{bin_dir / program} is missing: `nox -s {env}` makes it")
+    path = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
+    session.run(str(bin_dir / program), *args, env={"VIRTUAL_ENV": str(bin_dir.parent), "PATH": path}, external=True)
+
+
+@nox.session(default=False)
+def results_env(session: nox.Session) -> None:
+    """The environment compare, report and update_baselines share: the project's requirements and report extra, no torch."""
+    _install(session, *_requirements("report"))
+    _SHARED_BINS[RESULTS_ENV] = Path(session.bin)
+
+
+@nox.session(default=False)
+def dev_env(session: nox.Session) -> None:
+    """The environment tests and lint share: pinned torch, every extra, the test and lint groups."""
+    _install(session, f"torch=={PINNED_TORCH}", *_requirements("bench", "report"), *nox.project.dependency_groups(PYPROJECT, "test", "lint"))
+    _SHARED_BINS[DEV_ENV] = Path(session.bin)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Sessions
+# ---------------------------------------------------------------------------------------------------------------------
 
 
 def _split_posargs(session: nox.Session) -> tuple[list[str], argparse.Namespace]:
@@ -45,8 +118,7 @@ def _split_posargs(session: nox.Session) -> tuple[list[str], argparse.Namespace]
 
 
 def _bench(session: nox.Session, mode: str, torch: str) -> None:
-    session.install(f"torch=={torch}")
-    session.install(".[bench]")
+    _install(session, f"torch=={torch}", *_requirements("bench"))
     bench_args, _ = _split_posargs(session)
     session.run("python", "-m", "harness", "bench", "--mode", mode, *bench_args)
 
@@ -74,49 +146,39 @@ def _compare_args(known: argparse.Namespace) -> list[str]:
     return out
 
 
-@nox.session
+@nox.session(venv_backend="none", requires=[RESULTS_ENV])
 def compare(session: nox.Session) -> None:
     """Join eager and compiled results, print verdicts; exit 1 on a regression against baselines/."""
-    session.install(".")
     _, known = _split_posargs(session)
     flags = [f"--{name.replace('_', '-')}" for name in ("strict", "fail_on_improvement") if getattr(known, name)]
     flags += ["--confidence", known.confidence] if known.confidence else []
     flags += ["--against", known.against] if known.against else []
-    session.run("python", "-m", "harness", "compare", *_compare_args(known), *flags)
+    _run_in(session, RESULTS_ENV, "python", "-m", "harness", "compare", *_compare_args(known), *flags)
 
 
-@nox.session
+@nox.session(venv_backend="none", requires=[RESULTS_ENV])
 def report(session: nox.Session) -> None:
     """Write report/index.md, index.html and PNG plots from every result (and history) and the baselines."""
-    session.install(".[report]")
     _, known = _split_posargs(session)
     confidence = ["--confidence", known.confidence] if known.confidence else []
-    session.run("python", "-m", "harness", "report", *_compare_args(known), "--output", known.output or "report", *confidence)
+    _run_in(session, RESULTS_ENV, "python", "-m", "harness", "report", *_compare_args(known), "--output", known.output or "report", *confidence)
 
 
-@nox.session
+@nox.session(venv_backend="none", requires=[RESULTS_ENV])
 def update_baselines(session: nox.Session) -> None:
     """Write baselines/ from the latest results, on purpose: nox -s update_baselines -- --reason "..." [--accept "why"]."""
-    session.install(".")
     _, known = _split_posargs(session)
     if not known.reason:
         session.error('say why: nox -s update_baselines -- --reason "torch 2.14.1 upgrade"')
     pool = ["--pool"] if known.pool else []
     pool += ["--default-tolerances"] if known.default_tolerances else []
     pool += ["--accept", known.accept] if known.accept else []
-    session.run("python", "-m", "harness", "update-baselines", "--reason", known.reason, *pool, *_compare_args(known))
+    _run_in(session, RESULTS_ENV, "python", "-m", "harness", "update-baselines", "--reason", known.reason, *pool, *_compare_args(known))
 
 
-@nox.session(default=False)
-@nox.parametrize("torch", TORCH_VERSIONS, ids=TORCH_VERSIONS)
-def calibrate(session: nox.Session, torch: str) -> None:
-    """Self-check of the gate on this machine: N bench sessions, then false alarms and detection rates.
-
-    nox -s calibrate -- [--sessions 8] [--calls 30] [--runs 5 20] [--speedup-tol 0.05 0.1] [--latency-tol 0.2] [--symbol GOOG ...]
-    """
-    session.install(f"torch=={torch}")
-    session.install(".[bench]")
-    parser = argparse.ArgumentParser(prog="nox -s calibrate --")
+def _gate_rates(session: nox.Session, torch: str, name: str) -> None:
+    _install(session, f"torch=={torch}", *_requirements("bench"))
+    parser = argparse.ArgumentParser(prog=f"nox -s {name} --")
     parser.add_argument("--sessions", type=int, default=8, help="bench sessions, each a fresh process with a cold compile")
     parser.add_argument("--calls", default="30", help="timed calls per session, drawn from by the simulated nightly runs")
     parser.add_argument("--runs", nargs="+", default=[], help="calls per simulated nightly run (default: the bench default)")
@@ -131,29 +193,43 @@ def calibrate(session: nox.Session, torch: str) -> None:
     runs = ["--runs", *known.runs] if known.runs else []
     tolerance = ["--speedup-tol", *known.speedup_tol] if known.speedup_tol else []
     tolerance += ["--latency-tol", *known.latency_tol] if known.latency_tol else []
-    session.run("python", "-m", "harness", "calibrate", "--results-dir", known.results_dir, *runs, *tolerance)
+    session.run("python", "-m", "harness", "gate-rates", "--results-dir", known.results_dir, *runs, *tolerance)
 
 
-@nox.session
+@nox.session(default=False)
+@nox.parametrize("torch", TORCH_VERSIONS, ids=TORCH_VERSIONS)
+def gate_rates(session: nox.Session, torch: str) -> None:
+    """Self-check of the gate on this machine: N bench sessions, then false alarms and detection rates.
+
+    nox -s gate_rates -- [--sessions 8] [--calls 30] [--runs 5 20] [--speedup-tol 0.05 0.1] [--latency-tol 0.2] [--symbol GOOG ...]
+    """
+    _gate_rates(session, torch, "gate_rates")
+
+
+@nox.session(default=False)
+@nox.parametrize("torch", TORCH_VERSIONS, ids=TORCH_VERSIONS)
+def calibrate(session: nox.Session, torch: str) -> None:
+    """Old name of gate_rates, kept for one release."""
+    session.warn("`nox -s calibrate` is now `nox -s gate_rates`; the old name goes in the next release")
+    _gate_rates(session, torch, "calibrate")
+
+
+@nox.session(venv_backend="none", requires=[DEV_ENV])
 def tests(session: nox.Session) -> None:
     """Run the test suite (pinned torch; slow tests need -- -m slow)."""
-    session.install(f"torch=={PINNED_TORCH}")
-    session.install(".[bench,report]", *nox.project.dependency_groups(PYPROJECT, "test"))
-    session.run("pytest", *session.posargs)
+    _run_in(session, DEV_ENV, "pytest", *session.posargs)
 
 
 @nox.session(default=False)
 def train_default_model(session: nox.Session) -> None:
     """Train the default model from scratch on CPU and compare it with the shipped one (-- --output DIR to choose)."""
-    session.install(f"torch=={PINNED_TORCH}")
-    session.install(".[bench]")
+    _install(session, f"torch=={PINNED_TORCH}", *_requirements("bench"))
     session.run("python", "-m", "harness", "train", *session.posargs)
 
 
-@nox.session(default=False)
+@nox.session(default=False, venv_backend="none", requires=[DEV_ENV])
 def lint(session: nox.Session) -> None:
-    """ruff and mypy --strict over harness, tests and this file."""
-    session.install(f"torch=={PINNED_TORCH}")
-    session.install(".[bench,report]", *nox.project.dependency_groups(PYPROJECT, "lint", "test"))
-    session.run("ruff", "check", ".")
-    session.run("mypy")
+    """ruff (lint and format) and mypy --strict over harness, tests and this file."""
+    _run_in(session, DEV_ENV, "ruff", "check", ".")
+    _run_in(session, DEV_ENV, "ruff", "format", "--check", ".")
+    _run_in(session, DEV_ENV, "mypy")

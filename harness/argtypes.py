@@ -78,7 +78,7 @@ def failure_rate(text: str) -> Fault:
 
 
 def against(text: str) -> dict[str, str]:
-    from harness.gate import parse_against
+    from harness.matching import parse_against
 
     try:
         return parse_against(text)

@@ -82,8 +82,17 @@ def _integer(data: dict[str, Any], name: str, where: str) -> int:
     return value
 
 
-def _number(data: dict[str, Any], name: str, where: str, *, optional: bool, low: float | None = None, high: float | None = None,
-            default: float | None = None, required: bool = False) -> float | None:
+def _number(
+    data: dict[str, Any],
+    name: str,
+    where: str,
+    *,
+    optional: bool,
+    low: float | None = None,
+    high: float | None = None,
+    default: float | None = None,
+    required: bool = False,
+) -> float | None:
     if name not in data:
         if required:
             raise _Invalid(f"{where}.{name}", "missing")
@@ -132,7 +141,8 @@ def _tolerances(data: object) -> Tolerances:
     values = _known(data, {f.name for f in fields(Tolerances)}, "tolerances")
     defaults = Tolerances()
     chosen: dict[str, Any] = {
-        f.name: _number(values, f.name, "tolerances", optional=False, low=0.0, default=getattr(defaults, f.name)) for f in fields(Tolerances)
+        f.name: _number(values, f.name, "tolerances", optional=False, low=0.0, default=getattr(defaults, f.name))
+        for f in fields(Tolerances)
     }
     return Tolerances(**chosen)
 
@@ -140,14 +150,18 @@ def _tolerances(data: object) -> Tolerances:
 def _what(data: object) -> What:
     values = _known(data, {f.name for f in fields(What)}, "what")
     ints = ("context_length", "batch_size", "prediction_length")
-    chosen: dict[str, Any] = {f.name: _integer(values, f.name, "what") if f.name in ints else _text(values, f.name, "what") for f in fields(What)}
+    chosen: dict[str, Any] = {
+        f.name: _integer(values, f.name, "what") if f.name in ints else _text(values, f.name, "what") for f in fields(What)
+    }
     return What(**chosen)
 
 
 def _where(data: object) -> Where:
     values = _known(data, {f.name for f in fields(Where)}, "where")
     ints = ("cpu_count", "torch_threads")
-    chosen: dict[str, Any] = {f.name: _integer(values, f.name, "where") if f.name in ints else _text(values, f.name, "where") for f in fields(Where)}
+    chosen: dict[str, Any] = {
+        f.name: _integer(values, f.name, "where") if f.name in ints else _text(values, f.name, "where") for f in fields(Where)
+    }
     return Where(**chosen)
 
 
@@ -158,7 +172,17 @@ def _software(data: object) -> Software:
 
 def _key_before_format_3(data: object, recorded: dict[str, Any]) -> Key:
     """A format-1/2 flat key (symbol, model_id, torch_version, device "cpu:NAME xN", ...) and its provenance fingerprint."""
-    names = ("symbol", "model_id", "torch_version", "device", "context_length", "batch_size", "prediction_length", "data_sha256", "compile_config")
+    names = (
+        "symbol",
+        "model_id",
+        "torch_version",
+        "device",
+        "context_length",
+        "batch_size",
+        "prediction_length",
+        "data_sha256",
+        "compile_config",
+    )
     values = _known(data, set(names), "key")
     for name in names:
         if name not in values:
@@ -269,7 +293,11 @@ def render(baseline: Baseline) -> str:
         "speedup_method": baseline.speedup_method,
         "mae_diff_pct": _round(baseline.mae_diff_pct),
         "eager": {k: _round(v, 10 if k.startswith("mae") else 6) for k, v in asdict(baseline.eager).items()},
-        "compiled": {k: _round(v, 10 if k.startswith("mae") else 6) for k, v in asdict(baseline.compiled).items() if k != "partner_latency_median_s"},
+        "compiled": {
+            k: _round(v, 10 if k.startswith("mae") else 6)
+            for k, v in asdict(baseline.compiled).items()
+            if k != "partner_latency_median_s"
+        },
         "tolerances": dataclasses.asdict(baseline.tolerances),
         "provenance": baseline.provenance,
     }
@@ -295,7 +323,9 @@ def write_baseline(directory: Path, baseline: Baseline, *, replace: Path | None 
     return target, diff
 
 
-def provenance(comparison: Comparison, check: Check, *, reason: str, replaced: Path | None, accepted: tuple[str, list[str]] | None) -> dict[str, Any]:
+def provenance(
+    comparison: Comparison, check: Check, *, reason: str, replaced: Path | None, accepted: tuple[str, list[str]] | None
+) -> dict[str, Any]:
     """Why and from what a baseline was written: the reason, the commit, the runs it rests on, the environment, and
     what it replaces (file, gate, old values) or accepts on purpose (``--accept``: why, and the problems it blessed)."""
     from datetime import datetime, timezone
@@ -316,9 +346,13 @@ def provenance(comparison: Comparison, check: Check, *, reason: str, replaced: P
         out["accepted"] = {"why": accepted[0], "problems": accepted[1]}
     before = check.match.baseline
     if before is not None and replaced is not None:
-        out["replaces"] = {"file": replaced.name, "gate": check.match.kind.value, "created_utc": before.created_utc,
-                           "reason": before.provenance.get("reason", ""),
-                           "values": {f.metric: f.baseline for f in check.findings if f.baseline is not None}}
+        out["replaces"] = {
+            "file": replaced.name,
+            "gate": check.match.kind.value,
+            "created_utc": before.created_utc,
+            "reason": before.provenance.get("reason", ""),
+            "values": {f.metric: f.baseline for f in check.findings if f.baseline is not None},
+        }
     return out
 
 
@@ -345,7 +379,11 @@ def file_to_replace(key: Key, existing: dict[Key, tuple[Baseline, Path]]) -> tup
         return existing[key]
     for baseline, path in existing.values():
         theirs = baseline.key
-        if (not theirs.where.cpu_flags and theirs.what == key.what and theirs.software.matches(key.software)
-                and dataclasses.replace(theirs.where, cpu_flags=key.where.cpu_flags) == key.where):
+        if (
+            not theirs.where.cpu_flags
+            and theirs.what == key.what
+            and theirs.software.matches(key.software)
+            and dataclasses.replace(theirs.where, cpu_flags=key.where.cpu_flags) == key.where
+        ):
             return baseline, path
     return None

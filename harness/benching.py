@@ -23,8 +23,9 @@ from harness.options import BENCH_ROWS, DEFAULT_CONFIRM, DEFAULT_RUNS, STRESS_CA
 if TYPE_CHECKING:
     import argparse
 
+    from harness.compiling import CompileSettings
     from harness.results import RunRecord
-    from harness.runner import CompileSettings, RunSpec
+    from harness.runner import RunSpec
 
 log = logging.getLogger("harness")
 
@@ -91,14 +92,23 @@ class BenchRequest:
                 data[name] = Path(data[name])
             return cls(**data)
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise InputError(f"{source}: not a bench spec this harness wrote ({exc}); fix: run `python -m harness bench` instead") from exc
+            raise InputError(
+                f"{source}: not a bench spec this harness wrote ({exc}); fix: run `python -m harness bench` instead"
+            ) from exc
 
     def compile_settings(self) -> CompileSettings:
-        from harness.runner import CompileSettings
+        from harness.compiling import CompileSettings
 
-        return CompileSettings(mode=self.compile_mode, backend=self.backend, dynamic={"auto": None, "true": True, "false": False}[self.dynamic],
-                               attn_implementation=self.attn, cache=self.inductor_cache, dtype=self.dtype, freezing=self.freezing,
-                               sdpa_backend=self.sdpa_backend)
+        return CompileSettings(
+            mode=self.compile_mode,
+            backend=self.backend,
+            dynamic={"auto": None, "true": True, "false": False}[self.dynamic],
+            attn_implementation=self.attn,
+            cache=self.inductor_cache,
+            dtype=self.dtype,
+            freezing=self.freezing,
+            sdpa_backend=self.sdpa_backend,
+        )
 
 
 def plan(request: BenchRequest) -> list[RunSpec]:
@@ -107,17 +117,24 @@ def plan(request: BenchRequest) -> list[RunSpec]:
     from harness.extreme import stressed
     from harness.models import resolve_model
     from harness.params import fit_window, hyperparams_path, resolve_params
-    from harness.runner import RunSpec, new_run_id, resolve_device
+    from harness.rows import new_run_id
+    from harness.runner import RunSpec, resolve_device
 
     repeated = sorted({symbol for symbol in request.symbol if request.symbol.count(symbol) > 1})
     if repeated:
-        raise InputError(f"--symbol {', '.join(repeated)}: given more than once; fix: name each symbol once (each run writes one results file)")
+        raise InputError(
+            f"--symbol {', '.join(repeated)}: given more than once; fix: name each symbol once (each run writes one results file)"
+        )
     run_id = request.run_id or new_run_id()
     specs = []
     for symbol in request.symbol:
-        params = resolve_params(symbol, request.hyperparams_dir, model=request.model, context_length=request.context_length, device=request.device)
+        params = resolve_params(
+            symbol, request.hyperparams_dir, model=request.model, context_length=request.context_length, device=request.device
+        )
         if params.device.startswith("cuda"):  # refused here, not as a crash in a child: no CUDA, or no such GPU
-            resolve_device(params.device, origin="--device" if request.device else str(hyperparams_path(request.hyperparams_dir, symbol)))
+            resolve_device(
+                params.device, origin="--device" if request.device else str(hyperparams_path(request.hyperparams_dir, symbol))
+            )
         series = load_ohlc(request.data_dir, symbol, date_format=request.date_format)
         params, window, notes = fit_window(series, params, rows=request.rows)  # params: the context used, recorded in results
         if not request.isolate:  # isolated, the child prints it (its stderr passes through): once, not twice
@@ -126,14 +143,29 @@ def plan(request: BenchRequest) -> list[RunSpec]:
         if request.extreme:
             window = stressed(window, request.extreme)
         fault = request.fault if request.fault and request.fault.applies_to(symbol) else None
-        specs.append(RunSpec(mode="compiled" if request.mode == "compiled" else "eager", series=series, window=window, params=params,
-                             source=resolve_model(params.model), runs=request.runs, compile=request.compile_settings(), run_id=run_id,
-                             confirm=request.confirm, fault=fault, warm_compile=request.warm_compile, vary_shapes=request.vary_shapes))
+        specs.append(
+            RunSpec(
+                mode="compiled" if request.mode == "compiled" else "eager",
+                series=series,
+                window=window,
+                params=params,
+                source=resolve_model(params.model),
+                runs=request.runs,
+                compile=request.compile_settings(),
+                run_id=run_id,
+                confirm=request.confirm,
+                fault=fault,
+                warm_compile=request.warm_compile,
+                vary_shapes=request.vary_shapes,
+            )
+        )
     for spec in specs:
         path = request.results_dir / f"{result_name(spec)}.parquet"
         if path.exists():
-            raise InputError(f"{path}: already exists (run id {run_id} used before); "
-                             "fix: leave out --run-id, or give a new one (results are never overwritten)")
+            raise InputError(
+                f"{path}: already exists (run id {run_id} used before); "
+                "fix: leave out --run-id, or give a new one (results are never overwritten)"
+            )
     return specs
 
 
@@ -158,7 +190,10 @@ def bench(request: BenchRequest) -> int:
             record = run(spec)
         path = write_records([record], request.results_dir, name=name)
         latency = "-" if record.latency_median_s is None else f"{record.latency_median_s:.4f}s"
-        print(f"{spec.window.symbol} {spec.mode}: {record.status}, {record.n_success}/{record.n_predictions} ok, median {latency} -> {path}", flush=True)
+        print(
+            f"{spec.window.symbol} {spec.mode}: {record.status}, {record.n_success}/{record.n_predictions} ok, median {latency} -> {path}",
+            flush=True,
+        )
     return int(ExitCode.OK)
 
 
@@ -167,32 +202,47 @@ def run_spec_file(path: Path) -> int:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise InputError(f"{path}: cannot read the bench spec ({exc.strerror}); fix: run `python -m harness bench` instead") from exc
+        raise InputError(
+            f"{path}: cannot read the bench spec ({exc.strerror}); fix: run `python -m harness bench` instead"
+        ) from exc
     return bench(BenchRequest.from_json(text, source=str(path)))
 
 
 def _isolated(request: BenchRequest, spec: RunSpec, name: str) -> RunRecord | None:
     """Run ``spec`` in a child process; None when it wrote its own row, else the row recording how it died."""
     from harness.isolation import harness_command, run_child
-    from harness.runner import failure_record
+    from harness.rows import failure_record
 
     child = replace(request, symbol=(spec.series.symbol,), isolate=False, run_id=spec.run_id, fault=spec.fault)
     with tempfile.TemporaryDirectory(prefix="harness-spec-") as scratch:
         spec_file = Path(scratch) / "bench.json"
         spec_file.write_text(child.to_json(), encoding="utf-8")
-        result = run_child(harness_command([*(["-q"] if request.quiet else []), "run-spec", str(spec_file)]), timeout_s=request.timeout)
+        result = run_child(
+            harness_command([*(["-q"] if request.quiet else []), "run-spec", str(spec_file)]), timeout_s=request.timeout
+        )
     if result.status == "usage":  # judged by the exit code first: a file of that name proves nothing about this child
         last = result.stderr_tail.strip().splitlines()[-1:] or [result.message]
         raise ChildRefused(last[0].removeprefix("error: "))
     if (request.results_dir / f"{name}.parquet").is_file():  # not there before the child started (checked in plan)
         if result.returncode != 0:
-            log.warning("%s %s: the child wrote its row, then exited with %s (%s); the row stands", spec.window.symbol, spec.mode,
-                        result.returncode, result.error_type)
+            log.warning(
+                "%s %s: the child wrote its row, then exited with %s (%s); the row stands",
+                spec.window.symbol,
+                spec.mode,
+                result.returncode,
+                result.error_type,
+            )
         return None
     status = result.status if result.status != "ok" else "fail_exception"  # exit 0 without a row is a harness bug
     log.warning("%s %s: %s (%s: %s)", spec.window.symbol, spec.mode, status, result.error_type, result.message)
-    return failure_record(spec, status=status, error_type=result.error_type, message=result.message, stderr_tail=result.stderr_tail,
-                          run_id=spec.run_id)
+    return failure_record(
+        spec,
+        status=status,
+        error_type=result.error_type,
+        message=result.message,
+        stderr_tail=result.stderr_tail,
+        run_id=spec.run_id,
+    )
 
 
 # the sweeps: one base request, fields replaced per run (the CLI refuses the flags a sweep sets itself)
@@ -221,4 +271,3 @@ def extreme(base: BenchRequest, cases: list[str]) -> int:
             bench(replace(base, mode=mode, extreme=case))
     print(f"{len(cases)} cases written; read them with `python -m harness compare` (status and drift per case)")
     return int(ExitCode.OK)
-

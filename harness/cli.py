@@ -27,8 +27,12 @@ log = logging.getLogger("harness")
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build().parse_args(argv)  # exits 2 on usage errors, like every argparse program
-    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        datefmt="%H:%M:%S", stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.WARNING if args.quiet else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+        stream=sys.stderr,
+    )
     with contextlib.suppress(Exception):  # no real stderr (e.g. captured): no stack on a crash, nothing else changes
         faulthandler.enable()  # a hard crash prints the Python stack to stderr: an isolated run's parent keeps its tail
     try:
@@ -46,7 +50,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except Exception as exc:  # a bug in the harness, not in the user's input: keep the traceback, exit 3
         log.exception("the harness itself failed")
-        print(f"error: the harness itself failed ({type(exc).__name__}: {exc}); please report it with the traceback above", file=sys.stderr)
+        print(
+            f"error: the harness itself failed ({type(exc).__name__}: {exc}); please report it with the traceback above",
+            file=sys.stderr,
+        )
         return int(ExitCode.HARNESS_FAILED)
 
 
@@ -69,7 +76,9 @@ def _sweep_base(args: argparse.Namespace, command: str, *owned: str) -> BenchReq
     bench_args = [a for a in args.bench_args if a != "--"]
     given = [flag for flag in ("--mode", *owned) if any(a == flag or a.startswith(flag + "=") for a in bench_args)]
     if given:
-        raise InputError(f"{command}: {', '.join(given)} come(s) from the {command} itself; fix: pass only data, model and run flags after --")
+        raise InputError(
+            f"{command}: {', '.join(given)} come(s) from the {command} itself; fix: pass only data, model and run flags after --"
+        )
     return BenchRequest.from_args(build().parse_args([*(["-q"] if args.quiet else []), "bench", "--mode", "eager", *bench_args]))
 
 
@@ -81,7 +90,9 @@ def _configs(args: argparse.Namespace) -> int:
         names = expand(args.configs)
     except ValueError as exc:
         raise InputError(f"--configs {args.configs!r}: {exc}") from None
-    return configs(_sweep_base(args, "configs", "--attn", "--dtype", "--freezing", "--compile-mode", "--dynamic", "--sdpa-backend"), names)
+    return configs(
+        _sweep_base(args, "configs", "--attn", "--dtype", "--freezing", "--compile-mode", "--dynamic", "--sdpa-backend"), names
+    )
 
 
 def _extreme(args: argparse.Namespace) -> int:
@@ -94,15 +105,31 @@ def _extreme(args: argparse.Namespace) -> int:
 def _compare(args: argparse.Namespace) -> int:
     from harness.gating import CompareOptions, compare
 
-    return compare(CompareOptions(results_dir=args.results_dir, baselines_dir=args.baselines_dir, confidence=args.confidence, strict=args.strict,
-                                  against=args.against, fail_on_improvement=args.fail_on_improvement))
+    return compare(
+        CompareOptions(
+            results_dir=args.results_dir,
+            baselines_dir=args.baselines_dir,
+            confidence=args.confidence,
+            strict=args.strict,
+            against=args.against,
+            fail_on_improvement=args.fail_on_improvement,
+        )
+    )
 
 
 def _update(args: argparse.Namespace) -> int:
     from harness.refresh import RefreshOptions, refresh
 
-    return refresh(RefreshOptions(results_dir=args.results_dir, baselines_dir=args.baselines_dir, reason=args.reason, pool=args.pool,
-                                  default_tolerances=args.default_tolerances, accept=args.accept))
+    return refresh(
+        RefreshOptions(
+            results_dir=args.results_dir,
+            baselines_dir=args.baselines_dir,
+            reason=args.reason,
+            pool=args.pool,
+            default_tolerances=args.default_tolerances,
+            accept=args.accept,
+        )
+    )
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -127,8 +154,13 @@ def _train(args: argparse.Namespace) -> int:
     from harness.training import TrainConfig, train_and_report
 
     changes = {name: value for name, value in (("steps", args.steps), ("seed", args.seed)) if value is not None}
-    train_and_report(dataclasses.replace(TrainConfig(), **changes), data_dir=args.data_dir, hyperparams_dir=args.hyperparams_dir,
-                     output=args.output, compare_to=args.compare_to)
+    train_and_report(
+        dataclasses.replace(TrainConfig(), **changes),
+        data_dir=args.data_dir,
+        hyperparams_dir=args.hyperparams_dir,
+        output=args.output,
+        compare_to=args.compare_to,
+    )
     return int(ExitCode.OK)
 
 
@@ -143,8 +175,14 @@ def _gate_rates(args: argparse.Namespace) -> int:
     from harness.gate_rates import print_rates
     from harness.results import read_records
 
-    print_rates(read_records(args.results_dir), runs=args.runs, speedup_tols=args.speedup_tol, latency_tols=args.latency_tol, trials=args.trials,
-                source=str(args.results_dir))
+    print_rates(
+        read_records(args.results_dir),
+        runs=args.runs,
+        speedup_tols=args.speedup_tol,
+        latency_tols=args.latency_tol,
+        trials=args.trials,
+        source=str(args.results_dir),
+    )
     return int(ExitCode.OK)
 
 
@@ -155,5 +193,16 @@ def _models(args: argparse.Namespace) -> int:
     return int(ExitCode.OK)
 
 
-_HANDLERS = {"bench": _bench, "run_spec": _run_spec, "configs": _configs, "extreme": _extreme, "compare": _compare, "update": _update,
-             "report": _report, "train": _train, "evaluate": _evaluate, "gate_rates": _gate_rates, "models": _models}
+_HANDLERS = {
+    "bench": _bench,
+    "run_spec": _run_spec,
+    "configs": _configs,
+    "extreme": _extreme,
+    "compare": _compare,
+    "update": _update,
+    "report": _report,
+    "train": _train,
+    "evaluate": _evaluate,
+    "gate_rates": _gate_rates,
+    "models": _models,
+}

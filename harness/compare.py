@@ -57,7 +57,9 @@ class ModeSummary:
     n_partner_failures: int = 0
 
 
-def summarize(record: RunRecord, *, confidence: float = stats.DEFAULT_CONFIDENCE, resamples: int = stats.DEFAULT_RESAMPLES) -> ModeSummary:
+def summarize(
+    record: RunRecord, *, confidence: float = stats.DEFAULT_CONFIDENCE, resamples: int = stats.DEFAULT_RESAMPLES
+) -> ModeSummary:
     samples = tuple(record.latencies_s)
     partner = tuple(seconds for seconds in record.paired_eager_latencies_s if math.isfinite(seconds))
     return ModeSummary(
@@ -149,7 +151,12 @@ def interleaved_speedup(
 
 
 def compare_pair(
-    key: Key, eager: RunRecord | None, compiled: RunRecord, *, confidence: float = stats.DEFAULT_CONFIDENCE, resamples: int = stats.DEFAULT_RESAMPLES
+    key: Key,
+    eager: RunRecord | None,
+    compiled: RunRecord,
+    *,
+    confidence: float = stats.DEFAULT_CONFIDENCE,
+    resamples: int = stats.DEFAULT_RESAMPLES,
 ) -> Comparison:
     compiled_summary = summarize(compiled, confidence=confidence, resamples=resamples)
     eager_summary = summarize(eager, confidence=confidence, resamples=resamples) if eager is not None else None
@@ -164,18 +171,26 @@ def compare_pair(
         speedup, interval = paired
         method = INTERLEAVED
     elif session is not None and eager_summary is not None:
-        interval = stats.speedup_ci(eager_summary.latencies_s, compiled_summary.latencies_s, confidence=confidence, resamples=resamples)
+        interval = stats.speedup_ci(
+            eager_summary.latencies_s, compiled_summary.latencies_s, confidence=confidence, resamples=resamples
+        )
     diff = mae_diff_pct(eager_summary.mae if eager_summary else None, compiled_summary.mae)
     drift = (compiled_summary.drift_max_abs, compiled_summary.drift_tolerance_abs)
     if eager_summary is None:
         recommendation, reason = Recommendation.INCOMPLETE, "no eager run for this key: run `nox -s bench_eager`"
     elif not eager_summary.success_rate >= 1.0:
-        failed = eager_summary.error or f"{compiled_summary.n_partner_failures} interleaved eager call(s) failed in the compiled run"
+        failed = (
+            eager_summary.error or f"{compiled_summary.n_partner_failures} interleaved eager call(s) failed in the compiled run"
+        )
         recommendation, reason = Recommendation.INCOMPLETE, f"eager itself failed: {failed}"
     else:
         recommendation, reason = recommend(
-            compiled_success_rate=compiled_summary.success_rate, speedup=speedup, mae_diff=diff, speedup_ci=interval,
-            compiled_flaky=compiled_summary.n_flaky, drift=drift if drift[0] is not None and drift[1] is not None else None,  # type: ignore[arg-type]
+            compiled_success_rate=compiled_summary.success_rate,
+            speedup=speedup,
+            mae_diff=diff,
+            speedup_ci=interval,
+            compiled_flaky=compiled_summary.n_flaky,
+            drift=drift if drift[0] is not None and drift[1] is not None else None,  # type: ignore[arg-type]
         )
     return Comparison(
         key=key,
@@ -232,7 +247,9 @@ def pool_runs(records: Iterable[RunRecord]) -> list[RunRecord]:
     return pooled
 
 
-def build_comparisons(records: Iterable[RunRecord], *, confidence: float = stats.DEFAULT_CONFIDENCE) -> tuple[list[Comparison], list[RunRecord]]:
+def build_comparisons(
+    records: Iterable[RunRecord], *, confidence: float = stats.DEFAULT_CONFIDENCE
+) -> tuple[list[Comparison], list[RunRecord]]:
     """The latest compiled run per key, joined with the latest eager run of the same settings, machine and software.
 
     Records may come from many machines, CI jobs and torch versions: the key's *where* and *software*

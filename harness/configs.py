@@ -34,13 +34,14 @@ SETS: dict[str, tuple[str, ...]] = {
 }
 
 
-
 def expand(selection: str) -> list[str]:
     """``default`` | ``full`` | a comma-separated list of configuration names, in order, without repeats."""
     names = SETS.get(selection) or tuple(part.strip() for part in selection.split(",") if part.strip())
     unknown = [name for name in names if name not in CONFIGS]
     if unknown:
-        raise ValueError(f"unknown configuration(s) {', '.join(unknown)}; choose from {', '.join(CONFIGS)} or a set: {', '.join(SETS)}")
+        raise ValueError(
+            f"unknown configuration(s) {', '.join(unknown)}; choose from {', '.join(CONFIGS)} or a set: {', '.join(SETS)}"
+        )
     return list(dict.fromkeys(names))
 
 
@@ -60,11 +61,29 @@ def pick_best(comparisons: Iterable[Comparison]) -> list[Pick]:
     groups: dict[tuple[object, ...], list[Comparison]] = {}
     for comparison in comparisons:
         key = comparison.key
-        groups.setdefault((key.symbol, key.model_id, key.torch_version, key.device, key.context_length, key.batch_size, key.data_sha256, comparison.environment),
-                          []).append(comparison)
+        groups.setdefault(
+            (
+                key.symbol,
+                key.model_id,
+                key.torch_version,
+                key.device,
+                key.context_length,
+                key.batch_size,
+                key.data_sha256,
+                comparison.environment,
+            ),
+            [],
+        ).append(comparison)
     picks = []
     for (symbol, model, torch_version, device, *_), members in sorted(groups.items(), key=lambda item: str(item[0])):
         passing = [c for c in members if c.recommendation not in REJECTED and c.speedup is not None]
-        best = max(passing, key=lambda c: (c.speedup_ci[0] if c.speedup_ci else c.speedup or 0.0), default=None)
-        picks.append(Pick(label=f"{symbol} · {model} · torch {torch_version} · {device}", best=best, candidates=len(members), passing=len(passing)))
+        best = max(passing, key=lambda c: c.speedup_ci[0] if c.speedup_ci else c.speedup or 0.0, default=None)
+        picks.append(
+            Pick(
+                label=f"{symbol} · {model} · torch {torch_version} · {device}",
+                best=best,
+                candidates=len(members),
+                passing=len(passing),
+            )
+        )
     return picks

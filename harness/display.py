@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from harness.compare import INTERLEAVED, Comparison, ModeSummary
-from harness.gate import Check, Finding, GateKind
+from harness.findings import Finding
+from harness.gate import Check
+from harness.matching import GateKind
 
 
 def _s(value: float | None, digits: int = 4) -> str:
@@ -66,20 +68,36 @@ def format_comparison(comparison: Comparison) -> str:
     compiled = comparison.compiled
     if compiled is not None and compiled.drift_max_abs is not None:
         rel = f" (relative {compiled.drift_max_rel:.2g})" if compiled.drift_max_rel is not None else ""
-        tol = "" if compiled.drift_tolerance_abs is None else (
-            f", tolerance {compiled.drift_tolerance_abs:.3g} (from eager's own float32 error {compiled.eager_float32_error_abs or 0:.3g})")
+        tol = (
+            ""
+            if compiled.drift_tolerance_abs is None
+            else (
+                f", tolerance {compiled.drift_tolerance_abs:.3g} (from eager's own float32 error {compiled.eager_float32_error_abs or 0:.3g})"
+            )
+        )
         lines.append(f"  drift compiled vs eager, every quantile: max abs {compiled.drift_max_abs:.3g}{rel}{tol}")
     if compiled is not None and compiled.compile_s is not None:
         lines.append("  " + diagnostics(compiled))
-    flaky = [f"{name} {s.n_flaky} flaky call(s) (flip rate {s.flip_rate:.0%})" for name, s in (("eager", comparison.eager), ("compiled", compiled)) if s and s.n_flaky]
+    flaky = [
+        f"{name} {s.n_flaky} flaky call(s) (flip rate {s.flip_rate:.0%})"
+        for name, s in (("eager", comparison.eager), ("compiled", compiled))
+        if s and s.n_flaky
+    ]
     if flaky:
         lines.append("  " + "; ".join(flaky))
     lines.append(f"  recommendation: {comparison.recommendation.value.upper()} ({comparison.reason})")
     return "\n".join(lines)
 
 
-_WORDS = {"regression": "REGRESSION", "improvement": "improved", "flaky": "FLAKY", "note": "note", "swing": "host swing", "info": "info only",
-          "holds": "holds"}
+_WORDS = {
+    "regression": "REGRESSION",
+    "improvement": "improved",
+    "flaky": "FLAKY",
+    "note": "note",
+    "swing": "host swing",
+    "info": "info only",
+    "holds": "holds",
+}
 
 
 def format_findings(findings: Sequence[Finding]) -> str:
@@ -104,7 +122,9 @@ def _value(metric: str, value: float | None) -> str:
     return f"{value:.3g}"
 
 
-def format_table(findings: Sequence[Finding], *, old: str = "baseline", new: str = "this run", words: dict[str, str] | None = None) -> str:
+def format_table(
+    findings: Sequence[Finding], *, old: str = "baseline", new: str = "this run", words: dict[str, str] | None = None
+) -> str:
     """Every metric checked, old and new side by side, with the change and the verdict. Drift is judged against the
     tolerance measured in the same run, so its "old" column shows that tolerance."""
     words = {**_WORDS, **(words or {})}
@@ -117,21 +137,29 @@ def format_table(findings: Sequence[Finding], *, old: str = "baseline", new: str
         change = f"{(f.current - f.baseline) / f.baseline:+.2%}" if relative and f.current is not None and f.baseline else ""
         rows.append((f.metric, _value(f.metric, f.baseline), _value(f.metric, f.current), change, words[f.kind]))
     widths = [max(len(row[i]) for row in rows) for i in range(5)]
-    return "\n".join("    " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows)
+    return "\n".join(
+        "    " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows
+    )
 
 
 def format_check(comparison: Comparison, checked: Check, path: str) -> str:
     """What the gate did for one comparison: which baseline, which gate, the table, the findings worth a line."""
     match = checked.match
     if match.kind is GateKind.NEW:
-        lines = ["  baseline: new, no baseline for these settings; record one with `nox -s update_baselines -- --reason \"...\"`"]
+        lines = ['  baseline: new, no baseline for these settings; record one with `nox -s update_baselines -- --reason "..."`']
         lines += [f"  {_WORDS[f.kind]}: {f.message}" for f in checked.findings if f.notable]
         return "\n".join(lines)
     lines = [f"  gate: {match.describe()}", f"  baseline: {path}"]
     if match.kind is GateKind.PORTABLE:
-        lines.append("  not gated here: latency and speedup (seconds do not travel between machines); gate them on this machine by "
-                     "recording its own baseline: `nox -s bench_eager bench_compiled update_baselines -- --reason \"this machine\"`")
-    old = "baseline" if match.kind is not GateKind.UPGRADE or match.baseline is None else f"torch {match.baseline.key.software.torch}"
+        lines.append(
+            "  not gated here: latency and speedup (seconds do not travel between machines); gate them on this machine by "
+            'recording its own baseline: `nox -s bench_eager bench_compiled update_baselines -- --reason "this machine"`'
+        )
+    old = (
+        "baseline"
+        if match.kind is not GateKind.UPGRADE or match.baseline is None
+        else f"torch {match.baseline.key.software.torch}"
+    )
     new = "this run" if match.kind is not GateKind.UPGRADE else f"torch {comparison.key.software.torch}"
     lines.append(format_table(checked.findings, old=old, new=new))
     lines.append(format_findings(checked.findings))
@@ -142,10 +170,16 @@ def format_upgrade(older: Comparison, newer: Comparison, findings: Sequence[Find
     """The torch matrix's upgrade table: the newer software's run against the older one's, on the same machine."""
     changes = "; ".join(newer.key.software.changes_from(older.key.software)) or "no software change"
     worse = [f for f in findings if f.notable]
-    lines = [f"upgrade {changes} · {newer.key.symbol} · {newer.key.model_id} · {newer.key.device} · {newer.key.compile_config}",
-             format_table(findings, old=f"torch {older.key.software.torch}", new=f"torch {newer.key.software.torch}",
-                          words={"regression": "WORSE", "improvement": "better"}),
-             *(f"  {'worse' if f.regression else _WORDS[f.kind]}: {f.message}" for f in worse)]
+    lines = [
+        f"upgrade {changes} · {newer.key.symbol} · {newer.key.model_id} · {newer.key.device} · {newer.key.compile_config}",
+        format_table(
+            findings,
+            old=f"torch {older.key.software.torch}",
+            new=f"torch {newer.key.software.torch}",
+            words={"regression": "WORSE", "improvement": "better"},
+        ),
+        *(f"  {'worse' if f.regression else _WORDS[f.kind]}: {f.message}" for f in worse),
+    ]
     if not worse:
         lines.append("  the upgrade moves nothing beyond tolerance")
     return "\n".join(lines)
@@ -159,9 +193,16 @@ def diagnostics(compiled: ModeSummary) -> str:
     if compiled.n_graphs is not None:
         parts.append(f"{compiled.n_graphs} graph(s), {compiled.n_graph_breaks} break(s), {compiled.n_recompiles} recompile(s)")
     if compiled.compile_s is not None:
-        parts.append("break-even never (not faster)" if compiled.break_even_calls is None else f"break-even after {compiled.break_even_calls:,.0f} predictions")
+        parts.append(
+            "break-even never (not faster)"
+            if compiled.break_even_calls is None
+            else f"break-even after {compiled.break_even_calls:,.0f} predictions"
+        )
     if compiled.peak_rss_mb is not None:
-        parts.append(f"peak RSS {compiled.peak_rss_mb:,.0f} MiB" + ("" if compiled.peak_cuda_mb is None else f", CUDA {compiled.peak_cuda_mb:,.0f} MiB"))
+        parts.append(
+            f"peak RSS {compiled.peak_rss_mb:,.0f} MiB"
+            + ("" if compiled.peak_cuda_mb is None else f", CUDA {compiled.peak_cuda_mb:,.0f} MiB")
+        )
     line = " · ".join(parts)
     if compiled.graph_break_reasons:
         line += "\n  graph breaks: " + "; ".join(compiled.graph_break_reasons[:3])

@@ -1,7 +1,7 @@
 """The one judgement of compiled-vs-eager drift, used by the runner (status), the recommendation and the gate.
 
 Drift is the largest absolute difference between compiled and eager forecasts over every target, step and quantile;
-its tolerance is measured in each run from eager's own float32 error (see ``harness.runner.drift_tolerance``).
+its tolerance is measured in each run from eager's own float32 error (see ``harness.rows.drift_tolerance``).
 Pure: no torch, no numpy.
 """
 
@@ -23,5 +23,7 @@ def exceeds(drift_abs: float | None, tolerance_abs: float | None) -> bool:
 
 
 def describe(drift_abs: float, tolerance_abs: float, float32_error_abs: float | None) -> str:
-    return (f"compiled forecasts drift {drift_abs:.3g} (max abs, every quantile) from eager's, beyond tolerance {tolerance_abs:.3g} "
-            f"(from eager's own float32 error {float32_error_abs or 0:.3g})")
+    return (
+        f"compiled forecasts drift {drift_abs:.3g} (max abs, every quantile) from eager's, beyond tolerance {tolerance_abs:.3g} "
+        f"(from eager's own float32 error {float32_error_abs or 0:.3g})"
+    )

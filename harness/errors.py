@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from pathlib import Path
 
 
 class ExitCode(enum.IntEnum):
@@ -29,3 +30,22 @@ class InputError(HarnessError):
 
 class NoBaselineError(InputError):
     """A result has no committed baseline for its key."""
+
+
+def one_line(exc: object) -> str:
+    """An exception's text on one line, control characters escaped, at most 200 characters."""
+    text = " ".join(str(exc).split())[:200]
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def show(value: object, limit: int = 60) -> str:
+    """``repr`` of user text for a one-line message: control characters escaped, long text cut."""
+    text = value if isinstance(value, str) else str(value)
+    if len(text) > limit:
+        return f"{text[:limit]!r}... ({len(text)} characters)"
+    return repr(text) if isinstance(value, str) else repr(value)
+
+
+def field_error(path: Path, where: str, problem: str, fix: str) -> InputError:
+    """The one shape of an input error: ``<file>: <where>: <problem>; fix: <what to do>``."""
+    return InputError(f"{path}: {where}: {problem}; fix: {fix}")

@@ -54,7 +54,9 @@ def rolling_skill(
     count = min(windows, (values.shape[1] - start) // horizon)
     cutoffs = [start + k * horizon for k in range(count) if start + k * horizon >= 2]
     inputs = [values[:, max(0, cut - context_length) : cut] for cut in cutoffs]
-    quantiles, _ = pipeline.predict_quantiles(inputs, prediction_length=horizon, quantile_levels=[0.5], context_length=context_length)
+    quantiles, _ = pipeline.predict_quantiles(
+        inputs, prediction_length=horizon, quantile_levels=[0.5], context_length=context_length
+    )
     close = OHLC.index("close")
     errors, naive_errors, truths = [], [], []
     for cut, forecast in zip(cutoffs, quantiles, strict=True):

@@ -66,7 +66,9 @@ TRANSFORMS: dict[str, Callable[[BenchWindow], BenchWindow]] = {
     "nan_gaps": _nan_gaps,
     "short_context": _short,
 }
-CASES: dict[str, tuple[str, Callable[[BenchWindow], BenchWindow]]] = {name: (STRESS_CASES[name], TRANSFORMS[name]) for name in STRESS_CASES}
+CASES: dict[str, tuple[str, Callable[[BenchWindow], BenchWindow]]] = {
+    name: (STRESS_CASES[name], TRANSFORMS[name]) for name in STRESS_CASES
+}
 
 
 def stressed(window: BenchWindow, case: str) -> BenchWindow:
@@ -76,4 +78,3 @@ def stressed(window: BenchWindow, case: str) -> BenchWindow:
     context = out.context.copy()
     context["item_id"] = f"{window.symbol}~{case}"
     return dataclasses.replace(out, symbol=f"{window.symbol}~{case}", context=context)
-

@@ -60,7 +60,9 @@ class Fault:
         try:
             kind = FaultKind(name)
         except ValueError:
-            raise ValueError(f"{text!r}: KIND must be one of {', '.join(k.value for k in FaultKind)}, e.g. crash:GOOG or raise@0.3") from None
+            raise ValueError(
+                f"{text!r}: KIND must be one of {', '.join(k.value for k in FaultKind)}, e.g. crash:GOOG or raise@0.3"
+            ) from None
         if not at:
             return cls(kind=kind, symbol=symbol)
         if kind is not FaultKind.RAISE:

@@ -17,15 +17,15 @@ Every check is written so that a NaN fails it (``not value <= limit``), never pa
 
 from __future__ import annotations
 
-import enum
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 from harness import drift as drift_judge
 from harness.compare import INTERLEAVED, SEPARATE, Comparison, ModeSummary
-from harness.keys import Key, Software, What, Where
-from harness.textenum import TextEnum
+from harness.findings import Finding, Findings, lower, pct, slower
+from harness.keys import Key
+from harness.matching import GateKind, Match, select
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -69,106 +69,40 @@ class Baseline:
         return str(self.provenance.get("created_utc", ""))
 
 
-class GateKind(enum.Enum):
-    FULL = "full"
-    UPGRADE = "upgrade"
-    PORTABLE = "portable"
-    NEW = "new"
-
-
-@dataclass(frozen=True, kw_only=True)
-class Match:
-    kind: GateKind
-    baseline: Baseline | None
-    changes: tuple[str, ...] = ()  # upgrade: "torch 2.13.0+cpu → 2.14.1"; portable: "cpu_flags: avx2 (baseline) vs ... (this run)"
-
-    def describe(self) -> str:
-        if self.kind is GateKind.FULL:
-            return "full gate (same machine, same software)"
-        if self.kind is GateKind.UPGRADE:
-            return f"upgrade gate ({'; '.join(self.changes)}): every metric gated against the older software's baseline"
-        if self.kind is GateKind.PORTABLE:
-            return (f"portable gate (another machine: {'; '.join(self.changes)}): success, flakiness, drift and MAE gated; "
-                    "latency and speedup for information only")
-        return "new: no baseline for these settings"
-
-
-class FindingKind(TextEnum):
-    REGRESSION = "regression"  # fails the gate (exit 1)
-    IMPROVEMENT = "improvement"  # beyond tolerance the good way: the baseline is stale (exit 1 with --fail-on-improvement)
-    FLAKY = "flaky"  # calls that failed, then passed on re-run
-    SWING = "swing"  # one witness of two slower: a host swing, not a regression
-    NOTE = "note"  # worth saying, not gated
-    INFO = "info"  # shown, not gated (timings under the portable gate)
-    HOLDS = "holds"  # within tolerance
-
-
-@dataclass(frozen=True, kw_only=True)
-class Finding:
-    """One metric checked: its value, the baseline's, and what the gate made of it."""
-
-    key: Key
-    metric: str
-    current: float | None
-    baseline: float | None
-    kind: FindingKind
-    message: str
-
-    @property
-    def regression(self) -> bool:
-        return self.kind == "regression"
-
-    @property
-    def notable(self) -> bool:
-        """Worth a line of its own: anything but a metric that held or was only shown."""
-        return self.kind not in ("holds", "info")
-
-
-def finite(value: float | None) -> bool:
-    return value is not None and math.isfinite(value)
-
-
-def slower(current: float, interval: tuple[float, float], base: float, tolerance: float) -> bool:
-    """Larger than ``base`` by more than ``tolerance`` (relative) and significantly so; NaN anywhere: True."""
-    return not (current <= base * (1 + tolerance) or interval[0] <= base)
-
-
-def lower(current: float, interval: tuple[float, float], base: float, tolerance: float) -> bool:
-    """Smaller than ``base`` by more than ``tolerance`` (relative) and significantly so; NaN anywhere: True."""
-    return not (current >= base * (1 - tolerance) or interval[1] >= base)
-
-
-def _pct(current: float, base: float) -> str:
-    return f"{(current - base) / base:+.1%}" if base else "n/a"
-
-
-class _Findings:
-    """Collects the findings of one comparison; every message of an upgrade names what changed."""
-
-    def __init__(self, comparison: Comparison, prefix: str) -> None:
-        self.key = comparison.key
-        self.prefix = prefix
-        self.out: list[Finding] = []
-
-    def add(self, metric: str, current: float | None, base: float | None, kind: str, message: str) -> None:
-        shown = f"{self.prefix}: {message}" if self.prefix and kind not in ("holds", "info") else message
-        self.out.append(Finding(key=self.key, metric=metric, current=current, baseline=base, kind=FindingKind(kind), message=shown))
-
-
 def broken_numbers(comparison: Comparison) -> list[Finding]:
     """A NaN or inf in any metric the gate reads is a regression: the run is broken, whatever the baseline says."""
-    found = _Findings(comparison, "")
+    found = Findings(comparison, "")
     for mode, summary in (("eager", comparison.eager), ("compiled", comparison.compiled)):
         if summary is None:
             continue
-        for name in ("success_rate", "latency_median_s", "mae", "mae_pct", "flip_rate", "partner_latency_median_s", "drift_max_abs", "drift_tolerance_abs"):
+        for name in (
+            "success_rate",
+            "latency_median_s",
+            "mae",
+            "mae_pct",
+            "flip_rate",
+            "partner_latency_median_s",
+            "drift_max_abs",
+            "drift_tolerance_abs",
+        ):
             value = getattr(summary, name)
             if value is not None and not math.isfinite(value):
-                found.add(f"{mode}.{name}", value, None, "regression", f"{mode} {name} is {value}: not a finite number, the run is broken")
+                found.add(
+                    f"{mode}.{name}",
+                    value,
+                    None,
+                    "regression",
+                    f"{mode} {name} is {value}: not a finite number, the run is broken",
+                )
         bad = [seconds for seconds in summary.latencies_s if not (math.isfinite(seconds) and seconds > 0)]
         if bad:
-            found.add(f"{mode}.latencies_s", bad[0], None, "regression",
-                      f"{mode} latencies_s holds {len(bad)} value(s) that are not a positive finite number ({bad[0]}): the run is broken")
+            found.add(
+                f"{mode}.latencies_s",
+                bad[0],
+                None,
+                "regression",
+                f"{mode} latencies_s holds {len(bad)} value(s) that are not a positive finite number ({bad[0]}): the run is broken",
+            )
     for name in ("speedup", "mae_diff_pct"):
         value = getattr(comparison, name)
         if value is not None and not math.isfinite(value):
@@ -176,29 +110,49 @@ def broken_numbers(comparison: Comparison) -> list[Finding]:
     return found.out
 
 
-def find_findings(comparison: Comparison, baseline: Baseline, *, kind: GateKind = GateKind.FULL, changes: Sequence[str] = ()) -> list[Finding]:
+def find_findings(
+    comparison: Comparison, baseline: Baseline, *, kind: GateKind = GateKind.FULL, changes: Sequence[str] = ()
+) -> list[Finding]:
     """Every metric of ``comparison`` checked against ``baseline`` as the gate ``kind`` says (see the module doc)."""
     tol = baseline.tolerances
     timed = kind in (GateKind.FULL, GateKind.UPGRADE)
-    found = _Findings(comparison, "; ".join(changes) if kind is GateKind.UPGRADE else "")
+    found = Findings(comparison, "; ".join(changes) if kind is GateKind.UPGRADE else "")
     ci = f"{comparison.confidence:.0%} CI"
-    for mode, summary, base in (("eager", comparison.eager, baseline.eager), ("compiled", comparison.compiled, baseline.compiled)):
+    for mode, summary, base in (
+        ("eager", comparison.eager, baseline.eager),
+        ("compiled", comparison.compiled, baseline.compiled),
+    ):
         rate = summary.success_rate if summary else 0.0
         if not rate >= base.success_rate - tol.success_rate_abs:
-            found.add(f"{mode}.success_rate", rate, base.success_rate, "regression",
-                      f"{mode} success rate {rate:.0%} < baseline {base.success_rate:.0%} (each failure confirmed by re-runs)")
+            found.add(
+                f"{mode}.success_rate",
+                rate,
+                base.success_rate,
+                "regression",
+                f"{mode} success rate {rate:.0%} < baseline {base.success_rate:.0%} (each failure confirmed by re-runs)",
+            )
         else:
             found.add(f"{mode}.success_rate", rate, base.success_rate, "holds", f"{mode} success rate {rate:.0%}")
         if summary is None:
             continue
         if not summary.flip_rate <= base.flip_rate:
-            found.add(f"{mode}.flip_rate", summary.flip_rate, base.flip_rate, "flaky",
-                      f"{mode}: {summary.n_flaky} call(s) failed, then passed on re-run (flip rate {summary.flip_rate:.0%}, baseline {base.flip_rate:.0%})")
+            found.add(
+                f"{mode}.flip_rate",
+                summary.flip_rate,
+                base.flip_rate,
+                "flaky",
+                f"{mode}: {summary.n_flaky} call(s) failed, then passed on re-run (flip rate {summary.flip_rate:.0%}, baseline {base.flip_rate:.0%})",
+            )
         _mae(found, mode, summary, base, tol.mae_rel)
         if base.latency_median_s and summary.latency_median_s is not None and summary.latency_ci_s:
             if not timed:
-                found.add(f"{mode}.latency_s", summary.latency_median_s, base.latency_median_s, "info",
-                          f"{mode} latency {summary.latency_median_s:.4f}s vs {base.latency_median_s:.4f}s on the baseline's machine (not gated)")
+                found.add(
+                    f"{mode}.latency_s",
+                    summary.latency_median_s,
+                    base.latency_median_s,
+                    "info",
+                    f"{mode} latency {summary.latency_median_s:.4f}s vs {base.latency_median_s:.4f}s on the baseline's machine (not gated)",
+                )
             elif mode == "eager":
                 _eager_latency(found, summary, comparison.compiled, base, tol.latency_rel, ci)
             else:
@@ -208,7 +162,7 @@ def find_findings(comparison: Comparison, baseline: Baseline, *, kind: GateKind 
     return found.out
 
 
-def _mae(found: _Findings, mode: str, summary: ModeSummary, base: ModeBaseline, tolerance: float) -> None:
+def _mae(found: Findings, mode: str, summary: ModeSummary, base: ModeBaseline, tolerance: float) -> None:
     if base.mae is None or not base.mae > 0:
         return
     if summary.mae is None:
@@ -217,25 +171,52 @@ def _mae(found: _Findings, mode: str, summary: ModeSummary, base: ModeBaseline, 
         return
     change = (summary.mae - base.mae) / base.mae
     if not change <= tolerance:
-        found.add(f"{mode}.mae", summary.mae, base.mae, "regression",
-                  f"{mode} MAE {summary.mae:.9g} worse than baseline {base.mae:.9g} by {change:+.2%} (tolerance {tolerance:.0%})")
+        found.add(
+            f"{mode}.mae",
+            summary.mae,
+            base.mae,
+            "regression",
+            f"{mode} MAE {summary.mae:.9g} worse than baseline {base.mae:.9g} by {change:+.2%} (tolerance {tolerance:.0%})",
+        )
     elif change < -tolerance:
-        found.add(f"{mode}.mae", summary.mae, base.mae, "improvement", f"{mode} MAE {summary.mae:.9g} better than baseline {base.mae:.9g} by {change:+.2%}: refresh the baseline?")
+        found.add(
+            f"{mode}.mae",
+            summary.mae,
+            base.mae,
+            "improvement",
+            f"{mode} MAE {summary.mae:.9g} better than baseline {base.mae:.9g} by {change:+.2%}: refresh the baseline?",
+        )
     else:
         found.add(f"{mode}.mae", summary.mae, base.mae, "holds", f"{mode} MAE {summary.mae:.9g} ({change:+.4%})")
 
 
-def _latency(found: _Findings, mode: str, current: float, interval: tuple[float, float], base: float, tolerance: float, ci: str) -> None:
-    shown = f"{current:.4f}s ({_pct(current, base)}) [{ci} {interval[0]:.4f}, {interval[1]:.4f}]"
+def _latency(
+    found: Findings, mode: str, current: float, interval: tuple[float, float], base: float, tolerance: float, ci: str
+) -> None:
+    shown = f"{current:.4f}s ({pct(current, base)}) [{ci} {interval[0]:.4f}, {interval[1]:.4f}]"
     if slower(current, interval, base, tolerance):
-        found.add(f"{mode}.latency_s", current, base, "regression", f"{mode} latency {shown} slower than baseline {base:.4f}s by more than {tolerance:.0%}")
+        found.add(
+            f"{mode}.latency_s",
+            current,
+            base,
+            "regression",
+            f"{mode} latency {shown} slower than baseline {base:.4f}s by more than {tolerance:.0%}",
+        )
     elif lower(current, interval, base, tolerance):
-        found.add(f"{mode}.latency_s", current, base, "improvement", f"{mode} latency {shown} faster than baseline {base:.4f}s by more than {tolerance:.0%}: refresh the baseline?")
+        found.add(
+            f"{mode}.latency_s",
+            current,
+            base,
+            "improvement",
+            f"{mode} latency {shown} faster than baseline {base:.4f}s by more than {tolerance:.0%}: refresh the baseline?",
+        )
     else:
         found.add(f"{mode}.latency_s", current, base, "holds", f"{mode} latency {shown}")
 
 
-def _eager_latency(found: _Findings, eager: ModeSummary, compiled: ModeSummary | None, base: ModeBaseline, tolerance: float, ci: str) -> None:
+def _eager_latency(
+    found: Findings, eager: ModeSummary, compiled: ModeSummary | None, base: ModeBaseline, tolerance: float, ci: str
+) -> None:
     """Eager's latency needs two witnesses: its own session and its interleaved partner in the compiled run must both
     be slower than their baselines before it is a regression; one of them alone is a host swing, reported, exit 0."""
     assert eager.latency_median_s is not None and eager.latency_ci_s is not None and base.latency_median_s
@@ -243,136 +224,126 @@ def _eager_latency(found: _Findings, eager: ModeSummary, compiled: ModeSummary |
     session_slow = slower(current, interval, base_s, tolerance)
     partner = compiled.partner_latency_median_s if compiled else None
     partner_ci = compiled.partner_latency_ci_s if compiled else None
-    shown = f"{current:.4f}s ({_pct(current, base_s)}) [{ci} {interval[0]:.4f}, {interval[1]:.4f}]"
+    shown = f"{current:.4f}s ({pct(current, base_s)}) [{ci} {interval[0]:.4f}, {interval[1]:.4f}]"
     if partner is None or partner_ci is None or not base.partner_latency_median_s:
         if session_slow:
-            found.add("eager.latency_s", current, base_s, "swing",
-                      f"eager latency {shown} slower than baseline {base_s:.4f}s by more than {tolerance:.0%}, but there is no second witness "
-                      "(no interleaved eager median in this run or the baseline): not gated; refresh the baseline (format 3) to gate it")
+            found.add(
+                "eager.latency_s",
+                current,
+                base_s,
+                "swing",
+                f"eager latency {shown} slower than baseline {base_s:.4f}s by more than {tolerance:.0%}, but there is no second witness "
+                "(no interleaved eager median in this run or the baseline): not gated; refresh the baseline (format 3) to gate it",
+            )
         else:
             _latency(found, "eager", current, interval, base_s, tolerance, ci)
         return
     partner_slow = slower(partner, partner_ci, base.partner_latency_median_s, tolerance)
-    witness = f"interleaved partner {partner:.4f}s ({_pct(partner, base.partner_latency_median_s)}) vs {base.partner_latency_median_s:.4f}s"
+    witness = f"interleaved partner {partner:.4f}s ({pct(partner, base.partner_latency_median_s)}) vs {base.partner_latency_median_s:.4f}s"
     if session_slow and partner_slow:
-        found.add("eager.latency_s", current, base_s, "regression",
-                  f"eager latency {shown} slower than baseline {base_s:.4f}s by more than {tolerance:.0%}, and so is its {witness}")
+        found.add(
+            "eager.latency_s",
+            current,
+            base_s,
+            "regression",
+            f"eager latency {shown} slower than baseline {base_s:.4f}s by more than {tolerance:.0%}, and so is its {witness}",
+        )
     elif session_slow or partner_slow:
-        slow, held = ("eager session", "its interleaved partner") if session_slow else ("interleaved eager partner", "eager's own session")
-        found.add("eager.latency_s", current, base_s, "swing",
-                  f"{slow} slower than baseline by more than {tolerance:.0%} but {held} held (session {shown}; {witness}): a host swing, not a regression")
+        slow, held = (
+            ("eager session", "its interleaved partner") if session_slow else ("interleaved eager partner", "eager's own session")
+        )
+        found.add(
+            "eager.latency_s",
+            current,
+            base_s,
+            "swing",
+            f"{slow} slower than baseline by more than {tolerance:.0%} but {held} held (session {shown}; {witness}): a host swing, not a regression",
+        )
     elif lower(current, interval, base_s, tolerance) and lower(partner, partner_ci, base.partner_latency_median_s, tolerance):
-        found.add("eager.latency_s", current, base_s, "improvement", f"eager latency {shown} and its {witness} both faster by more than {tolerance:.0%}: refresh the baseline?")
+        found.add(
+            "eager.latency_s",
+            current,
+            base_s,
+            "improvement",
+            f"eager latency {shown} and its {witness} both faster by more than {tolerance:.0%}: refresh the baseline?",
+        )
     else:
         found.add("eager.latency_s", current, base_s, "holds", f"eager latency {shown}; {witness}")
 
 
-def _drift(found: _Findings, compiled: ModeSummary | None) -> None:
+def _drift(found: Findings, compiled: ModeSummary | None) -> None:
     """Self-relative in each run: compiled vs eager, against eager's own float32 error measured in the same run."""
     if compiled is None or compiled.drift_max_abs is None or compiled.drift_tolerance_abs is None:
         return
     if drift_judge.exceeds(compiled.drift_max_abs, compiled.drift_tolerance_abs):
-        found.add("compiled.drift", compiled.drift_max_abs, compiled.drift_tolerance_abs, "regression",
-                  drift_judge.describe(compiled.drift_max_abs, compiled.drift_tolerance_abs, compiled.eager_float32_error_abs))
+        found.add(
+            "compiled.drift",
+            compiled.drift_max_abs,
+            compiled.drift_tolerance_abs,
+            "regression",
+            drift_judge.describe(compiled.drift_max_abs, compiled.drift_tolerance_abs, compiled.eager_float32_error_abs),
+        )
     else:
-        found.add("compiled.drift", compiled.drift_max_abs, compiled.drift_tolerance_abs, "holds",
-                  f"drift {compiled.drift_max_abs:.3g} within tolerance {compiled.drift_tolerance_abs:.3g}")
+        found.add(
+            "compiled.drift",
+            compiled.drift_max_abs,
+            compiled.drift_tolerance_abs,
+            "holds",
+            f"drift {compiled.drift_max_abs:.3g} within tolerance {compiled.drift_tolerance_abs:.3g}",
+        )
 
 
-def _speedup(found: _Findings, comparison: Comparison, baseline: Baseline, tolerance: float, ci: str, *, timed: bool) -> None:
+def _speedup(found: Findings, comparison: Comparison, baseline: Baseline, tolerance: float, ci: str, *, timed: bool) -> None:
     base = baseline.speedup
     if not base:
         return
     current, interval = comparison.speedup, comparison.speedup_ci
     if not timed:
         if current is not None:
-            found.add("speedup", current, base, "info", f"speedup {current:.2f}x vs {base:.2f}x on the baseline's machine (not gated)")
+            found.add(
+                "speedup", current, base, "info", f"speedup {current:.2f}x vs {base:.2f}x on the baseline's machine (not gated)"
+            )
         return
     if comparison.speedup_method != baseline.speedup_method and baseline.speedup_method == INTERLEAVED:
-        found.add("speedup", current, base, "regression",
-                  f"no valid interleaved eager/compiled pairs in this run (the baseline's speedup {base:.2f}x is interleaved): the speedup cannot be checked")
+        found.add(
+            "speedup",
+            current,
+            base,
+            "regression",
+            f"no valid interleaved eager/compiled pairs in this run (the baseline's speedup {base:.2f}x is interleaved): the speedup cannot be checked",
+        )
         return
     if current is None or interval is None:
-        found.add("speedup", current, base, "regression", f"no speedup in this run (baseline {base:.2f}x): a mode has no latencies")
+        found.add(
+            "speedup", current, base, "regression", f"no speedup in this run (baseline {base:.2f}x): a mode has no latencies"
+        )
         return
     if comparison.speedup_method != baseline.speedup_method:
-        found.add("speedup", current, base, "note",
-                  f"speedup not gated: the baseline measured it {baseline.speedup_method}, this run {comparison.speedup_method}; refresh the baseline")
+        found.add(
+            "speedup",
+            current,
+            base,
+            "note",
+            f"speedup not gated: the baseline measured it {baseline.speedup_method}, this run {comparison.speedup_method}; refresh the baseline",
+        )
         return
     low, high = interval
-    shown = f"speedup {current:.2f}x ({_pct(current, base)}) [{ci} {low:.2f}, {high:.2f}]"
+    shown = f"speedup {current:.2f}x ({pct(current, base)}) [{ci} {low:.2f}, {high:.2f}]"
     if lower(current, interval, base, tolerance):
         found.add("speedup", current, base, "regression", f"{shown} below baseline {base:.2f}x by more than {tolerance:.0%}")
     elif slower(current, interval, base, tolerance):
-        found.add("speedup", current, base, "improvement", f"{shown} above baseline {base:.2f}x by more than {tolerance:.0%}: refresh the baseline?")
+        found.add(
+            "speedup",
+            current,
+            base,
+            "improvement",
+            f"{shown} above baseline {base:.2f}x by more than {tolerance:.0%}: refresh the baseline?",
+        )
     else:
         found.add("speedup", current, base, "holds", shown)
 
 
 # --- which baseline --------------------------------------------------------------------------------------------------
-
-
-def same_what(a: What, b: What) -> bool:
-    """Equal, except that weights recorded on one side only (format-1 baselines lack them) are not a difference."""
-    for f in fields(What):
-        mine, theirs = getattr(a, f.name), getattr(b, f.name)
-        if mine != theirs and not (f.name == "weights_sha256" and not (mine and theirs)):
-            return False
-    return True
-
-
-def where_changes(baseline: Where, current: Where) -> tuple[str, ...]:
-    return tuple(
-        f"{f.name}: {getattr(baseline, f.name) or 'not recorded'} (baseline) vs {getattr(current, f.name) or 'not recorded'} (this run)"
-        for f in fields(Where)
-        if getattr(baseline, f.name) != getattr(current, f.name)
-    )
-
-
-def parse_against(text: str) -> dict[str, str]:
-    """``torch=2.13.0`` or ``torch=2.13.0,transformers=5.24.0`` (a bare version means torch): which software to compare with."""
-    names = {f.name for f in fields(Software)}
-    out: dict[str, str] = {}
-    for part in (p.strip() for p in text.split(",") if p.strip()):
-        name, sep, value = part.partition("=")
-        name, value = (name.strip(), value.strip()) if sep else ("torch", name.strip())
-        if name not in names or not value:
-            raise ValueError(f"{part!r}: expected NAME=VERSION with NAME one of {', '.join(sorted(names))} (a bare version means torch)")
-        out[name] = value
-    if not out:
-        raise ValueError(f"{text!r}: expected NAME=VERSION, e.g. torch=2.13.0")
-    return out
-
-
-def software_matches(software: Software, against: dict[str, str]) -> bool:
-    """Each named package's version equals the one asked for, or starts with it plus a local tag (2.13.0 ~ 2.13.0+cpu)."""
-    for name, wanted in against.items():
-        have = getattr(software, name)
-        if not (have == wanted or have.startswith(wanted + "+")):
-            return False
-    return True
-
-
-def select(comparison: Comparison, baselines: Iterable[Baseline], *, against: dict[str, str] | None = None) -> Match:
-    """The baseline ``comparison`` is checked against, and how (see the module doc)."""
-    key = comparison.key
-    candidates = [b for b in baselines if same_what(b.key.what, key.what)]
-    if against:
-        candidates = [b for b in candidates if software_matches(b.key.software, against)]
-    if not candidates:
-        return Match(kind=GateKind.NEW, baseline=None)
-    def closest(baseline: Baseline) -> tuple[int, str, Software]:
-        """Fewest software changes first (a torch matrix: 2.13.0 meets 2.13.0's baseline, not 2.14.1's), then newest."""
-        return -len(key.software.changes_from(baseline.key.software)), baseline.created_utc, baseline.key.software
-
-    here = [b for b in candidates if b.key.where == key.where]
-    if here:
-        chosen = max(here, key=closest)
-        changes = key.software.changes_from(chosen.key.software)
-        return Match(kind=GateKind.UPGRADE if changes else GateKind.FULL, baseline=chosen, changes=changes)
-    chosen = max(candidates, key=closest)
-    changes = where_changes(chosen.key.where, key.where) + key.software.changes_from(chosen.key.software)
-    return Match(kind=GateKind.PORTABLE, baseline=chosen, changes=changes)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -412,21 +383,6 @@ def check(comparison: Comparison, baselines: Iterable[Baseline], *, against: dic
     return Check(match=match, findings=tuple(findings))
 
 
-def missing(comparisons: Iterable[Comparison], baselines: Iterable[Baseline]) -> list[Baseline]:
-    """Baselines of a symbol and model that ran, whose settings (what) got no result: a changed data file, a dropped
-    configuration. One per what (the newest), so a torch matrix of baselines is named once."""
-    ran = list(comparisons)
-    models = {(c.key.symbol, c.key.model_id) for c in ran}
-    newest: dict[What, Baseline] = {}
-    for baseline in baselines:
-        what = baseline.key.what
-        if (what.symbol, what.model_id) not in models or any(same_what(what, c.key.what) for c in ran):
-            continue
-        if what not in newest or baseline.created_utc > newest[what].created_utc:
-            newest[what] = baseline
-    return [newest[what] for what in sorted(newest)]
-
-
 def upgrade_findings(older: Comparison, newer: Comparison, tolerances: Tolerances) -> list[Finding]:
     """The newer software's comparison checked against the older one's, as if the older were its baseline (torch matrix)."""
     as_baseline = Baseline(
@@ -445,5 +401,11 @@ def mode_baseline(summary: ModeSummary | None, *, partner: float | None = None) 
     """What a baseline records of one mode (eager also records its interleaved partner's median, the second witness)."""
     if summary is None:
         return ModeBaseline(success_rate=0.0, latency_median_s=None, mae=None, mae_pct=None)
-    return ModeBaseline(success_rate=summary.success_rate, latency_median_s=summary.latency_median_s, mae=summary.mae, mae_pct=summary.mae_pct,
-                        flip_rate=summary.flip_rate, partner_latency_median_s=partner)
+    return ModeBaseline(
+        success_rate=summary.success_rate,
+        latency_median_s=summary.latency_median_s,
+        mae=summary.mae,
+        mae_pct=summary.mae_pct,
+        flip_rate=summary.flip_rate,
+        partner_latency_median_s=partner,
+    )

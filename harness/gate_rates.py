@@ -52,8 +52,11 @@ class Calibration:
 
     @property
     def meets_targets(self) -> bool:
-        return (self.false_alarm_rate <= TARGET_FALSE_ALARMS and self.latency_detection_rate >= TARGET_DETECTION
-                and self.mae_detection_rate >= TARGET_DETECTION)
+        return (
+            self.false_alarm_rate <= TARGET_FALSE_ALARMS
+            and self.latency_detection_rate >= TARGET_DETECTION
+            and self.mae_detection_rate >= TARGET_DETECTION
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -98,7 +101,11 @@ def spread(sessions: Sequence[Session]) -> Spread:
 
     eager = [s.eager for s in sessions]
     compiled = [s.compiled for s in sessions]
-    interleaved = [stats.median(stats.ratios(c.paired_eager_latencies_s, c.latencies_s)) for c in compiled if stats.ratios(c.paired_eager_latencies_s, c.latencies_s)]
+    interleaved = [
+        stats.median(stats.ratios(c.paired_eager_latencies_s, c.latencies_s))
+        for c in compiled
+        if stats.ratios(c.paired_eager_latencies_s, c.latencies_s)
+    ]
     return Spread(
         eager_raw=_cv(medians(eager, normalized=False)),
         eager_normalized=_cv(medians(eager, normalized=True)),
@@ -113,8 +120,15 @@ def _pick(values: Sequence[float], picks: np.ndarray, factor: float) -> list[flo
     return [values[i] * factor for i in picks] if len(values) else []
 
 
-def _draw(record: RunRecord, runs: int, rng: np.random.Generator, *, slowdown: float = 0.0, paired_slowdown: float = 0.0,
-          mae_factor: float = 1.0) -> RunRecord:
+def _draw(
+    record: RunRecord,
+    runs: int,
+    rng: np.random.Generator,
+    *,
+    slowdown: float = 0.0,
+    paired_slowdown: float = 0.0,
+    mae_factor: float = 1.0,
+) -> RunRecord:
     """``runs`` calls of ``record`` (with their reference and interleaved partner), latencies scaled by 1 + slowdown."""
     picks = rng.choice(len(record.latencies_s), size=min(runs, len(record.latencies_s)), replace=False)
     latencies = _pick(record.latencies_s, picks, 1.0 + slowdown)
@@ -133,8 +147,13 @@ def _draw(record: RunRecord, runs: int, rng: np.random.Generator, *, slowdown: f
 
 
 def calibrate(
-    sessions: Sequence[Session], *, runs: int = 5, tolerances: Tolerances | None = None, trials: int = 400,
-    confidence: float = 0.95, seed: int = 0,
+    sessions: Sequence[Session],
+    *,
+    runs: int = 5,
+    tolerances: Tolerances | None = None,
+    trials: int = 400,
+    confidence: float = 0.95,
+    seed: int = 0,
 ) -> Calibration:
     if len(sessions) < 3:
         raise ValueError(f"calibration needs at least 3 sessions of one key, got {len(sessions)}")
@@ -145,13 +164,19 @@ def calibrate(
     for held in range(len(sessions)):
         rest = [s for i, s in enumerate(sessions) if i != held]
         pooled = {r.mode: r for r in pool_runs([r for s in rest for r in (s.eager, s.compiled)])}
-        comparison = compare_pair(key_of(pooled["compiled"]), pooled["eager"], pooled["compiled"], confidence=confidence, resamples=RESAMPLES)
+        comparison = compare_pair(
+            key_of(pooled["compiled"]), pooled["eager"], pooled["compiled"], confidence=confidence, resamples=RESAMPLES
+        )
         baselines[held] = baseline_from(comparison, tolerances=tol, provenance={})
 
-    def trial(held: int, *, compiled_slowdown: float = 0.0, eager_slowdown: float = 0.0, mae_factor: float = 1.0) -> tuple[bool, float]:
+    def trial(
+        held: int, *, compiled_slowdown: float = 0.0, eager_slowdown: float = 0.0, mae_factor: float = 1.0
+    ) -> tuple[bool, float]:
         baseline, current = baselines[held], sessions[held]
         eager = _draw(current.eager, runs, rng, slowdown=eager_slowdown, mae_factor=mae_factor)
-        compiled = _draw(current.compiled, runs, rng, slowdown=compiled_slowdown, paired_slowdown=eager_slowdown, mae_factor=mae_factor)
+        compiled = _draw(
+            current.compiled, runs, rng, slowdown=compiled_slowdown, paired_slowdown=eager_slowdown, mae_factor=mae_factor
+        )
         comparison = compare_pair(baseline.key, eager, compiled, confidence=confidence, resamples=RESAMPLES)
         regressed = any(f.regression for f in find_findings(comparison, dataclasses.replace(baseline, key=comparison.key)))
         width = comparison.speedup_ci[1] - comparison.speedup_ci[0] if comparison.speedup_ci else float("nan")
@@ -179,8 +204,15 @@ def calibrate(
     )
 
 
-def print_rates(records: list[RunRecord], *, runs: list[int], speedup_tols: list[float] | None, latency_tols: list[float] | None,
-                trials: int, source: str) -> None:
+def print_rates(
+    records: list[RunRecord],
+    *,
+    runs: list[int],
+    speedup_tols: list[float] | None,
+    latency_tols: list[float] | None,
+    trials: int,
+    source: str,
+) -> None:
     """``gate-rates``: the rates of every tolerance and call count asked for, per key with 3 or more sessions."""
     from harness.errors import InputError
 
@@ -191,20 +223,31 @@ def print_rates(records: list[RunRecord], *, runs: list[int], speedup_tols: list
             "e.g. `nox -s bench_eager bench_compiled -- --runs 30 --results-dir calib` five times"
         )
     defaults = Tolerances()
-    tolerances = [dataclasses.replace(defaults, speedup_rel=speedup, latency_rel=latency)
-                  for speedup in speedup_tols or [defaults.speedup_rel] for latency in latency_tols or [defaults.latency_rel]]
-    print(f"targets: A/A false alarms <= {TARGET_FALSE_ALARMS:.0%}, detection >= {TARGET_DETECTION:.0%}; {trials} trials per scenario")
+    tolerances = [
+        dataclasses.replace(defaults, speedup_rel=speedup, latency_rel=latency)
+        for speedup in speedup_tols or [defaults.speedup_rel]
+        for latency in latency_tols or [defaults.latency_rel]
+    ]
+    print(
+        f"targets: A/A false alarms <= {TARGET_FALSE_ALARMS:.0%}, detection >= {TARGET_DETECTION:.0%}; {trials} trials per scenario"
+    )
     for label, sessions in usable.items():
         sp = spread(sessions)
-        print(f"{label}\n  {len(sessions)} sessions; session-to-session CV: eager {sp.eager_raw:.1%} raw, {sp.eager_normalized:.1%} host-normalised · "
-              f"compiled {sp.compiled_raw:.1%} raw, {sp.compiled_normalized:.1%} host-normalised · "
-              f"speedup {sp.speedup_separate:.1%} across sessions, {sp.speedup_interleaved:.1%} interleaved")
-        print(f"  {'runs':>4} {'speedup/latency tol':>19}  {'A/A':>6}  {'compiled+10%':>12}  {'eager+10%':>9}  {'MAE+2%':>6}  {'min detected':>12}  {'CI width':>8}  targets")
+        print(
+            f"{label}\n  {len(sessions)} sessions; session-to-session CV: eager {sp.eager_raw:.1%} raw, {sp.eager_normalized:.1%} host-normalised · "
+            f"compiled {sp.compiled_raw:.1%} raw, {sp.compiled_normalized:.1%} host-normalised · "
+            f"speedup {sp.speedup_separate:.1%} across sessions, {sp.speedup_interleaved:.1%} interleaved"
+        )
+        print(
+            f"  {'runs':>4} {'speedup/latency tol':>19}  {'A/A':>6}  {'compiled+10%':>12}  {'eager+10%':>9}  {'MAE+2%':>6}  {'min detected':>12}  {'CI width':>8}  targets"
+        )
         for count in runs:
             for tol in tolerances:
                 c = calibrate(sessions, runs=count, tolerances=tol, trials=trials)
                 smallest = "> 50%" if c.min_detectable_slowdown is None else f"{c.min_detectable_slowdown:.0%}"
-                print(f"  {count:>4} {f'{tol.speedup_rel:.0%} / {tol.latency_rel:.0%}':>19}  {c.false_alarm_rate:>6.1%}  {c.latency_detection_rate:>12.1%}  "
-                      f"{c.eager_detection_rate:>9.1%}  {c.mae_detection_rate:>6.1%}  {smallest:>12}  {c.speedup_ci_width_median:>7.3f}x  "
-                      f"{'met' if c.meets_targets else 'missed'}")
+                print(
+                    f"  {count:>4} {f'{tol.speedup_rel:.0%} / {tol.latency_rel:.0%}':>19}  {c.false_alarm_rate:>6.1%}  {c.latency_detection_rate:>12.1%}  "
+                    f"{c.eager_detection_rate:>9.1%}  {c.mae_detection_rate:>6.1%}  {smallest:>12}  {c.speedup_ci_width_median:>7.3f}x  "
+                    f"{'met' if c.meets_targets else 'missed'}"
+                )
         print()

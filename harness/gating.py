@@ -33,13 +33,16 @@ def compare(options: CompareOptions) -> ExitCode:
     from harness.baselines import load_baselines
     from harness.compare import build_comparisons
     from harness.display import format_check, format_comparison
-    from harness.gate import GateKind, check, missing, select
+    from harness.gate import check
+    from harness.matching import GateKind, missing, select
     from harness.results import read_records
     from harness.verdict import exit_code, tally
 
     comparisons, orphans = build_comparisons(read_records(options.results_dir), confidence=options.confidence)
     if not comparisons:
-        raise InputError(f"{options.results_dir}: no compiled-mode results to compare; fix: run `nox -s bench_eager bench_compiled` first")
+        raise InputError(
+            f"{options.results_dir}: no compiled-mode results to compare; fix: run `nox -s bench_eager bench_compiled` first"
+        )
     try:
         loaded = load_baselines(options.baselines_dir)
         unusable: InputError | None = None
@@ -62,18 +65,24 @@ def compare(options: CompareOptions) -> ExitCode:
     print_upgrades(comparisons, baselines)
     print_best(comparisons)
     for orphan in orphans:
-        print(f"note: eager run {orphan.run_id} ({orphan.symbol}, {orphan.model_id}, torch {orphan.torch_version}) has no compiled run to compare with")
+        print(
+            f"note: eager run {orphan.run_id} ({orphan.symbol}, {orphan.model_id}, torch {orphan.torch_version}) has no compiled run to compare with"
+        )
     absent = missing(comparisons, baselines) if unusable is None else []
     for baseline in absent:
-        print(f"missing: {paths[id(baseline)]}: {baseline.key.label()} has a baseline but no result here "
-              "(data file changed? configuration or symbol dropped?); fix: bench it, or delete the baseline on purpose")
+        print(
+            f"missing: {paths[id(baseline)]}: {baseline.key.label()} has a baseline but no result here "
+            "(data file changed? configuration or symbol dropped?); fix: bench it, or delete the baseline on purpose"
+        )
     result = tally(len(comparisons), checks, missing=len(absent))
     print(result.line())
     if unusable is not None:
         raise unusable
     if unmatched_against and options.against:
-        raise InputError(f"--against {','.join(f'{k}={v}' for k, v in options.against.items())}: no baseline recorded with that software for "
-                         f"{'; '.join(unmatched_against)}; fix: name a version recorded in {options.baselines_dir}")
+        raise InputError(
+            f"--against {','.join(f'{k}={v}' for k, v in options.against.items())}: no baseline recorded with that software for "
+            f"{'; '.join(unmatched_against)}; fix: name a version recorded in {options.baselines_dir}"
+        )
     code = exit_code(result, strict=options.strict, fail_on_improvement=options.fail_on_improvement)
     if code is ExitCode.USAGE:
         print("--strict: a new key or a missing result fails; record or delete baselines on purpose", file=sys.stderr)
@@ -83,7 +92,8 @@ def compare(options: CompareOptions) -> ExitCode:
 def print_upgrades(comparisons: list[Comparison], baselines: list[Baseline]) -> None:
     """Torch matrix: where one machine ran the same settings with two software versions, the newer against the older."""
     from harness.display import format_upgrade
-    from harness.gate import Tolerances, select, upgrade_findings
+    from harness.gate import Tolerances, upgrade_findings
+    from harness.matching import select
 
     groups: dict[tuple[object, object], list[Comparison]] = {}
     for comparison in comparisons:
@@ -117,5 +127,7 @@ def print_best(comparisons: list[Comparison]) -> None:
             continue
         best = pick.best
         interval = f" [{best.confidence:.0%} CI {best.speedup_ci[0]:.2f}, {best.speedup_ci[1]:.2f}]" if best.speedup_ci else ""
-        print(f"best configuration for {pick.label}: {best.key.compile_config}, speedup {best.speedup:.2f}x{interval}, "
-              f"{best.recommendation.value} ({pick.passing} of {pick.candidates} configurations pass every gate)")
+        print(
+            f"best configuration for {pick.label}: {best.key.compile_config}, speedup {best.speedup:.2f}x{interval}, "
+            f"{best.recommendation.value} ({pick.passing} of {pick.candidates} configurations pass every gate)"
+        )

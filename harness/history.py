@@ -30,7 +30,9 @@ class Series:
     points: tuple[Point, ...]
 
 
-def series(records: Iterable[RunRecord], *, confidence: float = stats.DEFAULT_CONFIDENCE, resamples: int = TREND_RESAMPLES) -> list[Series]:
+def series(
+    records: Iterable[RunRecord], *, confidence: float = stats.DEFAULT_CONFIDENCE, resamples: int = TREND_RESAMPLES
+) -> list[Series]:
     """Each compiled run, paired with the latest eager run of its settings and environment that ran before it
     (or, when eager ran after, the first one after: a nox invocation benches eager first, a CI matrix may not)."""
     ordered = sorted(records, key=lambda r: (r.timestamp_utc, r.run_id))
@@ -49,4 +51,6 @@ def series(records: Iterable[RunRecord], *, confidence: float = stats.DEFAULT_CO
         key = key_of(record)
         comparison = compare_pair(key, partner, record, confidence=confidence, resamples=resamples)
         grouped.setdefault((key, environment), []).append(Point(timestamp_utc=record.timestamp_utc, comparison=comparison))
-    return [Series(key=key, environment=environment, points=tuple(points)) for (key, environment), points in sorted(grouped.items())]
+    return [
+        Series(key=key, environment=environment, points=tuple(points)) for (key, environment), points in sorted(grouped.items())
+    ]

@@ -94,7 +94,11 @@ class ChildResult:
 def classify(returncode: int | None, *, timeout_s: float) -> tuple[str, str, str]:
     """(status, error type, message) for a child's exit. Pure."""
     if returncode is None:
-        return "timeout", "Timeout", f"no result within the {timeout_s:g} s time limit; the child was killed (raise it with --timeout)"
+        return (
+            "timeout",
+            "Timeout",
+            f"no result within the {timeout_s:g} s time limit; the child was killed (raise it with --timeout)",
+        )
     if returncode == 0:
         return "ok", "", ""
     ended = {signal.SIGINT, *(getattr(signal, name) for name in INTERRUPTING if hasattr(signal, name))}  # TERM, HUP
@@ -102,7 +106,11 @@ def classify(returncode: int | None, *, timeout_s: float) -> tuple[str, str, str
         number = -returncode if returncode < 0 else returncode - 128
         name = _signal_name(number)
         if number == signal.SIGKILL:
-            return "oom", name, "killed by SIGKILL, which is what the kernel's out-of-memory killer sends; check `dmesg` or lower the batch/context"
+            return (
+                "oom",
+                name,
+                "killed by SIGKILL, which is what the kernel's out-of-memory killer sends; check `dmesg` or lower the batch/context",
+            )
         if number in ended:  # a child ends itself with 128 + the signal's number (see Interrupted)
             return "fail_crash", name, f"the child process was ended by {name} from outside (not by this harness)"
         return "fail_crash", name, f"the child process died of {name} (a hard crash: no Python exception to record)"
@@ -150,8 +158,14 @@ def run_child(command: Sequence[str], *, timeout_s: float = DEFAULT_TIMEOUT_S, g
             process.stderr.close()
     returncode = process.returncode if exited else None
     status, error_type, message = classify(returncode, timeout_s=timeout_s)
-    return ChildResult(status=status, returncode=returncode, error_type=error_type, message=message,
-                       stderr_tail="".join(tail)[-8000:], seconds=time.perf_counter() - start)
+    return ChildResult(
+        status=status,
+        returncode=returncode,
+        error_type=error_type,
+        message=message,
+        stderr_tail="".join(tail)[-8000:],
+        seconds=time.perf_counter() - start,
+    )
 
 
 def _pump(process: subprocess.Popen[bytes], tail: collections.deque[str], echo: threading.Event) -> None:

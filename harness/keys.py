@@ -84,7 +84,9 @@ class Software:
         return tuple(
             f"{f.name} {getattr(before, f.name)} → {getattr(self, f.name)}"
             for f in fields(self)
-            if getattr(before, f.name) and getattr(self, f.name) and _comparable(f.name, getattr(before, f.name)) != _comparable(f.name, getattr(self, f.name))
+            if getattr(before, f.name)
+            and getattr(self, f.name)
+            and _comparable(f.name, getattr(before, f.name)) != _comparable(f.name, getattr(self, f.name))
         )
 
     def matches(self, other: Software) -> bool:
@@ -205,8 +207,12 @@ def settings_of(record: RunRecord) -> Key:
 
 def environment_of(record: RunRecord) -> str:
     """A readable label of where and with what: ``python 3.11.7 · chronos 2.3.2 · transformers 5.24.0 · <CPU> x2``."""
-    parts = [f"python {record.python_version}", f"chronos {record.chronos_version}", f"transformers {record.transformers_version}",
-             f"{record.cpu_model} x{record.cpu_count}"]
+    parts = [
+        f"python {record.python_version}",
+        f"chronos {record.chronos_version}",
+        f"transformers {record.transformers_version}",
+        f"{record.cpu_model} x{record.cpu_count}",
+    ]
     if record.cuda_version and record.device_type == "cuda":
         parts.append(f"cuda {record.cuda_version}" + (f" (driver {record.cuda_driver})" if record.cuda_driver else ""))
     return " · ".join(parts)

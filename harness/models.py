@@ -120,15 +120,19 @@ def resolve_model(model_id: str, *, cache: Path | None = None) -> ModelSource:
     path = Path(model_id).expanduser()
     if path.is_dir():
         if not (path / "config.json").is_file():
-            raise InputError(f"{path}: not a Chronos-2 checkpoint (no config.json); fix: point --model at a directory saved by save_pretrained")
+            raise InputError(
+                f"{path}: not a Chronos-2 checkpoint (no config.json); fix: point --model at a directory saved by save_pretrained"
+            )
         return _local(model_id, path)
     if "://" in model_id:  # s3://bucket/prefix and the like: from_pretrained's business
         return ModelSource(model_id=model_id, location=model_id, trained=True, weights_sha256="")
     looks_like_path = model_id.startswith((".", "/", "~")) or model_id.count("/") != 1  # hub ids are "org/name"
     if looks_like_path:  # said at once: tried as a hub id, it would take a minute of retries offline
-        raise InputError(f"model {model_id!r}: not a built-in model, and no such directory ({path.absolute()}); a hub id is org/name "
-                         f"(e.g. amazon/chronos-2) and needs the network; fix: one of {', '.join(known_names())}, an existing checkpoint "
-                         "directory, or a hub id")
+        raise InputError(
+            f"model {model_id!r}: not a built-in model, and no such directory ({path.absolute()}); a hub id is org/name "
+            f"(e.g. amazon/chronos-2) and needs the network; fix: one of {', '.join(known_names())}, an existing checkpoint "
+            "directory, or a hub id"
+        )
     return ModelSource(model_id=model_id, location=model_id, trained=True, weights_sha256="")
 
 
@@ -140,7 +144,9 @@ def shipped_models() -> list[str]:
 def _local(model_id: str, path: Path) -> ModelSource:
     marker = _read_marker(path)
     trained = bool(marker.get("trained", True))  # no marker: a user's own checkpoint, assumed trained
-    return ModelSource(model_id=model_id, location=str(path), trained=trained, weights_sha256=str(marker.get("weights_sha256", "")))
+    return ModelSource(
+        model_id=model_id, location=str(path), trained=trained, weights_sha256=str(marker.get("weights_sha256", ""))
+    )
 
 
 def _read_marker(path: Path) -> dict[str, Any]:
@@ -221,14 +227,18 @@ def load_pipeline(source: ModelSource, *, attn_implementation: str, device: str,
 
     transformers.logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # no carriage-return spam in logs
     try:
-        pipeline = Chronos2Pipeline.from_pretrained(source.location, attn_implementation=attn_implementation, dtype=getattr(torch, dtype))
+        pipeline = Chronos2Pipeline.from_pretrained(
+            source.location, attn_implementation=attn_implementation, dtype=getattr(torch, dtype)
+        )
     except Exception as exc:  # from_pretrained raises OSError, ValueError, AssertionError, hub errors...
         raise InputError(
             f"model {source.model_id!r}: could not be loaded ({type(exc).__name__}: {' '.join(str(exc).split())[:300]}); "
             f"fix: pass a readable checkpoint directory, a reachable hub id, or a built-in model ({', '.join(known_names())})"
         ) from exc
     if not isinstance(pipeline, Chronos2Pipeline):
-        raise InputError(f"model {source.model_id!r}: is a {type(pipeline).__name__}, not a Chronos-2 model; fix: use a Chronos-2 checkpoint")
+        raise InputError(
+            f"model {source.model_id!r}: is a {type(pipeline).__name__}, not a Chronos-2 model; fix: use a Chronos-2 checkpoint"
+        )
     pipeline.model.to(device).eval()
     return pipeline
 

@@ -81,7 +81,9 @@ def resolve_params(symbol: str, hyperparams_dir: Path = Path("hyperparams"), **o
         if value is not None:
             values[key] = value
             origins[key] = flag(key)
-    source = (str(path) if path.is_file() else "defaults") + (" + command line" if any(o.startswith("--") for o in origins.values()) else "")
+    source = (str(path) if path.is_file() else "defaults") + (
+        " + command line" if any(o.startswith("--") for o in origins.values()) else ""
+    )
     checked = {key: _check(key, value, origins[key]) for key, value in values.items()}
     return replace(DEFAULTS, **checked, source=source, file=str(path), origins=tuple(origins.items()))
 
@@ -101,8 +103,10 @@ def fit_window(series: OhlcSeries, params: BenchParams, *, rows: int) -> tuple[B
     origin = params.origin("context_length")
     if params.context_length > holds:
         if origin is not None:
-            notes.append(f"{series.symbol}: context_length {params.context_length} ({origin}) is more than the {holds} rows the window holds "
-                         f"before the horizon; using {holds}")
+            notes.append(
+                f"{series.symbol}: context_length {params.context_length} ({origin}) is more than the {holds} rows the window holds "
+                f"before the horizon; using {holds}"
+            )
         params = replace(params, context_length=holds)
     return params, window, notes
 
@@ -115,7 +119,9 @@ def _read_settings(path: Path) -> dict[str, Any]:
             raise InputError(f"{path}: file: a link to nothing; fix: point it at a settings file or remove it")
         return {}
     if state == "other":
-        raise InputError(f"{path}: file: a directory or other non-file, not a settings file; fix: replace it with a JSON file or remove it")
+        raise InputError(
+            f"{path}: file: a directory or other non-file, not a settings file; fix: replace it with a JSON file or remove it"
+        )
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -130,13 +136,19 @@ def _read_settings(path: Path) -> dict[str, Any]:
     try:
         loaded = json.loads(text, object_pairs_hook=lambda pairs: _no_repeats(pairs, path))
     except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: line {exc.lineno} column {exc.colno}: not valid JSON ({exc.msg}); "
-                         f"fix: check the syntax, e.g. with `python -m json.tool {path}`") from exc
+        raise InputError(
+            f"{path}: line {exc.lineno} column {exc.colno}: not valid JSON ({exc.msg}); "
+            f"fix: check the syntax, e.g. with `python -m json.tool {path}`"
+        ) from exc
     except (ValueError, RecursionError) as exc:  # a number of over 4300 digits; nesting deeper than Python's stack
-        raise InputError(f"{path}: contents: not usable JSON ({type(exc).__name__}: {str(exc)[:80]}); fix: write plain settings such as "
-                         '{"context_length": 128}') from exc
+        raise InputError(
+            f"{path}: contents: not usable JSON ({type(exc).__name__}: {str(exc)[:80]}); fix: write plain settings such as "
+            '{"context_length": 128}'
+        ) from exc
     if not isinstance(loaded, dict):
-        raise InputError(f"{path}: top level: expected a JSON object {{...}}, found {type(loaded).__name__}; fix: wrap the settings in {{}}")
+        raise InputError(
+            f"{path}: top level: expected a JSON object {{...}}, found {type(loaded).__name__}; fix: wrap the settings in {{}}"
+        )
     unknown = sorted(set(loaded) - set(_KEYS))
     if unknown:
         names = ", ".join(show(key, 30) for key in unknown[:5]) + (", ..." if len(unknown) > 5 else "")
@@ -175,7 +187,7 @@ def _check(key: str, value: Any, origin: str) -> Any:
         return tuple(levels)
     if key == "model":
         if not isinstance(value, str) or not value.strip() or not value.strip().isprintable():
-            raise InputError(f"{where}: {shown} is not a model name; fix: e.g. \"chronos-2-arch\" or \"amazon/chronos-2\"")
+            raise InputError(f'{where}: {shown} is not a model name; fix: e.g. "chronos-2-arch" or "amazon/chronos-2"')
         return value.strip()
     if key == "device":
         if not isinstance(value, str) or not _DEVICE.fullmatch(value):

@@ -87,7 +87,11 @@ def latency_distributions(comparisons: Sequence[Comparison], path: Path) -> Path
         ax: Axes = axes[index // columns][index % columns]
         groups = [
             ("eager\n(own session)", comparison.eager.latencies_s if comparison.eager else (), EAGER),
-            ("eager\n(interleaved)", tuple(x for x in comparison.compiled.paired_eager_latencies_s if math.isfinite(x)) if comparison.compiled else (), INTERLEAVED_EAGER),
+            (
+                "eager\n(interleaved)",
+                tuple(x for x in comparison.compiled.paired_eager_latencies_s if math.isfinite(x)) if comparison.compiled else (),
+                INTERLEAVED_EAGER,
+            ),
             ("compiled", comparison.compiled.latencies_s if comparison.compiled else (), COMPILED),
         ]
         shown = [(name, np.asarray(samples, dtype=float) * 1000.0, color) for name, samples, color in groups if len(samples)]
@@ -98,7 +102,9 @@ def latency_distributions(comparisons: Sequence[Comparison], path: Path) -> Path
             ax.set_xticks([])
             ax.set_yticks([])
             continue
-        boxes = ax.boxplot([values for _, values, _ in shown], positions=range(len(shown)), widths=0.5, showfliers=False, patch_artist=True)
+        boxes = ax.boxplot(
+            [values for _, values, _ in shown], positions=range(len(shown)), widths=0.5, showfliers=False, patch_artist=True
+        )
         for patch, (_, _, color) in zip(boxes["boxes"], shown, strict=True):
             patch.set_facecolor(color)
             patch.set_alpha(0.35)
@@ -114,8 +120,15 @@ def latency_distributions(comparisons: Sequence[Comparison], path: Path) -> Path
             above = int(np.sum(values > top))
             if above:
                 ax.scatter([position], [top], marker="^", s=30, color="#B22222", zorder=4, clip_on=False)
-                ax.annotate(f"{above} above (max {values.max():.0f})", (position, top), xytext=(0, -11), textcoords="offset points",
-                            ha="center", fontsize=6.5, color="#B22222")
+                ax.annotate(
+                    f"{above} above (max {values.max():.0f})",
+                    (position, top),
+                    xytext=(0, -11),
+                    textcoords="offset points",
+                    ha="center",
+                    fontsize=6.5,
+                    color="#B22222",
+                )
         if top < every.max():
             ax.set_ylim(top=top * 1.03)
         ax.set_xticks(range(len(shown)), [name for name, _, _ in shown], fontsize=8)
@@ -132,7 +145,10 @@ def latency_distributions(comparisons: Sequence[Comparison], path: Path) -> Path
 def speedups(comparisons: Sequence[Comparison], baselines: Sequence[Baseline | None], path: Path) -> Path:
     """Speedup (eager / compiled) with its interval, one row per comparison, grouped by torch version and device;
     the adopt (1.5x) and worth-it (1.2x) thresholds and each baseline's value drawn in."""
-    order = sorted(range(len(comparisons)), key=lambda i: (comparisons[i].key.device, comparisons[i].key.torch_version, row_label(comparisons[i], torch=False)))
+    order = sorted(
+        range(len(comparisons)),
+        key=lambda i: (comparisons[i].key.device, comparisons[i].key.torch_version, row_label(comparisons[i], torch=False)),
+    )
     figure = Figure(figsize=(9.0, 1.2 + 0.34 * max(1, len(order))), layout="constrained")
     ax = figure.subplots()
     versions = sorted({(c.key.device, c.key.torch_version) for c in comparisons})
@@ -148,9 +164,19 @@ def speedups(comparisons: Sequence[Comparison], baselines: Sequence[Baseline | N
             ax.text(1.0, row, f"  no speedup: {status}", va="center", fontsize=8, color="#B22222")
             continue
         low, high = comparison.speedup_ci or (comparison.speedup, comparison.speedup)
-        ax.errorbar(comparison.speedup, row, xerr=[[comparison.speedup - low], [high - comparison.speedup]], fmt="o", color=color, capsize=3, markersize=5)
+        ax.errorbar(
+            comparison.speedup,
+            row,
+            xerr=[[comparison.speedup - low], [high - comparison.speedup]],
+            fmt="o",
+            color=color,
+            capsize=3,
+            markersize=5,
+        )
         right = max(high, baseline.speedup) if baseline is not None and baseline.speedup else high
-        ax.annotate(f"{comparison.speedup:.2f}x", (right, row), xytext=(6, 0), textcoords="offset points", va="center", fontsize=7.5)
+        ax.annotate(
+            f"{comparison.speedup:.2f}x", (right, row), xytext=(6, 0), textcoords="offset points", va="center", fontsize=7.5
+        )
         if baseline is not None and baseline.speedup:
             ax.plot(baseline.speedup, row, marker="|", markersize=13, color="black", markeredgewidth=1.6)
     ax.set_yticks(range(len(labels)), labels, fontsize=8)
@@ -161,7 +187,9 @@ def speedups(comparisons: Sequence[Comparison], baselines: Sequence[Baseline | N
     for (device, version), color in colors.items():
         ax.plot([], [], "o", color=color, label=f"torch {version} · {device}")
     ax.set_xlabel("speedup = eager latency / compiled latency (point: median, bar: confidence interval)", fontsize=8.5)
-    ax.set_xlim(left=min([0.8, *(c.speedup_ci[0] - 0.05 for c in comparisons if c.speedup_ci and math.isfinite(c.speedup_ci[0]))]))
+    ax.set_xlim(
+        left=min([0.8, *(c.speedup_ci[0] - 0.05 for c in comparisons if c.speedup_ci and math.isfinite(c.speedup_ci[0]))])
+    )
     ax.grid(axis="x", alpha=0.3)
     ax.legend(fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.12 - 0.6 / max(1, len(order))), ncol=3, frameon=False)
     ax.set_title("Speedup of torch.compile per torch version and configuration", fontsize=10)
@@ -180,29 +208,52 @@ def mae_vs_naive(comparisons: Sequence[Comparison], path: Path) -> Path:
     bar = 0.38
     for ax, symbol in zip((row[0] for row in axes), symbols, strict=False):
         rows = list(reversed(members[symbol]))
-        naive = next((s.naive_mae_pct for c in rows for s in (c.eager, c.compiled) if s is not None and s.naive_mae_pct is not None), None)
+        naive = next(
+            (s.naive_mae_pct for c in rows for s in (c.eager, c.compiled) if s is not None and s.naive_mae_pct is not None), None
+        )
         labels = []
         for row, comparison in enumerate(rows):
             trained = comparison.compiled.model_trained if comparison.compiled else True
-            labels.append(f"{comparison.key.model_id} · {short_config(comparison.key.compile_config)} · torch {comparison.key.torch_version}"
-                          + ("" if trained else " (untrained)"))
+            labels.append(
+                f"{comparison.key.model_id} · {short_config(comparison.key.compile_config)} · torch {comparison.key.torch_version}"
+                + ("" if trained else " (untrained)")
+            )
             for offset, summary, color in ((bar / 2, comparison.eager, EAGER), (-bar / 2, comparison.compiled, COMPILED)):
                 if summary is None or summary.mae_pct is None:
                     continue
                 ax.barh(row + offset, summary.mae_pct, height=bar, color=color, hatch="" if trained else "//", edgecolor="white")
-                ax.annotate(f"{summary.mae_pct:.3g}%", (summary.mae_pct, row + offset), xytext=(3, 0), textcoords="offset points", va="center", fontsize=7)
+                ax.annotate(
+                    f"{summary.mae_pct:.3g}%",
+                    (summary.mae_pct, row + offset),
+                    xytext=(3, 0),
+                    textcoords="offset points",
+                    va="center",
+                    fontsize=7,
+                )
         if naive is not None:
             ax.axvline(naive, color="#333333", linestyle="--", linewidth=1.1)
-            ax.annotate(f"naive {naive:.3g}%", (naive, len(rows) - 0.5), xytext=(3, 0), textcoords="offset points", fontsize=7.5, va="bottom")
+            ax.annotate(
+                f"naive {naive:.3g}%",
+                (naive, len(rows) - 0.5),
+                xytext=(3, 0),
+                textcoords="offset points",
+                fontsize=7.5,
+                va="bottom",
+            )
         ax.set_yticks(range(len(labels)), labels, fontsize=8)
         ax.set_ylim(-0.6, len(rows) - 0.2)
         ax.set_title(symbol, fontsize=9.5, loc="left")
         ax.grid(axis="x", alpha=0.3)
         ax.margins(x=0.12)
-    handles: list[Patch | Line2D] = [Patch(color=EAGER, label="eager"), Patch(color=COMPILED, label="compiled"),
-                                     Line2D([], [], color="#333333", linestyle="--", label="naive: last close carried forward")]
+    handles: list[Patch | Line2D] = [
+        Patch(color=EAGER, label="eager"),
+        Patch(color=COMPILED, label="compiled"),
+        Line2D([], [], color="#333333", linestyle="--", label="naive: last close carried forward"),
+    ]
     if any(c.compiled is not None and not c.compiled.model_trained for c in comparisons):
-        handles.append(Patch(facecolor="white", edgecolor="#555555", hatch="//", label="untrained weights: MAE only tracks numerical change"))
+        handles.append(
+            Patch(facecolor="white", edgecolor="#555555", hatch="//", label="untrained weights: MAE only tracks numerical change")
+        )
     figure.legend(handles=handles, loc="outside lower center", ncol=2, fontsize=7.5, frameon=False)
     axes[-1][0].set_xlabel("MAE of the median close forecast, % of the mean truth (lower is better)", fontsize=8.5)
     figure.suptitle("Accuracy per symbol against the naive forecast", fontsize=10)
@@ -233,7 +284,15 @@ def trend(history: Series, baseline: Baseline | None, path: Path, *, gated: bool
     for time, comparison in zip(times, comparisons, strict=True):
         if comparison.speedup is not None:
             low, high = comparison.speedup_ci or (comparison.speedup, comparison.speedup)
-            speed_ax.errorbar(time, comparison.speedup, yerr=[[comparison.speedup - low], [high - comparison.speedup]], fmt="o", color="#333333", capsize=3, markersize=4)
+            speed_ax.errorbar(
+                time,
+                comparison.speedup,
+                yerr=[[comparison.speedup - low], [high - comparison.speedup]],
+                fmt="o",
+                color="#333333",
+                capsize=3,
+                markersize=4,
+            )
         else:
             speed_ax.plot(time, 1.0, marker="x", color="#B22222", markersize=8)
         for summary, color in ((comparison.eager, EAGER), (comparison.compiled, COMPILED)):
@@ -242,12 +301,23 @@ def trend(history: Series, baseline: Baseline | None, path: Path, *, gated: bool
             if summary.latency_median_s is not None and summary.latency_ci_s is not None:
                 median = summary.latency_median_s * 1000.0
                 low_ms, high_ms = (x * 1000.0 for x in summary.latency_ci_s)
-                latency_ax.errorbar(time, median, yerr=[[median - low_ms], [high_ms - median]], fmt="o", color=color, capsize=3, markersize=4)
+                latency_ax.errorbar(
+                    time, median, yerr=[[median - low_ms], [high_ms - median]], fmt="o", color=color, capsize=3, markersize=4
+                )
             if summary.mae_pct is not None:
-                mae_ax.plot(time, summary.mae_pct, marker="o" if color == EAGER else "s", color=color, markersize=4 if color == EAGER else 3, linestyle="none")
-    legends: dict[Axes, list[Patch | Line2D]] = {speed_ax: [Line2D([], [], marker="o", color="#333333", linestyle="none", label="speedup, interval")],
-                                                latency_ax: [Patch(color=EAGER, label="eager"), Patch(color=COMPILED, label="compiled")],
-                                                mae_ax: [Patch(color=EAGER, label="eager"), Patch(color=COMPILED, label="compiled")]}
+                mae_ax.plot(
+                    time,
+                    summary.mae_pct,
+                    marker="o" if color == EAGER else "s",
+                    color=color,
+                    markersize=4 if color == EAGER else 3,
+                    linestyle="none",
+                )
+    legends: dict[Axes, list[Patch | Line2D]] = {
+        speed_ax: [Line2D([], [], marker="o", color="#333333", linestyle="none", label="speedup, interval")],
+        latency_ax: [Patch(color=EAGER, label="eager"), Patch(color=COMPILED, label="compiled")],
+        mae_ax: [Patch(color=EAGER, label="eager"), Patch(color=COMPILED, label="compiled")],
+    }
     if any(c.speedup is None for c in comparisons):
         legends[speed_ax].append(Line2D([], [], marker="x", color="#B22222", linestyle="none", label="no speedup: a mode failed"))
     if baseline is not None:
@@ -279,6 +349,9 @@ def trend(history: Series, baseline: Baseline | None, path: Path, *, gated: bool
     mae_ax.set_xlabel("run time (UTC)", fontsize=8.5)
     figure.autofmt_xdate()
     key = history.key
-    figure.suptitle(f"{key.symbol} · {key.model_id} · torch {key.torch_version} · {key.device} · {short_config(key.compile_config)}\n"
-                    f"{len(history.points)} run(s); bars: confidence intervals", fontsize=9.5)
+    figure.suptitle(
+        f"{key.symbol} · {key.model_id} · torch {key.torch_version} · {key.device} · {short_config(key.compile_config)}\n"
+        f"{len(history.points)} run(s); bars: confidence intervals",
+        fontsize=9.5,
+    )
     return _save(figure, path)

@@ -103,8 +103,18 @@ def elapsed_text(seconds: float) -> str:
 class Progress:
     """One block of work being reported; made by :func:`progress`, which starts and finishes it."""
 
-    def __init__(self, label: str, total: int | None, *, unit: str, mode: Mode, stream: TextIO, to_logger: bool,
-                 logger: logging.Logger, clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        label: str,
+        total: int | None,
+        *,
+        unit: str,
+        mode: Mode,
+        stream: TextIO,
+        to_logger: bool,
+        logger: logging.Logger,
+        clock: Callable[[], float],
+    ) -> None:
         self.label, self.total, self.unit, self.mode = label, total, unit, mode
         self.count = 0
         self.failed = 0
@@ -293,8 +303,16 @@ class Progress:
 
 
 @contextlib.contextmanager
-def progress(label: str, total: int | None = None, *, unit: str = "", stream: TextIO | None = None, tty: bool | None = None,
-             logger: logging.Logger | None = None, clock: Callable[[], float] = time.monotonic) -> Iterator[Progress]:
+def progress(
+    label: str,
+    total: int | None = None,
+    *,
+    unit: str = "",
+    stream: TextIO | None = None,
+    tty: bool | None = None,
+    logger: logging.Logger | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> Iterator[Progress]:
     """Report the progress of the work inside the block (see the module docstring for how it shows).
 
     ``total``: steps expected (``None``: a phase, shown with its elapsed time). ``unit``: what a step is

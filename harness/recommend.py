@@ -28,7 +28,12 @@ class Recommendation(enum.Enum):
     UNCERTAIN = "uncertain: measure more"
 
 
-REJECTED = (Recommendation.REJECT_FAILURES, Recommendation.REJECT_FLAKY, Recommendation.REJECT_ACCURACY, Recommendation.INCOMPLETE)
+REJECTED = (
+    Recommendation.REJECT_FAILURES,
+    Recommendation.REJECT_FLAKY,
+    Recommendation.REJECT_ACCURACY,
+    Recommendation.INCOMPLETE,
+)
 
 
 def mae_diff_pct(eager_mae: float | None, compiled_mae: float | None) -> float | None:
@@ -41,8 +46,13 @@ def mae_diff_pct(eager_mae: float | None, compiled_mae: float | None) -> float |
 
 
 def recommend(
-    *, compiled_success_rate: float, speedup: float | None, mae_diff: float | None, speedup_ci: tuple[float, float] | None = None,
-    compiled_flaky: int = 0, drift: tuple[float, float] | None = None,
+    *,
+    compiled_success_rate: float,
+    speedup: float | None,
+    mae_diff: float | None,
+    speedup_ci: tuple[float, float] | None = None,
+    compiled_flaky: int = 0,
+    drift: tuple[float, float] | None = None,
 ) -> tuple[Recommendation, str]:
     """The rules above, in order: failures, flakiness, drift (``(max abs difference, tolerance)``), MAE, speed.
 
@@ -64,7 +74,13 @@ def recommend(
     if speedup < WORTH_SPEEDUP:
         return Recommendation.NOT_WORTH_IT, f"speedup {speedup:.2f}x < {WORTH_SPEEDUP:g}x"
     if speedup > ADOPT_SPEEDUP and speedup_ci is not None and not speedup_ci[0] > ADOPT_SPEEDUP:
-        return Recommendation.UNCERTAIN, f"speedup {speedup:.2f}x but its interval starts at {speedup_ci[0]:.2f}x, not above {ADOPT_SPEEDUP:g}x; try --runs 40"
+        return (
+            Recommendation.UNCERTAIN,
+            f"speedup {speedup:.2f}x but its interval starts at {speedup_ci[0]:.2f}x, not above {ADOPT_SPEEDUP:g}x; try --runs 40",
+        )
     if speedup > ADOPT_SPEEDUP:
-        return Recommendation.ADOPT, f"speedup {speedup:.2f}x > {ADOPT_SPEEDUP:g}x, 100% success, MAE within {ADOPT_MAE_DIFF_PCT:g}%"
+        return (
+            Recommendation.ADOPT,
+            f"speedup {speedup:.2f}x > {ADOPT_SPEEDUP:g}x, 100% success, MAE within {ADOPT_MAE_DIFF_PCT:g}%",
+        )
     return Recommendation.MARGINAL, f"speedup {speedup:.2f}x between {WORTH_SPEEDUP:g}x and {ADOPT_SPEEDUP:g}x"

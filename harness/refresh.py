@@ -40,21 +40,31 @@ def refresh(options: RefreshOptions) -> ExitCode:
             continue
         checked = check(comparison, [baseline for baseline, _ in existing.values()])
         before = checked.match.baseline
-        print(f"{comparison.key.label()}: " + (f"{checked.match.describe()} against {paths[id(before)]}" if before else "no earlier baseline"))
+        print(
+            f"{comparison.key.label()}: "
+            + (f"{checked.match.describe()} against {paths[id(before)]}" if before else "no earlier baseline")
+        )
         if before is not None:
             print(format_table(checked.findings, old="old", new="new"))
         problems = [f.message for f in checked.regressions] + unblessable(comparison)
         if problems and not options.accept:
             refused += 1
             print("  refused: " + "\n  refused: ".join(problems))
-            print('  fix: find the cause, or record it on purpose with --accept "why" (the reason and the old values go into provenance)\n')
+            print(
+                '  fix: find the cause, or record it on purpose with --accept "why" (the reason and the old values go into provenance)\n'
+            )
             continue
         previous = file_to_replace(comparison.key, existing)
         accepted = (options.accept, problems) if problems and options.accept else None
-        facts = provenance(comparison, checked, reason=options.reason, replaced=paths.get(id(before)) if before else None, accepted=accepted)
+        facts = provenance(
+            comparison, checked, reason=options.reason, replaced=paths.get(id(before)) if before else None, accepted=accepted
+        )
         tolerances = previous[0].tolerances if previous and not options.default_tolerances else Tolerances()
-        path, diff = write_baseline(options.baselines_dir, baseline_from(comparison, tolerances=tolerances, provenance=facts),
-                                    replace=previous[1] if previous else None)
+        path, diff = write_baseline(
+            options.baselines_dir,
+            baseline_from(comparison, tolerances=tolerances, provenance=facts),
+            replace=previous[1] if previous else None,
+        )
         written += 1
         print(f"wrote {path}" + (f" (accepted: {options.accept})" if problems else ""))
         print(diff or "  (unchanged)")

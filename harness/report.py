@@ -18,8 +18,9 @@ from pathlib import Path
 from harness import __version__, plots
 from harness.baselines import load_baselines
 from harness.compare import INTERLEAVED, Comparison, ModeSummary, build_comparisons
-from harness.gate import Baseline, Check, GateKind, check
+from harness.gate import Baseline, Check, check
 from harness.history import Series, series
+from harness.matching import GateKind
 from harness.results import RunRecord, new_temp_file
 
 
@@ -61,10 +62,12 @@ def to_markdown(blocks: Sequence[Block]) -> str:
         elif isinstance(block, Paragraph):
             out.append(block.text)
         elif isinstance(block, Table):
-            out.append("\n".join(
-                ["| " + " | ".join(_cell(h) for h in block.header) + " |", "|" + "---|" * len(block.header)]
-                + ["| " + " | ".join(_cell(c) for c in row) + " |" for row in block.rows]
-            ))
+            out.append(
+                "\n".join(
+                    ["| " + " | ".join(_cell(h) for h in block.header) + " |", "|" + "---|" * len(block.header)]
+                    + ["| " + " | ".join(_cell(c) for c in row) + " |" for row in block.rows]
+                )
+            )
         else:
             out.append(f"![{block.alt}]({block.path})")
     return "\n\n".join(out) + "\n"
@@ -76,7 +79,9 @@ th{background:#f3f3f3}img{max-width:100%;border:1px solid #eee}h1,h2,h3{font-wei
 
 
 def to_html(blocks: Sequence[Block], *, title: str) -> str:
-    out = [f"<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{html.escape(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>"]
+    out = [
+        f'<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>{html.escape(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>'
+    ]
     for block in blocks:
         if isinstance(block, Heading):
             out.append(f"<h{block.level}>{html.escape(block.text)}</h{block.level}>")
@@ -87,7 +92,7 @@ def to_html(blocks: Sequence[Block], *, title: str) -> str:
             body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in block.rows)
             out.append(f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>{body}</tbody>\n</table>")
         else:
-            out.append(f"<p><img src=\"{html.escape(block.path)}\" alt=\"{html.escape(block.alt)}\"></p>")
+            out.append(f'<p><img src="{html.escape(block.path)}" alt="{html.escape(block.alt)}"></p>')
     out.append("</body>\n</html>\n")
     return "\n".join(out)
 
@@ -139,7 +144,9 @@ def _gpu(device: str) -> str:
 
 def _run_date(comparison: Comparison) -> str:
     run = comparison.compiled.run_id if comparison.compiled else ""
-    return run[:4] + "-" + run[4:6] + "-" + run[6:8] + " " + run[9:11] + ":" + run[11:13] if re.match(r"^\d{8}T\d{4}", run) else run
+    return (
+        run[:4] + "-" + run[4:6] + "-" + run[6:8] + " " + run[9:11] + ":" + run[11:13] if re.match(r"^\d{8}T\d{4}", run) else run
+    )
 
 
 def _to_second(timestamp: str) -> str:
@@ -150,7 +157,9 @@ def _to_second(timestamp: str) -> str:
 def _slug(series_: Series) -> str:
     key = series_.key
     digest = hashlib.sha256(repr((key, series_.environment)).encode()).hexdigest()[:8]
-    readable = re.sub(r"[^A-Za-z0-9._-]+", "-", f"{key.symbol}-{key.model_id}-torch{key.torch_version}-{plots.short_config(key.compile_config)}").strip("-")
+    readable = re.sub(
+        r"[^A-Za-z0-9._-]+", "-", f"{key.symbol}-{key.model_id}-torch{key.torch_version}-{plots.short_config(key.compile_config)}"
+    ).strip("-")
     readable = readable[:120]  # a file name stays far below the 255-byte limit whatever the symbol; the digest keeps it unique
     return f"trend-{readable}-{digest}.png"
 
@@ -159,22 +168,30 @@ def _checked_baseline(checked: Check) -> Baseline | None:
     return checked.match.baseline
 
 
-def build(records: Sequence[RunRecord], baselines: Sequence[Baseline], out_dir: Path, *, confidence: float, source: str) -> list[Block]:
+def build(
+    records: Sequence[RunRecord], baselines: Sequence[Baseline], out_dir: Path, *, confidence: float, source: str
+) -> list[Block]:
     """Every figure of the report, drawing the plots into ``out_dir`` as it goes; returns the blocks."""
     comparisons, orphans = build_comparisons(records, confidence=confidence)
     checks = [check(comparison, baselines) for comparison in comparisons]
     histories = series(records, confidence=confidence)
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     verdicts = [c.verdict for c in checks]
-    counts = ", ".join(f"{verdicts.count(word)} {word}" for word in ("regression", "flaky", "improved", "holds", "new") if verdicts.count(word))
+    counts = ", ".join(
+        f"{verdicts.count(word)} {word}" for word in ("regression", "flaky", "improved", "holds", "new") if verdicts.count(word)
+    )
     blocks: list[Block] = [
         Heading(1, "Chronos-2: torch.compile vs eager"),
-        Paragraph(f"Generated {generated} by chronos-compile-bench {__version__} from {len(records)} run(s) in {source}: "
-                  f"{len(comparisons)} key(s) (symbol, model, torch, device, settings, compile configuration, environment). "
-                  f"Against the committed baselines: {counts or 'nothing to check'}."),
-        Paragraph(f"Rules: adopt compiled only at 100% success, speedup > 1.5x (the lower end of its {confidence:.0%} interval) and MAE "
-                  "difference < 2%; below 1.2x it is not worth it. Latencies are medians of the timed calls with their "
-                  f"{confidence:.0%} bootstrap interval; the speedup is the median of eager/compiled ratios of calls interleaved in one process."),
+        Paragraph(
+            f"Generated {generated} by chronos-compile-bench {__version__} from {len(records)} run(s) in {source}: "
+            f"{len(comparisons)} key(s) (symbol, model, torch, device, settings, compile configuration, environment). "
+            f"Against the committed baselines: {counts or 'nothing to check'}."
+        ),
+        Paragraph(
+            f"Rules: adopt compiled only at 100% success, speedup > 1.5x (the lower end of its {confidence:.0%} interval) and MAE "
+            "difference < 2%; below 1.2x it is not worth it. Latencies are medians of the timed calls with their "
+            f"{confidence:.0%} bootstrap interval; the speedup is the median of eager/compiled ratios of calls interleaved in one process."
+        ),
         Heading(2, "Performance Benchmarks"),
     ]
     groups: dict[tuple[str, str, str], list[int]] = {}
@@ -186,16 +203,43 @@ def build(records: Sequence[RunRecord], baselines: Sequence[Baseline], out_dir: 
         rows = []
         for index in members:
             c = comparisons[index]
-            rows.append((
-                c.key.symbol, c.key.model_id + ("" if c.compiled is None or c.compiled.model_trained else " (untrained)"),
-                plots.short_config(c.key.compile_config), _run_date(c),
-                f"{_pct(c.eager.success_rate) if c.eager else '-'} / {_pct(c.compiled.success_rate) if c.compiled else '-'}",
-                _latency(c.eager), _latency(c.compiled), _first(c.compiled), _mae(c.eager), _mae(c.compiled), _speedup(c),
-                "-" if c.mae_diff_pct is None else f"{c.mae_diff_pct:+.3f}%",
-                c.recommendation.name.replace("_", " ").lower(),
-            ))
-        blocks.append(Table(("Symbol", "Model", "Configuration", "Date (UTC)", "Success eager / compiled", "Latency eager", "Latency compiled",
-                             "First call / compile", "MAE eager (MAE %)", "MAE compiled (MAE %)", "Speedup", "MAE diff", "Recommendation"), tuple(rows)))
+            rows.append(
+                (
+                    c.key.symbol,
+                    c.key.model_id + ("" if c.compiled is None or c.compiled.model_trained else " (untrained)"),
+                    plots.short_config(c.key.compile_config),
+                    _run_date(c),
+                    f"{_pct(c.eager.success_rate) if c.eager else '-'} / {_pct(c.compiled.success_rate) if c.compiled else '-'}",
+                    _latency(c.eager),
+                    _latency(c.compiled),
+                    _first(c.compiled),
+                    _mae(c.eager),
+                    _mae(c.compiled),
+                    _speedup(c),
+                    "-" if c.mae_diff_pct is None else f"{c.mae_diff_pct:+.3f}%",
+                    c.recommendation.name.replace("_", " ").lower(),
+                )
+            )
+        blocks.append(
+            Table(
+                (
+                    "Symbol",
+                    "Model",
+                    "Configuration",
+                    "Date (UTC)",
+                    "Success eager / compiled",
+                    "Latency eager",
+                    "Latency compiled",
+                    "First call / compile",
+                    "MAE eager (MAE %)",
+                    "MAE compiled (MAE %)",
+                    "Speedup",
+                    "MAE diff",
+                    "Recommendation",
+                ),
+                tuple(rows),
+            )
+        )
     blocks.append(Heading(2, "Verdicts against the baselines"))
     verdict_rows = []
     for comparison, checked in zip(comparisons, checks, strict=True):
@@ -204,15 +248,33 @@ def build(records: Sequence[RunRecord], baselines: Sequence[Baseline], out_dir: 
             detail = notable or "no baseline for these settings"
         else:
             detail = notable or "every gated metric within tolerance"
-        verdict_rows.append((plots.row_label(comparison), comparison.environment, checked.verdict, checked.match.describe(),
-                             f"{comparison.recommendation.value} ({comparison.reason})", detail))
+        verdict_rows.append(
+            (
+                plots.row_label(comparison),
+                comparison.environment,
+                checked.verdict,
+                checked.match.describe(),
+                f"{comparison.recommendation.value} ({comparison.reason})",
+                detail,
+            )
+        )
     blocks.append(Table(("Key", "Environment", "Baseline", "Gate", "Recommendation", "Details"), tuple(verdict_rows)))
     if orphans:
-        blocks.append(Paragraph("Eager runs without a compiled run: " + "; ".join(f"{r.symbol} {r.model_id} torch {r.torch_version} ({r.run_id})" for r in orphans) + "."))
+        blocks.append(
+            Paragraph(
+                "Eager runs without a compiled run: "
+                + "; ".join(f"{r.symbol} {r.model_id} torch {r.torch_version} ({r.run_id})" for r in orphans)
+                + "."
+            )
+        )
 
     blocks.append(Heading(2, "Latency distributions"))
-    blocks.append(Paragraph("Every timed call of the latest run of each key. 'eager (interleaved)' is the uncompiled model timed in the compiled "
-                            "run's process, alternating with compiled calls: the speedup is computed from those pairs."))
+    blocks.append(
+        Paragraph(
+            "Every timed call of the latest run of each key. 'eager (interleaved)' is the uncompiled model timed in the compiled "
+            "run's process, alternating with compiled calls: the speedup is computed from those pairs."
+        )
+    )
     plots.latency_distributions(comparisons, out_dir / "latency.png")
     blocks.append(Image("latency.png", "latency per prediction, eager and compiled, per key"))
     blocks.append(Heading(2, "Speedup per torch version and configuration"))
@@ -222,22 +284,38 @@ def build(records: Sequence[RunRecord], baselines: Sequence[Baseline], out_dir: 
     plots.mae_vs_naive(comparisons, out_dir / "mae.png")
     blocks.append(Image("mae.png", "MAE % of the mean truth: naive, eager, compiled"))
     blocks.append(Heading(2, "History"))
-    blocks.append(Paragraph("Every past run of each key: speedup, median latencies and MAE %, with the baseline and its tolerance band "
-                            "(a point outside the band and significantly so is what `compare` calls a regression)."))
+    blocks.append(
+        Paragraph(
+            "Every past run of each key: speedup, median latencies and MAE %, with the baseline and its tolerance band "
+            "(a point outside the band and significantly so is what `compare` calls a regression)."
+        )
+    )
     by_key = {(c.key, c.environment): checked for c, checked in zip(comparisons, checks, strict=True)}
     for history in histories:
         current = by_key.get((history.key, history.environment))
         name = _slug(history)
-        plots.trend(history, _checked_baseline(current) if current else None, out_dir / name, gated=bool(current and current.gated))
+        plots.trend(
+            history, _checked_baseline(current) if current else None, out_dir / name, gated=bool(current and current.gated)
+        )
         blocks.append(Heading(3, f"{plots.row_label(history.points[-1].comparison)} · {history.key.device}"))
-        blocks.append(Paragraph(f"{len(history.points)} run(s), {_to_second(history.points[0].timestamp_utc)} to {_to_second(history.points[-1].timestamp_utc)}; environment {history.environment}."))
+        blocks.append(
+            Paragraph(
+                f"{len(history.points)} run(s), {_to_second(history.points[0].timestamp_utc)} to {_to_second(history.points[-1].timestamp_utc)}; environment {history.environment}."
+            )
+        )
         blocks.append(Image(name, f"history of {history.key.label()}"))
     return blocks
 
 
-def write_report(records: Sequence[RunRecord], baselines_dir: Path | None, out_dir: Path, *, confidence: float = 0.95, source: str = "results/") -> list[Path]:
+def write_report(
+    records: Sequence[RunRecord], baselines_dir: Path | None, out_dir: Path, *, confidence: float = 0.95, source: str = "results/"
+) -> list[Path]:
     """Write ``index.md``, ``index.html`` and the PNGs into ``out_dir``; returns every path written."""
-    baselines = [baseline for baseline, _ in load_baselines(baselines_dir).values()] if baselines_dir is not None and baselines_dir.is_dir() else []
+    baselines = (
+        [baseline for baseline, _ in load_baselines(baselines_dir).values()]
+        if baselines_dir is not None and baselines_dir.is_dir()
+        else []
+    )
     out_dir.mkdir(parents=True, exist_ok=True)
     for stale in out_dir.glob("trend-*.png"):  # a key no longer in the results must not linger
         stale.unlink()

@@ -37,7 +37,9 @@ class RunStatus(TextEnum):
     """How a run ended (the ``status`` column)."""
 
     PASS = "pass"  # every call ran (flaky ones passed on re-run) and compiled stayed within drift tolerance of eager
-    FAIL_EXCEPTION = "fail_exception"  # a confirmed failure (compile, or a call failing k of n attempts), its first error recorded
+    FAIL_EXCEPTION = (
+        "fail_exception"  # a confirmed failure (compile, or a call failing k of n attempts), its first error recorded
+    )
     FAIL_CRASH = "fail_crash"  # the run's process died of a signal (segfault, abort), recorded by the parent with its stderr tail
     TIMEOUT = "timeout"  # no result within the time limit, the process was killed
     OOM = "oom"  # out of memory (MemoryError, CUDA OOM, or killed by SIGKILL, the kernel OOM killer's signal)
@@ -50,7 +52,9 @@ STATUSES = tuple(status.value for status in RunStatus)
 
 @dataclass(frozen=True, kw_only=True)
 class RunRecord:
-    """One row of the results table; field order and types mirror :data:`SCHEMA`."""
+    """One row of the results table. :data:`SCHEMA` is derived from these fields: their order is the column order and
+    each annotation gives the Arrow type (str -> string, int -> int64, float -> float64, bool, list[...], ``| None``
+    nullable). A new field needs a default (what an older file reads as) and a ``SCHEMA_VERSION`` bump."""
 
     schema_version: int = SCHEMA_VERSION
     run_id: str
@@ -136,86 +140,26 @@ class RunRecord:
     cpu_flags: str = ""  # schema v3: ISA extensions (harness.fingerprint.INDUCTOR_ISA_FLAGS); "" in older files: not recorded
 
 
-_F64_LIST = pa.list_(pa.float64())
+def _arrow_type(hint: Any) -> pa.DataType:
+    """The Arrow type of a :class:`RunRecord` field's annotation: ``float | None`` -> float64, ``list[str]`` -> list of string."""
+    args = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+    if typing.get_origin(hint) is list:
+        return pa.list_(_arrow_type(args[0]))
+    if args:  # X | None: nullable X
+        return _arrow_type(args[0])
+    simple = {bool: pa.bool_(), int: pa.int64(), float: pa.float64()}
+    if hint in simple:
+        return simple[hint]
+    if isinstance(hint, type) and issubclass(hint, str):  # str, and the text enums (RunStatus)
+        return pa.string()
+    raise TypeError(f"RunRecord field type {hint!r} has no Arrow type here; add it to _arrow_type")
+
+
+# Derived from RunRecord, so a new metric is one field there (and the code that measures it, harness/rows.py).
 SCHEMA = pa.schema(
     [
-        ("schema_version", pa.int32()),
-        ("run_id", pa.string()),
-        ("timestamp_utc", pa.string()),
-        ("symbol", pa.string()),
-        ("data_file", pa.string()),
-        ("data_sha256", pa.string()),
-        ("rows_used", pa.int64()),
-        ("mode", pa.string()),
-        ("compile_mode", pa.string()),
-        ("compile_backend", pa.string()),
-        ("compile_dynamic", pa.string()),
-        ("compile_cache", pa.string()),
-        ("attn_implementation", pa.string()),
-        ("dtype", pa.string()),
-        ("model_id", pa.string()),
-        ("model_trained", pa.bool_()),
-        ("model_parameters", pa.int64()),
-        ("weights_sha256", pa.string()),
-        ("prediction_length", pa.int64()),
-        ("context_length", pa.int64()),
-        ("batch_size", pa.int64()),
-        ("n_predictions", pa.int64()),
-        ("status", pa.string()),
-        ("error_type", pa.string()),
-        ("error_message", pa.string()),
-        ("n_success", pa.int64()),
-        ("success_rate", pa.float64()),
-        ("load_s", pa.float64()),
-        ("first_call_s", pa.float64()),
-        ("compile_s", pa.float64()),
-        ("latencies_s", _F64_LIST),
-        ("latency_median_s", pa.float64()),
-        ("forecast_close", _F64_LIST),
-        ("truth_close", _F64_LIST),
-        ("mae", pa.float64()),
-        ("mae_pct", pa.float64()),
-        ("naive_mae_pct", pa.float64()),
-        ("quantile_levels", _F64_LIST),
-        ("paired_eager_latencies_s", _F64_LIST),
-        ("reference_s", _F64_LIST),
-        ("confirm", pa.string()),
-        ("n_flaky", pa.int64()),
-        ("flip_rate", pa.float64()),
-        ("eager_repeat_max_abs", pa.float64()),
-        ("eager_float32_error_abs", pa.float64()),
-        ("drift_max_abs", pa.float64()),
-        ("drift_max_rel", pa.float64()),
-        ("drift_by_quantile_abs", _F64_LIST),
-        ("drift_tolerance_abs", pa.float64()),
-        ("stderr_tail", pa.string()),
-        ("n_graphs", pa.int64()),
-        ("n_graph_breaks", pa.int64()),
-        ("graph_break_reasons", pa.list_(pa.string())),
-        ("n_recompiles", pa.int64()),
-        ("warm_compile_s", pa.float64()),
-        ("shape_variant_s", _F64_LIST),
-        ("peak_rss_mb", pa.float64()),
-        ("peak_cuda_mb", pa.float64()),
-        ("break_even_calls", pa.float64()),
-        ("compile_freezing", pa.bool_()),
-        ("sdpa_backend", pa.string()),
-        ("harness_version", pa.string()),
-        ("git_commit", pa.string()),
-        ("python_version", pa.string()),
-        ("torch_version", pa.string()),
-        ("chronos_version", pa.string()),
-        ("transformers_version", pa.string()),
-        ("numpy_version", pa.string()),
-        ("platform", pa.string()),
-        ("device_type", pa.string()),
-        ("device_name", pa.string()),
-        ("cpu_model", pa.string()),
-        ("cpu_count", pa.int64()),
-        ("torch_threads", pa.int64()),
-        ("cuda_version", pa.string()),
-        ("cuda_driver", pa.string()),
-        ("cpu_flags", pa.string()),
+        (f.name, pa.int32() if f.name == "schema_version" else _arrow_type(typing.get_type_hints(RunRecord)[f.name]))
+        for f in dataclasses.fields(RunRecord)
     ],
     metadata={b"harness_schema_version": str(SCHEMA_VERSION).encode()},
 )
@@ -252,7 +196,9 @@ def check_writable_dir(path: Path, flag: str) -> None:
         with tempfile.TemporaryFile(dir=path, prefix=".harness-write-check-"):
             pass
     except OSError as exc:
-        raise InputError(f"{flag} {path}: cannot write there ({exc.strerror or type(exc).__name__}); fix: name a directory you can write") from exc
+        raise InputError(
+            f"{flag} {path}: cannot write there ({exc.strerror or type(exc).__name__}); fix: name a directory you can write"
+        ) from exc
 
 
 def new_temp_file(directory: Path, *, prefix: str, suffix: str = ".tmp") -> tuple[int, str]:
@@ -300,17 +246,23 @@ def read_file(path: Path, *, partitions: dict[str, str] | None = None) -> list[R
         table = pq.read_table(path, partitioning=None)
         present = set(table.column_names)  # a damaged column name that is not UTF-8 fails here
     except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: not a readable Parquet file ({type(exc).__name__}); fix: move it out of the results directory or delete it") from exc
+        raise InputError(
+            f"{path}: not a readable Parquet file ({type(exc).__name__}); fix: move it out of the results directory or delete it"
+        ) from exc
     version = (table.schema.metadata or {}).get(b"harness_schema_version", b"?").decode(errors="replace")
     if version not in READABLE_VERSIONS:
-        raise InputError(f"{path}: results schema version {_plain(version)}, this harness reads versions {', '.join(READABLE_VERSIONS)}; fix: re-run the bench or move the file away")
+        raise InputError(
+            f"{path}: results schema version {_plain(version)}, this harness reads versions {', '.join(READABLE_VERSIONS)}; fix: re-run the bench or move the file away"
+        )
     for name, value in (partitions or {}).items():
         if name not in present:
             try:
                 column = pa.array([value] * table.num_rows).cast(SCHEMA.field(name).type)
             except (pa.ArrowException, ValueError) as exc:
-                raise InputError(f"{path}: partition folder {name}={_plain(value)} is not a valid {SCHEMA.field(name).type} for column {name}; "
-                                 "fix: rename the folder or move the file away") from exc
+                raise InputError(
+                    f"{path}: partition folder {name}={_plain(value)} is not a valid {SCHEMA.field(name).type} for column {name}; "
+                    "fix: rename the folder or move the file away"
+                ) from exc
             table = table.append_column(name, column)
             present.add(name)
     missing = [name for name in SCHEMA.names if name not in present and name not in _V2_COLUMNS]
@@ -326,8 +278,21 @@ _FIX = "fix: re-run the bench or move the file away"
 _MODES: tuple[Mode, ...] = ("eager", "compiled")
 _HINTS = typing.get_type_hints(RunRecord)
 _NULLABLE = frozenset(name for name, hint in _HINTS.items() if type(None) in typing.get_args(hint))
-_COUNTS = ("rows_used", "model_parameters", "prediction_length", "context_length", "batch_size", "n_predictions", "n_success", "n_flaky",
-           "n_graphs", "n_graph_breaks", "n_recompiles", "cpu_count", "torch_threads")
+_COUNTS = (
+    "rows_used",
+    "model_parameters",
+    "prediction_length",
+    "context_length",
+    "batch_size",
+    "n_predictions",
+    "n_success",
+    "n_flaky",
+    "n_graphs",
+    "n_graph_breaks",
+    "n_recompiles",
+    "cpu_count",
+    "torch_threads",
+)
 _FRACTIONS = ("success_rate", "flip_rate")
 _NAMED = ("run_id", "symbol")  # an empty one cannot be told apart from another run's
 # what the runner writes (datetime.isoformat in UTC): it orders correctly as text and datetime.fromisoformat reads it
@@ -358,12 +323,16 @@ def _conformed(path: Path, table: pa.Table) -> pa.Table:
         if column.type == expected:
             continue
         if not _castable(column.type, expected):
-            raise InputError(f"{path}: column {name} holds {_type_name(column.type)} values, expected {_type_name(expected)}; {_FIX}")
+            raise InputError(
+                f"{path}: column {name} holds {_type_name(column.type)} values, expected {_type_name(expected)}; {_FIX}"
+            )
         try:
             cast = column.cast(expected, safe=True)
         except (pa.ArrowException, ValueError) as exc:
-            raise InputError(f"{path}: column {name} holds {_type_name(column.type)} values that do not fit {_type_name(expected)} "
-                             f"({_first_line(exc)}); {_FIX}") from exc
+            raise InputError(
+                f"{path}: column {name} holds {_type_name(column.type)} values that do not fit {_type_name(expected)} "
+                f"({_first_line(exc)}); {_FIX}"
+            ) from exc
         table = table.set_column(index, SCHEMA.field(name), cast)
     return table
 
@@ -419,7 +388,10 @@ def _check_row(row: dict[str, Any]) -> None:
     if row["status"] not in STATUSES:
         raise _BadField("status", f"is {_shown(row['status'])}, expected one of {', '.join(STATUSES)}")
     if not _is_utc_timestamp(row["timestamp_utc"]):
-        raise _BadField("timestamp_utc", f"is {_shown(row['timestamp_utc'])}, expected an ISO-8601 UTC timestamp like 2026-11-25T12:00:00+00:00")
+        raise _BadField(
+            "timestamp_utc",
+            f"is {_shown(row['timestamp_utc'])}, expected an ISO-8601 UTC timestamp like 2026-11-25T12:00:00+00:00",
+        )
     for name in _COUNTS:
         if name in row and row[name] is not None and row[name] < 0:
             raise _BadField(name, f"is {row[name]}, expected a count >= 0")
@@ -459,4 +431,8 @@ def _first_line(exc: BaseException) -> str:
 
 
 # columns added by versions 2 and 3 (they have defaults, and an older file reads with those)
-_V2_COLUMNS = frozenset(name for name in SCHEMA.names if SCHEMA.names.index(name) > SCHEMA.names.index("naive_mae_pct") and name not in FINGERPRINT_FIELDS) | {"cpu_flags"}
+_V2_COLUMNS = frozenset(
+    name
+    for name in SCHEMA.names
+    if SCHEMA.names.index(name) > SCHEMA.names.index("naive_mae_pct") and name not in FINGERPRINT_FIELDS
+) | {"cpu_flags"}

@@ -39,7 +39,12 @@ def close_path(family: str, length: int, rng: np.random.Generator) -> np.ndarray
     if family == "seasonal":
         period = rng.choice([7, 12, 24, 52])
         amplitude = rng.uniform(0.02, 0.3)
-        return np.asarray(1.0 + amplitude * np.sin(2 * np.pi * t / period + rng.uniform(0, 2 * np.pi)) + rng.normal(0, amplitude / 5, length) + 0.5)
+        return np.asarray(
+            1.0
+            + amplitude * np.sin(2 * np.pi * t / period + rng.uniform(0, 2 * np.pi))
+            + rng.normal(0, amplitude / 5, length)
+            + 0.5
+        )
     if family == "ar":
         phi = rng.uniform(0.5, 0.98)
         noise = rng.normal(0, rng.uniform(0.01, 0.1), length)

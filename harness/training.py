@@ -134,8 +134,20 @@ def train(config: TrainConfig, *, data_dir: Path, hyperparams_dir: Path, output:
             "train_config": {k: v for k, v in asdict(config).items() if k != "profile"},
             "architecture": config.profile.core_config(),
             "data": data_summary,
-            "trained_with": {"torch": torch.__version__, "transformers": transformers.__version__, "threads": torch.get_num_threads()},
-            "skill": {s.symbol: {"windows": s.windows, "model_mae_pct": round(s.model_mae_pct, 4), "naive_mae_pct": round(s.naive_mae_pct, 4), "ratio": round(s.ratio, 4)} for s in skills},
+            "trained_with": {
+                "torch": torch.__version__,
+                "transformers": transformers.__version__,
+                "threads": torch.get_num_threads(),
+            },
+            "skill": {
+                s.symbol: {
+                    "windows": s.windows,
+                    "model_mae_pct": round(s.model_mae_pct, 4),
+                    "naive_mae_pct": round(s.naive_mae_pct, 4),
+                    "ratio": round(s.ratio, 4),
+                }
+                for s in skills
+            },
         }
         (staging / MARKER).write_text(json.dumps(facts, indent=2) + "\n", encoding="utf-8")
         (staging / "MODEL_CARD.md").write_text(model_card(facts), encoding="utf-8")
@@ -164,16 +176,22 @@ def evaluate(pipeline: Any, *, data_dir: Path, hyperparams_dir: Path) -> list[Sk
 
 def print_skill(skills: dict[str, dict[str, Any]]) -> None:
     for symbol, s in skills.items():
-        print(f"  {symbol:<8} model MAE {s['model_mae_pct']:.3f}%  naive {s['naive_mae_pct']:.3f}%  ratio {s['ratio']:.2f}  ({s['windows']} windows)")
+        print(
+            f"  {symbol:<8} model MAE {s['model_mae_pct']:.3f}%  naive {s['naive_mae_pct']:.3f}%  ratio {s['ratio']:.2f}  ({s['windows']} windows)"
+        )
 
 
-def train_and_report(config: TrainConfig, *, data_dir: Path, hyperparams_dir: Path, output: Path, compare_to: Path | None) -> None:
+def train_and_report(
+    config: TrainConfig, *, data_dir: Path, hyperparams_dir: Path, output: Path, compare_to: Path | None
+) -> None:
     """``train``: train, print what came out, and compare the weights with ``compare_to`` (default: the shipped model)."""
     from harness.models import CHECKPOINTS, compare_weights
 
     output.parent.mkdir(parents=True, exist_ok=True)
     facts = train(config, data_dir=data_dir, hyperparams_dir=hyperparams_dir, output=output)
-    print(f"wrote {output}: {facts['parameters']:,} parameters, {facts['file_bytes'] / 1e6:.1f} MB, trained in {facts['train_wall_s']} s")
+    print(
+        f"wrote {output}: {facts['parameters']:,} parameters, {facts['file_bytes'] / 1e6:.1f} MB, trained in {facts['train_wall_s']} s"
+    )
     print(f"weights sha256 {facts['weights_sha256']}")
     print_skill(facts["skill"])
     reference = compare_to or CHECKPOINTS / DEFAULT_MODEL
@@ -186,9 +204,16 @@ def evaluate_and_report(model: str, *, data_dir: Path, hyperparams_dir: Path) ->
     from harness.models import load_pipeline, resolve_model
 
     pipeline = load_pipeline(resolve_model(model), attn_implementation="eager", device="cpu")
-    print(f"{model}: rolling {HORIZON}-step windows at the end of each series, median close vs truth, with the context the bench uses")
+    print(
+        f"{model}: rolling {HORIZON}-step windows at the end of each series, median close vs truth, with the context the bench uses"
+    )
     skills = evaluate(pipeline, data_dir=data_dir, hyperparams_dir=hyperparams_dir)
-    print_skill({s.symbol: {"windows": s.windows, "model_mae_pct": s.model_mae_pct, "naive_mae_pct": s.naive_mae_pct, "ratio": s.ratio} for s in skills})
+    print_skill(
+        {
+            s.symbol: {"windows": s.windows, "model_mae_pct": s.model_mae_pct, "naive_mae_pct": s.naive_mae_pct, "ratio": s.ratio}
+            for s in skills
+        }
+    )
 
 
 def model_card(facts: dict[str, Any]) -> str:
@@ -201,24 +226,24 @@ def model_card(facts: dict[str, Any]) -> str:
         f"| {symbol} | {r['rows']} | {r['scored_from_row']} | {r['training_rows']} | {'yes' if r['used'] else 'no (too short)'} |"
         for symbol, r in facts["data"]["real"].items()
     )
-    return f"""# {facts['profile']}
+    return f"""# {facts["profile"]}
 
-{facts['description']}. Trained from scratch by `nox -s train_default_model` (`python -m harness train`).
+{facts["description"]}. Trained from scratch by `nox -s train_default_model` (`python -m harness train`).
 
 | | |
 | --- | --- |
-| parameters | {facts['parameters']:,} |
-| file | model.safetensors, {facts['file_bytes'] / 1e6:.1f} MB, SHA-256 `{facts['weights_sha256']}` |
-| steps | {cfg['steps']} at batch {cfg['batch_size']}, context {cfg['context_length']}, prediction length {cfg['prediction_length']} |
-| optimiser | AdamW, learning rate {cfg['learning_rate']} linear decay, {cfg['warmup_steps']} warm-up steps |
-| seed | {cfg['seed']} |
-| training time | {facts['train_wall_s']} s on CPU (torch {facts['trained_with']['torch']}, {facts['trained_with']['threads']} threads) |
+| parameters | {facts["parameters"]:,} |
+| file | model.safetensors, {facts["file_bytes"] / 1e6:.1f} MB, SHA-256 `{facts["weights_sha256"]}` |
+| steps | {cfg["steps"]} at batch {cfg["batch_size"]}, context {cfg["context_length"]}, prediction length {cfg["prediction_length"]} |
+| optimiser | AdamW, learning rate {cfg["learning_rate"]} linear decay, {cfg["warmup_steps"]} warm-up steps |
+| seed | {cfg["seed"]} |
+| training time | {facts["train_wall_s"]} s on CPU (torch {facts["trained_with"]["torch"]}, {facts["trained_with"]["threads"]} threads) |
 
 ## Data
 
-{cfg['synthetic_count']} synthetic OHLC series of {cfg['synthetic_length']} steps (`harness/synthetic.py`: random walks with
+{cfg["synthetic_count"]} synthetic OHLC series of {cfg["synthetic_length"]} steps (`harness/synthetic.py`: random walks with
 drift and volatility regimes, seasonal, AR(1) and trend families, levels from 1 to 100,000), plus the part of each
-real series in `trainingdata/` that lies **before** its scored windows, listed {cfg['real_copies']} times each:
+real series in `trainingdata/` that lies **before** its scored windows, listed {cfg["real_copies"]} times each:
 
 | symbol | rows | scored from row | training rows | used |
 | --- | --- | --- | --- | --- |

@@ -10,7 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from harness.errors import ExitCode
-from harness.gate import Check, FindingKind, GateKind
+from harness.findings import FindingKind
+from harness.gate import Check
+from harness.matching import GateKind
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -27,16 +29,24 @@ class Tally:
         return self.gates.count(kind)
 
     def line(self) -> str:
-        return (f"{self.comparisons} comparison(s): {self.regressions} regression(s), {self.improvements} improvement(s), {self.flaky} flaky, "
-                f"{self.swings} host swing(s), {self.count(GateKind.NEW)} new, {self.missing} missing · gates: {self.count(GateKind.FULL)} full, "
-                f"{self.count(GateKind.UPGRADE)} upgrade, {self.count(GateKind.PORTABLE)} portable (timings not gated)")
+        return (
+            f"{self.comparisons} comparison(s): {self.regressions} regression(s), {self.improvements} improvement(s), {self.flaky} flaky, "
+            f"{self.swings} host swing(s), {self.count(GateKind.NEW)} new, {self.missing} missing · gates: {self.count(GateKind.FULL)} full, "
+            f"{self.count(GateKind.UPGRADE)} upgrade, {self.count(GateKind.PORTABLE)} portable (timings not gated)"
+        )
 
 
 def tally(comparisons: int, checks: Sequence[Check], *, missing: int) -> Tally:
     kinds = [finding.kind for check in checks for finding in check.findings]
-    return Tally(comparisons=comparisons, regressions=kinds.count(FindingKind.REGRESSION), improvements=kinds.count(FindingKind.IMPROVEMENT),
-                 flaky=kinds.count(FindingKind.FLAKY), swings=kinds.count(FindingKind.SWING), missing=missing,
-                 gates=tuple(check.match.kind for check in checks))
+    return Tally(
+        comparisons=comparisons,
+        regressions=kinds.count(FindingKind.REGRESSION),
+        improvements=kinds.count(FindingKind.IMPROVEMENT),
+        flaky=kinds.count(FindingKind.FLAKY),
+        swings=kinds.count(FindingKind.SWING),
+        missing=missing,
+        gates=tuple(check.match.kind for check in checks),
+    )
 
 
 def exit_code(result: Tally, *, strict: bool, fail_on_improvement: bool) -> ExitCode:

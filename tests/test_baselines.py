@@ -16,8 +16,9 @@ import pytest
 from harness import baselines
 from harness.compare import INTERLEAVED, SEPARATE, build_comparisons
 from harness.errors import InputError
-from harness.gate import Baseline, GateKind, ModeBaseline, Tolerances, select
+from harness.gate import Baseline, ModeBaseline, Tolerances
 from harness.keys import Key, Software, What, Where, key_of
+from harness.matching import GateKind, select
 from tests.conftest import ROOT
 from tests.factories import make_record
 

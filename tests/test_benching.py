@@ -9,7 +9,9 @@ import pytest
 from harness.benching import BenchRequest
 from harness.errors import ExitCode, InputError
 from harness.faults import Fault, FaultKind
-from harness.gate import Check, Finding, FindingKind, GateKind, Match
+from harness.findings import Finding, FindingKind
+from harness.gate import Check
+from harness.matching import GateKind, Match
 from harness.parser import build as _parser
 from harness.verdict import Tally, exit_code, tally
 

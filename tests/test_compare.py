@@ -10,8 +10,10 @@ import numpy as np
 import pytest
 
 from harness.compare import Comparison, build_comparisons, compare_pair
-from harness.gate import Baseline, Finding, GateKind, ModeBaseline, Tolerances, find_findings, missing, select
+from harness.findings import Finding
+from harness.gate import Baseline, ModeBaseline, Tolerances, find_findings
 from harness.keys import Key, key_of
+from harness.matching import GateKind, missing, select
 from harness.recommend import Recommendation, mae_diff_pct, recommend
 from tests.factories import make_record, replace
 

@@ -15,7 +15,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from harness.data import MAX_ABS_PRICE, OHLC, BenchWindow, OhlcSeries, available_symbols, bench_window, load_ohlc
+from harness.csvfile import MAX_ABS_PRICE
+from harness.data import OHLC, BenchWindow, OhlcSeries, available_symbols, bench_window, load_ohlc
 from harness.errors import InputError
 from harness.params import fit_window, resolve_params
 from tests.conftest import ROOT

@@ -11,7 +11,8 @@ import pytest
 
 from harness.baselines import baseline_from
 from harness.compare import INTERLEAVED, SEPARATE, Comparison, compare_pair, interleaved_speedup, pool_runs, summarize
-from harness.gate import Baseline, Finding, Tolerances, find_findings, lower, slower
+from harness.findings import Finding, lower, slower
+from harness.gate import Baseline, Tolerances, find_findings
 from harness.keys import key_of
 from harness.recommend import Recommendation, recommend
 from harness.results import RunRecord

@@ -17,8 +17,9 @@ from harness.cli import main
 from harness.compare import Comparison, compare_pair
 from harness.errors import InputError
 from harness.fingerprint import cpu_flags
-from harness.gate import Baseline, GateKind, Tolerances, check, missing, parse_against, select, upgrade_findings
+from harness.gate import Baseline, Tolerances, check, upgrade_findings
 from harness.keys import key_of
+from harness.matching import GateKind, missing, parse_against, select
 from harness.results import RunRecord, RunStatus, write_records
 from tests.factories import make_record
 

@@ -9,13 +9,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from harness.compiling import CompileSettings
 from harness.data import bench_window, load_ohlc
 from harness.errors import InputError
+from harness.faults import Fault, FaultKind
 from harness.models import resolve_model
 from harness.params import resolve_params
 from harness.results import read_records, write_records
-from harness.faults import Fault, FaultKind
-from harness.runner import CompileSettings, RunSpec, failure_record, new_run_id, predict_close, resolve_device, run
+from harness.rows import failure_record, new_run_id
+from harness.runner import RunSpec, predict_close, resolve_device, run
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -186,7 +188,7 @@ def test_compiled_runs_interleave_the_uncompiled_model() -> None:
 
 
 def test_break_even_is_compile_time_over_time_saved() -> None:
-    from harness.runner import break_even
+    from harness.rows import break_even
 
     assert break_even(30.0, [0.2, 0.2, 0.2], [0.1, 0.1, 0.1]) == pytest.approx(300.0)
     assert break_even(30.0, [0.1, float("nan")], [0.2]) is None  # never pays off
@@ -212,7 +214,7 @@ def test_a_configuration_with_other_attention_and_dtype_is_judged_against_eager_
 
 
 def test_noise_floor_is_the_measured_error_or_a_few_ulps_when_nothing_was_measured() -> None:
-    from harness.runner import UNMEASURED_FLOOR_ULPS, drift_tolerance, noise_floor
+    from harness.rows import UNMEASURED_FLOOR_ULPS, drift_tolerance, noise_floor
 
     forecast = np.full((4, 7, 3), 1000.0)
     ulp = float(np.finfo(np.float32).eps) * 1000.0
@@ -226,15 +228,15 @@ def test_noise_floor_is_the_measured_error_or_a_few_ulps_when_nothing_was_measur
 def test_cold_and_off_caches_use_a_fresh_directory_and_restore_the_environment(cache: str, monkeypatch: pytest.MonkeyPatch) -> None:
     import os
 
-    import torch._inductor.config as inductor_config
+    import torch._inductor.config as inductor_settings
 
-    from harness.runner import _inductor_cache, _inductor_config
+    from harness.compiling import inductor_cache, inductor_config
 
     monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", "/before")
-    with _inductor_cache(cache), _inductor_config(CompileSettings(cache=cache)):
+    with inductor_cache(cache), inductor_config(CompileSettings(cache=cache)):
         inside = os.environ["TORCHINDUCTOR_CACHE_DIR"]
         assert inside != "/before" and os.path.isdir(inside)
-        assert inductor_config.force_disable_caches is (cache == "off")
+        assert inductor_settings.force_disable_caches is (cache == "off")
     assert os.environ["TORCHINDUCTOR_CACHE_DIR"] == "/before" and not os.path.exists(inside)
 
 
