@@ -43,7 +43,9 @@ from harness.pipconfig import uv_environment  # noqa: E402
 def _uv_environment_here() -> dict[str, str]:
     """:func:`uv_environment` for this machine, read once per nox run (no pip beside nox: the PIP_* variables only)."""
     try:
-        listed = subprocess.run([sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True, check=True).stdout
+        listed = subprocess.run(
+            [sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True, check=True
+        ).stdout
     except (OSError, subprocess.CalledProcessError):
         listed = ""
     return uv_environment(listed, os.environ)
@@ -59,7 +61,10 @@ def _requirements(*extras: str) -> list[str]:
     where ``python -m harness`` imports ./harness, and uv rebuilds a local project on every install, even when reused.
     """
     project = PYPROJECT["project"]
-    return [*project["dependencies"], *(requirement for extra in extras for requirement in project["optional-dependencies"][extra])]
+    return [
+        *project["dependencies"],
+        *(requirement for extra in extras for requirement in project["optional-dependencies"][extra]),
+    ]
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -88,7 +93,12 @@ def results_env(session: nox.Session) -> None:
 @nox.session(default=False)
 def dev_env(session: nox.Session) -> None:
     """The environment tests and lint share: pinned torch, every extra, the test and lint groups."""
-    _install(session, f"torch=={PINNED_TORCH}", *_requirements("bench", "report"), *nox.project.dependency_groups(PYPROJECT, "test", "lint"))
+    _install(
+        session,
+        f"torch=={PINNED_TORCH}",
+        *_requirements("bench", "report"),
+        *nox.project.dependency_groups(PYPROJECT, "test", "lint"),
+    )
     _SHARED_BINS[DEV_ENV] = Path(session.bin)
 
 
@@ -161,7 +171,18 @@ def report(session: nox.Session) -> None:
     """Write report/index.md, index.html and PNG plots from every result (and history) and the baselines."""
     _, known = _split_posargs(session)
     confidence = ["--confidence", known.confidence] if known.confidence else []
-    _run_in(session, RESULTS_ENV, "python", "-m", "harness", "report", *_compare_args(known), "--output", known.output or "report", *confidence)
+    _run_in(
+        session,
+        RESULTS_ENV,
+        "python",
+        "-m",
+        "harness",
+        "report",
+        *_compare_args(known),
+        "--output",
+        known.output or "report",
+        *confidence,
+    )
 
 
 @nox.session(venv_backend="none", requires=[RESULTS_ENV])
@@ -173,7 +194,18 @@ def update_baselines(session: nox.Session) -> None:
     pool = ["--pool"] if known.pool else []
     pool += ["--default-tolerances"] if known.default_tolerances else []
     pool += ["--accept", known.accept] if known.accept else []
-    _run_in(session, RESULTS_ENV, "python", "-m", "harness", "update-baselines", "--reason", known.reason, *pool, *_compare_args(known))
+    _run_in(
+        session,
+        RESULTS_ENV,
+        "python",
+        "-m",
+        "harness",
+        "update-baselines",
+        "--reason",
+        known.reason,
+        *pool,
+        *_compare_args(known),
+    )
 
 
 def _gate_rates(session: nox.Session, torch: str, name: str) -> None:
@@ -182,14 +214,31 @@ def _gate_rates(session: nox.Session, torch: str, name: str) -> None:
     parser.add_argument("--sessions", type=int, default=8, help="bench sessions, each a fresh process with a cold compile")
     parser.add_argument("--calls", default="30", help="timed calls per session, drawn from by the simulated nightly runs")
     parser.add_argument("--runs", nargs="+", default=[], help="calls per simulated nightly run (default: the bench default)")
-    parser.add_argument("--speedup-tol", nargs="+", default=[], help="speedup tolerances to evaluate (default: the current default)")
-    parser.add_argument("--latency-tol", nargs="+", default=[], help="latency tolerances to evaluate (default: the current default)")
+    parser.add_argument(
+        "--speedup-tol", nargs="+", default=[], help="speedup tolerances to evaluate (default: the current default)"
+    )
+    parser.add_argument(
+        "--latency-tol", nargs="+", default=[], help="latency tolerances to evaluate (default: the current default)"
+    )
     parser.add_argument("--results-dir", default=f"calibration/torch-{torch}")
     known, bench_args = parser.parse_known_args(session.posargs)
     for index in range(known.sessions):
         session.log(f"calibration session {index + 1}/{known.sessions}")
         for mode in ("eager", "compiled"):
-            session.run("python", "-m", "harness", "-q", "bench", "--mode", mode, "--runs", known.calls, "--results-dir", known.results_dir, *bench_args)
+            session.run(
+                "python",
+                "-m",
+                "harness",
+                "-q",
+                "bench",
+                "--mode",
+                mode,
+                "--runs",
+                known.calls,
+                "--results-dir",
+                known.results_dir,
+                *bench_args,
+            )
     runs = ["--runs", *known.runs] if known.runs else []
     tolerance = ["--speedup-tol", *known.speedup_tol] if known.speedup_tol else []
     tolerance += ["--latency-tol", *known.latency_tol] if known.latency_tol else []

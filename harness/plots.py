@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import matplotlib
 import numpy as np
@@ -269,50 +269,67 @@ def _at_least(ax: Axes, rel: float) -> None:
 
 
 @_plain_text
+def _draw_band(ax: Axes, value: float, tolerance: float, color: str) -> None:
+    ax.axhline(value, color=color, linewidth=1.0, linestyle="--")
+    ax.axhspan(value * (1 - tolerance), value * (1 + tolerance), color=color, alpha=0.12)
+
+
+def _trend_points(time: Any, comparison: Comparison, speed_ax: Axes, latency_ax: Axes, mae_ax: Axes) -> None:
+    """One run of the key (``time``: a datetime, which matplotlib plots on a date axis): its speedup (a cross when a
+    mode failed), each mode's median latency and MAE %."""
+    if comparison.speedup is not None:
+        low, high = comparison.speedup_ci or (comparison.speedup, comparison.speedup)
+        speed_ax.errorbar(
+            time,
+            comparison.speedup,
+            yerr=[[comparison.speedup - low], [high - comparison.speedup]],
+            fmt="o",
+            color="#333333",
+            capsize=3,
+            markersize=4,
+        )
+    else:
+        speed_ax.plot(time, 1.0, marker="x", color="#B22222", markersize=8)
+    for summary, color in ((comparison.eager, EAGER), (comparison.compiled, COMPILED)):
+        if summary is None:
+            continue
+        if summary.latency_median_s is not None and summary.latency_ci_s is not None:
+            median = summary.latency_median_s * 1000.0
+            low_ms, high_ms = (x * 1000.0 for x in summary.latency_ci_s)
+            latency_ax.errorbar(
+                time, median, yerr=[[median - low_ms], [high_ms - median]], fmt="o", color=color, capsize=3, markersize=4
+            )
+        if summary.mae_pct is not None:
+            mae_ax.plot(
+                time,
+                summary.mae_pct,
+                marker="o" if color == EAGER else "s",
+                color=color,
+                markersize=4 if color == EAGER else 3,
+                linestyle="none",
+            )
+
+
+def _trend_bands(baseline: Baseline, speed_ax: Axes, latency_ax: Axes, mae_ax: Axes) -> None:
+    """The baseline of each panel with its tolerance band."""
+    tol = baseline.tolerances
+    if baseline.speedup:
+        _draw_band(speed_ax, baseline.speedup, tol.speedup_rel, "#333333")
+    for mode, color in ((baseline.eager, EAGER), (baseline.compiled, COMPILED)):
+        if mode.latency_median_s:
+            _draw_band(latency_ax, mode.latency_median_s * 1000.0, tol.latency_rel, color)
+        if mode.mae_pct:
+            _draw_band(mae_ax, mode.mae_pct, tol.mae_rel, color)
+
+
 def trend(history: Series, baseline: Baseline | None, path: Path, *, gated: bool = True) -> Path:
     """Speedup, latencies and MAE of every past run of one key, with the baseline and its tolerance band."""
     times = [datetime.fromisoformat(point.timestamp_utc) for point in history.points]
     comparisons = [point.comparison for point in history.points]
     figure = Figure(figsize=(8.0, 7.0), layout="constrained")
     speed_ax, latency_ax, mae_ax = figure.subplots(3, 1, sharex=True)
-    band = "baseline ± tolerance" if gated else "baseline ± tolerance (another machine: timings not gated)"
-
-    def draw_band(ax: Axes, value: float, tolerance: float, color: str) -> None:
-        ax.axhline(value, color=color, linewidth=1.0, linestyle="--")
-        ax.axhspan(value * (1 - tolerance), value * (1 + tolerance), color=color, alpha=0.12)
-
     for time, comparison in zip(times, comparisons, strict=True):
-        if comparison.speedup is not None:
-            low, high = comparison.speedup_ci or (comparison.speedup, comparison.speedup)
-            speed_ax.errorbar(
-                time,
-                comparison.speedup,
-                yerr=[[comparison.speedup - low], [high - comparison.speedup]],
-                fmt="o",
-                color="#333333",
-                capsize=3,
-                markersize=4,
-            )
-        else:
-            speed_ax.plot(time, 1.0, marker="x", color="#B22222", markersize=8)
-        for summary, color in ((comparison.eager, EAGER), (comparison.compiled, COMPILED)):
-            if summary is None:
-                continue
-            if summary.latency_median_s is not None and summary.latency_ci_s is not None:
-                median = summary.latency_median_s * 1000.0
-                low_ms, high_ms = (x * 1000.0 for x in summary.latency_ci_s)
-                latency_ax.errorbar(
-                    time, median, yerr=[[median - low_ms], [high_ms - median]], fmt="o", color=color, capsize=3, markersize=4
-                )
-            if summary.mae_pct is not None:
-                mae_ax.plot(
-                    time,
-                    summary.mae_pct,
-                    marker="o" if color == EAGER else "s",
-                    color=color,
-                    markersize=4 if color == EAGER else 3,
-                    linestyle="none",
-                )
+        _trend_points(time, comparison, speed_ax, latency_ax, mae_ax)
     legends: dict[Axes, list[Patch | Line2D]] = {
         speed_ax: [Line2D([], [], marker="o", color="#333333", linestyle="none", label="speedup, interval")],
         latency_ax: [Patch(color=EAGER, label="eager"), Patch(color=COMPILED, label="compiled")],
@@ -321,14 +338,8 @@ def trend(history: Series, baseline: Baseline | None, path: Path, *, gated: bool
     if any(c.speedup is None for c in comparisons):
         legends[speed_ax].append(Line2D([], [], marker="x", color="#B22222", linestyle="none", label="no speedup: a mode failed"))
     if baseline is not None:
-        tol = baseline.tolerances
-        if baseline.speedup:
-            draw_band(speed_ax, baseline.speedup, tol.speedup_rel, "#333333")
-        for mode, color in ((baseline.eager, EAGER), (baseline.compiled, COMPILED)):
-            if mode.latency_median_s:
-                draw_band(latency_ax, mode.latency_median_s * 1000.0, tol.latency_rel, color)
-            if mode.mae_pct:
-                draw_band(mae_ax, mode.mae_pct, tol.mae_rel, color)
+        _trend_bands(baseline, speed_ax, latency_ax, mae_ax)
+        band = "baseline ± tolerance" if gated else "baseline ± tolerance (another machine: timings not gated)"
         for ax in legends:
             legends[ax].append(Patch(facecolor="#999999", alpha=0.3, label=band))
     speed_ax.set_ylabel("speedup (x)", fontsize=8.5)

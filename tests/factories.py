@@ -27,7 +27,9 @@ ENV: dict[str, Any] = {
 }
 
 
-def make_record(mode: str = "eager", *, latencies: list[float] | None = None, mae: float | None = 10.0, **overrides: Any) -> RunRecord:
+def make_record(
+    mode: str = "eager", *, latencies: list[float] | None = None, mae: float | None = 10.0, **overrides: Any
+) -> RunRecord:
     """A passing run of ``mode`` with the given latencies and MAE; any field can be overridden."""
     lat = [0.10, 0.11, 0.10, 0.12, 0.10] if latencies is None else latencies
     compiled = mode == "compiled"

@@ -35,7 +35,9 @@ PROVENANCE: dict[str, object] = {
 }
 
 
-_PARTS = {part: {f.name for f in dataclasses.fields(cls)} for part, cls in (("what", What), ("where", Where), ("software", Software))}
+_PARTS = {
+    part: {f.name for f in dataclasses.fields(cls)} for part, cls in (("what", What), ("where", Where), ("software", Software))
+}
 
 
 def make_key(**changes: Any) -> Key:
@@ -46,8 +48,11 @@ def make_key(**changes: Any) -> Key:
         name = "torch" if name == "torch_version" else name
         (part,) = [part for part, names in _PARTS.items() if name in names]
         parts[part][name] = value
-    return Key(what=dataclasses.replace(key.what, **parts["what"]), where=dataclasses.replace(key.where, **parts["where"]),
-               software=dataclasses.replace(key.software, **parts["software"]))
+    return Key(
+        what=dataclasses.replace(key.what, **parts["what"]),
+        where=dataclasses.replace(key.where, **parts["where"]),
+        software=dataclasses.replace(key.software, **parts["software"]),
+    )
 
 
 def make_baseline(**changes: Any) -> Baseline:
@@ -76,13 +81,36 @@ def legacy(format_version: int) -> dict[str, Any]:
     for part in ("what", "where", "software"):
         del data[part]
     del data["eager"]["partner_latency_median_s"]
-    data["key"] = {"symbol": key.symbol, "model_id": key.model_id, "torch_version": key.torch_version, "device": key.device,
-                   "context_length": key.context_length, "batch_size": key.batch_size, "prediction_length": key.prediction_length,
-                   "data_sha256": key.data_sha256, "compile_config": key.compile_config}
-    data["provenance"] = {**PROVENANCE, "fingerprint": {
-        "harness_version": "0.1.0", "python_version": "3.11.7", "torch_version": "2.13.0+cpu", "chronos_version": "2.3.2",
-        "transformers_version": "5.24.0", "numpy_version": "2.4.6", "device_type": "cpu", "device_name": "Test CPU", "cpu_model": "Test CPU",
-        "cpu_count": 2, "torch_threads": 2, "cuda_version": "", "cuda_driver": "", "weights_sha256": "0" * 64}}
+    data["key"] = {
+        "symbol": key.symbol,
+        "model_id": key.model_id,
+        "torch_version": key.torch_version,
+        "device": key.device,
+        "context_length": key.context_length,
+        "batch_size": key.batch_size,
+        "prediction_length": key.prediction_length,
+        "data_sha256": key.data_sha256,
+        "compile_config": key.compile_config,
+    }
+    data["provenance"] = {
+        **PROVENANCE,
+        "fingerprint": {
+            "harness_version": "0.1.0",
+            "python_version": "3.11.7",
+            "torch_version": "2.13.0+cpu",
+            "chronos_version": "2.3.2",
+            "transformers_version": "5.24.0",
+            "numpy_version": "2.4.6",
+            "device_type": "cpu",
+            "device_name": "Test CPU",
+            "cpu_model": "Test CPU",
+            "cpu_count": 2,
+            "torch_threads": 2,
+            "cuda_version": "",
+            "cuda_driver": "",
+            "weights_sha256": "0" * 64,
+        },
+    }
     if format_version == 1:
         del data["speedup_method"]
         for mode in ("eager", "compiled"):
@@ -113,19 +141,22 @@ def test_file_name_sanitises_hub_ids() -> None:
     assert baselines.file_name(make_key(model_id="amazon/chronos-2")).startswith("BTCUSD__amazon-chronos-2__torch-2.13.0-cpu__")
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("compile_config", "mode=max-autotune,backend=inductor,dynamic=auto,attn=eager"),
-    ("device_type", "cuda"),
-    ("device_name", "H100"),
-    ("cpu_flags", "avx,avx2,fma,avx512f"),
-    ("torch_threads", 8),
-    ("chronos", "2.4.0"),
-    ("weights_sha256", "1" * 64),
-    ("context_length", 64),
-    ("data_sha256", "e" * 64),
-    ("torch_version", "2.12.0+cpu"),
-    ("symbol", "GOOG"),
-])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("compile_config", "mode=max-autotune,backend=inductor,dynamic=auto,attn=eager"),
+        ("device_type", "cuda"),
+        ("device_name", "H100"),
+        ("cpu_flags", "avx,avx2,fma,avx512f"),
+        ("torch_threads", 8),
+        ("chronos", "2.4.0"),
+        ("weights_sha256", "1" * 64),
+        ("context_length", 64),
+        ("data_sha256", "e" * 64),
+        ("torch_version", "2.12.0+cpu"),
+        ("symbol", "GOOG"),
+    ],
+)
 def test_file_name_differs_per_key(field: str, value: object) -> None:
     assert baselines.file_name(make_key(**{field: value})) != baselines.file_name(make_key())
 
@@ -160,7 +191,9 @@ def test_render_rounds_to_six_significant_digits(tmp_path: Path) -> None:
 
 
 def test_round_trip_of_a_baseline_without_eager_latency(tmp_path: Path) -> None:
-    original = make_baseline(eager=ModeBaseline(success_rate=0.0, latency_median_s=None, mae=None, mae_pct=None), speedup=None, mae_diff_pct=None)
+    original = make_baseline(
+        eager=ModeBaseline(success_rate=0.0, latency_median_s=None, mae=None, mae_pct=None), speedup=None, mae_diff_pct=None
+    )
     path = tmp_path / "b.json"
     path.write_text(baselines.render(original), encoding="utf-8")
     assert baselines.read_baseline(path) == original
@@ -197,8 +230,12 @@ def test_write_diff_shows_the_change(tmp_path: Path) -> None:
 
 
 def test_baseline_from_a_comparison_round_trips(tmp_path: Path) -> None:
-    (comparison,), _ = build_comparisons([make_record("eager", latencies=[0.2] * 5),
-                                          make_record("compiled", latencies=[0.1] * 5, paired_eager_latencies_s=[0.25] * 5)])
+    (comparison,), _ = build_comparisons(
+        [
+            make_record("eager", latencies=[0.2] * 5),
+            make_record("compiled", latencies=[0.1] * 5, paired_eager_latencies_s=[0.25] * 5),
+        ]
+    )
     made = baselines.baseline_from(comparison, tolerances=Tolerances(), provenance=PROVENANCE)
     path, _ = baselines.write_baseline(tmp_path, made)
     back = baselines.read_baseline(path)
@@ -266,7 +303,9 @@ def test_missing_field(tmp_path: Path, field: str) -> None:
     assert_rejected(path, f"field {field} missing")
 
 
-@pytest.mark.parametrize(("part", "field"), [("software", "torch"), ("what", "data_sha256"), ("where", "cpu_flags"), ("eager", "success_rate")])
+@pytest.mark.parametrize(
+    ("part", "field"), [("software", "torch"), ("what", "data_sha256"), ("where", "cpu_flags"), ("eager", "success_rate")]
+)
 def test_missing_key_field(tmp_path: Path, part: str, field: str) -> None:
     data = rendered()
     del data[part][field]

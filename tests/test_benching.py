@@ -24,9 +24,45 @@ def _request(*argv: str) -> BenchRequest:
     "argv",
     [
         (),
-        ("--symbol", "GOOG", "--symbol", "EURUSD", "--fault", "raise@0.3:GOOG", "--confirm", "1/2", "--no-warm-compile", "--vary-shapes"),
-        ("--attn", "sdpa", "--sdpa-backend", "math", "--freezing", "--dtype", "bfloat16", "--dynamic", "false", "--extreme", "spike"),
-        ("--context-length", "64", "--rows", "120", "--date-format", "day-first", "--device", "cpu", "--model", "tiny", "--timeout", "9.5"),
+        (
+            "--symbol",
+            "GOOG",
+            "--symbol",
+            "EURUSD",
+            "--fault",
+            "raise@0.3:GOOG",
+            "--confirm",
+            "1/2",
+            "--no-warm-compile",
+            "--vary-shapes",
+        ),
+        (
+            "--attn",
+            "sdpa",
+            "--sdpa-backend",
+            "math",
+            "--freezing",
+            "--dtype",
+            "bfloat16",
+            "--dynamic",
+            "false",
+            "--extreme",
+            "spike",
+        ),
+        (
+            "--context-length",
+            "64",
+            "--rows",
+            "120",
+            "--date-format",
+            "day-first",
+            "--device",
+            "cpu",
+            "--model",
+            "tiny",
+            "--timeout",
+            "9.5",
+        ),
         ("--results-dir", "/tmp/r x", "--data-dir", "d", "--hyperparams-dir", "h", "--inductor-cache", "off", "--fault", "crash"),
     ],
 )
@@ -45,14 +81,26 @@ def test_the_request_has_a_field_for_every_bench_flag_and_no_more() -> None:
 
 
 def test_old_fault_flags_are_aliases_of_fault() -> None:
-    assert _request("--plant", "crash:GOOG").fault == _request("--fault", "crash:GOOG").fault == Fault(kind=FaultKind.CRASH, symbol="GOOG")
+    assert (
+        _request("--plant", "crash:GOOG").fault
+        == _request("--fault", "crash:GOOG").fault
+        == Fault(kind=FaultKind.CRASH, symbol="GOOG")
+    )
     assert _request("--inject-failure").fault == _request("--fault", "raise").fault == Fault(kind=FaultKind.RAISE)
     assert _request("--inject-failure", "0.3").fault == Fault(kind=FaultKind.RAISE, probability=0.3)
     assert _request("--stress", "spike").extreme == _request("--extreme", "spike").extreme == "spike"
 
 
-@pytest.mark.parametrize(("text", "fragment"), [("boom", "KIND must be one of"), ("crash@0.5", "only raise takes a probability"),
-                                                ("raise@x", "not a number"), ("raise@0", "must be in (0, 1]"), ("raise@nan", "must be in (0, 1]")])
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("boom", "KIND must be one of"),
+        ("crash@0.5", "only raise takes a probability"),
+        ("raise@x", "not a number"),
+        ("raise@0", "must be in (0, 1]"),
+        ("raise@nan", "must be in (0, 1]"),
+    ],
+)
 def test_bad_fault_values_say_what_is_wrong(text: str, fragment: str) -> None:
     with pytest.raises(ValueError, match=r"e\.g\.") as excinfo:
         Fault.parse(text)
@@ -88,14 +136,26 @@ def _check(gate: GateKind, *kinds: str) -> Check:
         ([_check(GateKind.NEW, "regression")], 1, True, False, ExitCode.REGRESSION),  # a regression outranks --strict
     ],
 )
-def test_exit_code_of_a_tally(checks: list[Check], missing: int, strict: bool, fail_on_improvement: bool, expected: ExitCode) -> None:
-    assert exit_code(tally(len(checks), checks, missing=missing), strict=strict, fail_on_improvement=fail_on_improvement) is expected
+def test_exit_code_of_a_tally(
+    checks: list[Check], missing: int, strict: bool, fail_on_improvement: bool, expected: ExitCode
+) -> None:
+    assert (
+        exit_code(tally(len(checks), checks, missing=missing), strict=strict, fail_on_improvement=fail_on_improvement) is expected
+    )
 
 
 def test_tally_counts_each_kind_and_gate() -> None:
-    result = tally(3, [_check(GateKind.FULL, "regression", "flaky"), _check(GateKind.PORTABLE, "swing", "swing"), _check(GateKind.NEW)], missing=2)
-    assert result == Tally(comparisons=3, regressions=1, flaky=1, swings=2, missing=2, gates=(GateKind.FULL, GateKind.PORTABLE, GateKind.NEW))
-    assert result.line().startswith("3 comparison(s): 1 regression(s), 0 improvement(s), 1 flaky, 2 host swing(s), 1 new, 2 missing")
+    result = tally(
+        3,
+        [_check(GateKind.FULL, "regression", "flaky"), _check(GateKind.PORTABLE, "swing", "swing"), _check(GateKind.NEW)],
+        missing=2,
+    )
+    assert result == Tally(
+        comparisons=3, regressions=1, flaky=1, swings=2, missing=2, gates=(GateKind.FULL, GateKind.PORTABLE, GateKind.NEW)
+    )
+    assert result.line().startswith(
+        "3 comparison(s): 1 regression(s), 0 improvement(s), 1 flaky, 2 host swing(s), 1 new, 2 missing"
+    )
 
 
 def test_spec_paths_are_paths() -> None:

@@ -55,7 +55,9 @@ def test_compare_holds_against_its_own_baseline(results: Path, tmp_path: Path, c
     assert "gate: full gate (same machine, same software)" in out and "1 full, 0 upgrade, 0 portable" in out
 
 
-def test_planted_faster_compiled_baseline_is_a_regression(results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_planted_faster_compiled_baseline_is_a_regression(
+    results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     baselines = _baselines(results, tmp_path)
     _edit_only_baseline(baselines, {"compiled": {"latency_median_s": 0.050 * 0.7}})  # baseline claims 30% faster
     assert _run("compare", "--results-dir", str(results), "--baselines-dir", str(baselines)) == 1
@@ -66,8 +68,17 @@ def test_planted_faster_compiled_baseline_is_a_regression(results: Path, tmp_pat
 def test_forced_compiled_failure_is_a_regression(results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     baselines = _baselines(results, tmp_path)
     failed = make_record(
-        "compiled", latencies=[], status="fail_exception", error_type="InvalidBackend", error_message="planted",
-        timestamp_utc="2026-11-26T00:00:00+00:00", run_id="later", first_call_s=None, compile_s=None, mae=None, mae_pct=None,
+        "compiled",
+        latencies=[],
+        status="fail_exception",
+        error_type="InvalidBackend",
+        error_message="planted",
+        timestamp_utc="2026-11-26T00:00:00+00:00",
+        run_id="later",
+        first_call_s=None,
+        compile_s=None,
+        mae=None,
+        mae_pct=None,
     )
     write_records([failed], results, name="failed")
     assert _run("compare", "--results-dir", str(results), "--baselines-dir", str(baselines)) == 1
@@ -102,13 +113,20 @@ def test_a_baseline_without_a_result_is_missing_and_fails_only_when_strict(
     assert "--strict" in capsys.readouterr().err
 
 
-def _other_environment(tmp_path: Path, eager_latencies: list[float] | None = None, compiled_latencies: list[float] | None = None,
-                       compiled_mae: float = 10.0, **fields: Any) -> Path:
+def _other_environment(
+    tmp_path: Path,
+    eager_latencies: list[float] | None = None,
+    compiled_latencies: list[float] | None = None,
+    compiled_mae: float = 10.0,
+    **fields: Any,
+) -> Path:
     other = tmp_path / "other"
     if other.exists():
         shutil.rmtree(other)
     write_records([make_record("eager", latencies=eager_latencies, **fields)], other, name="e")
-    write_records([make_record("compiled", latencies=compiled_latencies or [0.05] * 5, mae=compiled_mae, **fields)], other, name="c")
+    write_records(
+        [make_record("compiled", latencies=compiled_latencies or [0.05] * 5, mae=compiled_mae, **fields)], other, name="c"
+    )
     return other
 
 
@@ -120,13 +138,20 @@ def test_other_torch_on_the_same_machine_is_gated_as_an_upgrade_naming_what_chan
     assert _run("compare", "--results-dir", str(other), "--baselines-dir", str(baselines)) == 0
     out = capsys.readouterr().out
     assert "gate: upgrade gate (torch 2.13.0+cpu → 2.14.1)" in out and "0 full, 1 upgrade, 0 portable" in out
-    slower = _other_environment(tmp_path, torch_version="2.14.1", compiled_latencies=[0.1] * 5)  # the upgrade halves compiled's speed
+    slower = _other_environment(
+        tmp_path, torch_version="2.14.1", compiled_latencies=[0.1] * 5
+    )  # the upgrade halves compiled's speed
     assert _run("compare", "--results-dir", str(slower), "--baselines-dir", str(baselines)) == 1
     out = capsys.readouterr().out
-    assert "REGRESSION: torch 2.13.0+cpu → 2.14.1: compiled latency" in out and "REGRESSION: torch 2.13.0+cpu → 2.14.1: speedup" in out
+    assert (
+        "REGRESSION: torch 2.13.0+cpu → 2.14.1: compiled latency" in out
+        and "REGRESSION: torch 2.13.0+cpu → 2.14.1: speedup" in out
+    )
 
 
-def test_other_chronos_on_the_same_machine_is_gated_as_an_upgrade(results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_other_chronos_on_the_same_machine_is_gated_as_an_upgrade(
+    results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     baselines = _baselines(results, tmp_path)
     other = _other_environment(tmp_path, chronos_version="2.4.0")
     assert _run("compare", "--results-dir", str(other), "--baselines-dir", str(baselines)) == 0
@@ -137,8 +162,9 @@ def test_another_machine_shows_timings_for_information_and_does_not_fail_on_them
     results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     baselines = _baselines(results, tmp_path)
-    other = _other_environment(tmp_path, device_name="Other CPU", cpu_model="Other CPU", cpu_flags="avx,avx2,fma,avx512f",
-                               eager_latencies=[0.2] * 5)  # eager 2x slower than the baseline: another machine's seconds
+    other = _other_environment(
+        tmp_path, device_name="Other CPU", cpu_model="Other CPU", cpu_flags="avx,avx2,fma,avx512f", eager_latencies=[0.2] * 5
+    )  # eager 2x slower than the baseline: another machine's seconds
     assert _run("compare", "--results-dir", str(other), "--baselines-dir", str(baselines)) == 0
     out = capsys.readouterr().out
     assert "portable gate (another machine: device_name: Test CPU (baseline) vs Other CPU (this run)" in out
@@ -155,10 +181,14 @@ def test_informational_is_gone(results: Path, tmp_path: Path, capsys: pytest.Cap
     assert usage.value.code == 2 and "--informational" in capsys.readouterr().err
 
 
-def test_against_picks_the_baseline_recorded_with_that_software(results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_against_picks_the_baseline_recorded_with_that_software(
+    results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     baselines = _baselines(results, tmp_path)
     newer = _other_environment(tmp_path, torch_version="2.14.1")
-    assert _run("update-baselines", "--reason", "torch 2.14.1", "--results-dir", str(newer), "--baselines-dir", str(baselines)) == 0
+    assert (
+        _run("update-baselines", "--reason", "torch 2.14.1", "--results-dir", str(newer), "--baselines-dir", str(baselines)) == 0
+    )
     assert len(list(baselines.glob("*.json"))) == 2
     dirs = ["--results-dir", str(newer), "--baselines-dir", str(baselines)]
     capsys.readouterr()
@@ -173,7 +203,9 @@ def test_against_picks_the_baseline_recorded_with_that_software(results: Path, t
     assert usage.value.code == 2 and "expected NAME=VERSION" in capsys.readouterr().err
 
 
-def test_improvement_fails_only_with_fail_on_improvement(results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_improvement_fails_only_with_fail_on_improvement(
+    results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     baselines = _baselines(results, tmp_path)
     _edit_only_baseline(baselines, {"compiled": {"latency_median_s": 0.050 * 1.5}})  # baseline 50% slower than today
     dirs = ["--results-dir", str(results), "--baselines-dir", str(baselines)]
@@ -224,17 +256,35 @@ def test_update_baselines_leaves_other_keys_untouched(results: Path, tmp_path: P
     [
         (["--symbol", "NOPE"], "NOPE.csv: no such file"),
         (["--symbol", "../etc/passwd"], "not a plain symbol name"),
-        (["--symbol", "BTCUSD", "--rows", "7"], "the window holds 7 rows (the last 7 (--rows 7) of the file's 4091), which leaves no history"),
+        (
+            ["--symbol", "BTCUSD", "--rows", "7"],
+            "the window holds 7 rows (the last 7 (--rows 7) of the file's 4091), which leaves no history",
+        ),
         (["--symbol", "GOOG", "--model", "/no/such/checkpoint"], "no such directory"),
     ],
-    ids=["unknown-symbol", "path-symbol", "too-few-rows", "missing-checkpoint"],  # too few rows for any context (a larger one is clipped)
+    ids=[
+        "unknown-symbol",
+        "path-symbol",
+        "too-few-rows",
+        "missing-checkpoint",
+    ],  # too few rows for any context (a larger one is clipped)
 )
 def test_bench_input_errors_are_one_line_exit_2_and_keep_results(
     argv: list[str], needle: str, results: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     before = sorted(p.name for p in results.iterdir())
-    code = _run("bench", "--mode", "eager", "--results-dir", str(results), "--data-dir", str(ROOT / "trainingdata"),
-                "--hyperparams-dir", str(ROOT / "hyperparams"), *argv)
+    code = _run(
+        "bench",
+        "--mode",
+        "eager",
+        "--results-dir",
+        str(results),
+        "--data-dir",
+        str(ROOT / "trainingdata"),
+        "--hyperparams-dir",
+        str(ROOT / "hyperparams"),
+        *argv,
+    )
     err = capsys.readouterr().err.strip()
     assert code == 2
     assert needle in err and "fix" in err and err.count("\n") == 0 and "Traceback" not in err
@@ -251,24 +301,59 @@ def test_a_context_the_window_cannot_fill_is_clipped_noted_once_and_recorded(
     def child_in_process(command: list[str], *, timeout_s: float) -> ChildResult:
         """The isolated child, run here: its stderr is ours, as run_child passes it through."""
         code = main(command[3:])  # python -m harness <argv>
-        return ChildResult(status="ok" if code == 0 else "usage", returncode=code, error_type="", message="", stderr_tail="", seconds=0.0)
+        return ChildResult(
+            status="ok" if code == 0 else "usage", returncode=code, error_type="", message="", stderr_tail="", seconds=0.0
+        )
 
     monkeypatch.setattr(harness.isolation, "run_child", child_in_process)
     results = tmp_path / "results"
-    code = _run("bench", "--mode", "eager", "--model", "tiny", "--runs", "1", isolate, "--symbol", "BTCUSD", "--context-length", "512",
-                "--results-dir", str(results), "--data-dir", str(ROOT / "trainingdata"), "--hyperparams-dir", str(ROOT / "hyperparams"))
+    code = _run(
+        "bench",
+        "--mode",
+        "eager",
+        "--model",
+        "tiny",
+        "--runs",
+        "1",
+        isolate,
+        "--symbol",
+        "BTCUSD",
+        "--context-length",
+        "512",
+        "--results-dir",
+        str(results),
+        "--data-dir",
+        str(ROOT / "trainingdata"),
+        "--hyperparams-dir",
+        str(ROOT / "hyperparams"),
+    )
     err = capsys.readouterr().err
     assert code == 0, err
     note = "note: BTCUSD: context_length 512 (--context-length) is more than the 493 rows the window holds before the horizon; using 493"
     assert err.splitlines().count(note) == 1, err  # a note, not an error; and once, isolated or not
     (record,) = read_records(results)
-    assert (record.status, record.context_length, record.rows_used, record.prediction_length) == ("pass", 493, 500, 7)  # the context used
+    assert (record.status, record.context_length, record.rows_used, record.prediction_length) == (
+        "pass",
+        493,
+        500,
+        7,
+    )  # the context used
 
 
 def test_bad_hyperparams_json_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "chronos2").mkdir()
     (tmp_path / "chronos2" / "GOOG.json").write_text('{"context_length": -5}')
-    code = _run("bench", "--mode", "eager", "--symbol", "GOOG", "--hyperparams-dir", str(tmp_path), "--data-dir", str(ROOT / "trainingdata"))
+    code = _run(
+        "bench",
+        "--mode",
+        "eager",
+        "--symbol",
+        "GOOG",
+        "--hyperparams-dir",
+        str(tmp_path),
+        "--data-dir",
+        str(ROOT / "trainingdata"),
+    )
     err = capsys.readouterr().err
     assert code == 2 and "GOOG.json: field 'context_length'" in err and "positive integer" in err
 
@@ -307,8 +392,17 @@ def test_update_baselines_refuses_a_regression_or_failure_unless_accepted(
     (path,) = baselines.glob("*.json")
     before = path.read_bytes()
     failed = make_record(
-        "compiled", latencies=[], status="fail_exception", error_type="InvalidBackend", error_message="planted",
-        timestamp_utc="2026-11-26T00:00:00+00:00", run_id="later", first_call_s=None, compile_s=None, mae=None, mae_pct=None,
+        "compiled",
+        latencies=[],
+        status="fail_exception",
+        error_type="InvalidBackend",
+        error_message="planted",
+        timestamp_utc="2026-11-26T00:00:00+00:00",
+        run_id="later",
+        first_call_s=None,
+        compile_s=None,
+        mae=None,
+        mae_pct=None,
     )
     write_records([failed], results, name="failed")
     dirs = ["--results-dir", str(results), "--baselines-dir", str(baselines)]
@@ -322,14 +416,24 @@ def test_update_baselines_refuses_a_regression_or_failure_unless_accepted(
     data = json.loads(path.read_text())
     assert data["provenance"]["accepted"]["why"] == "the backend is gone for good"
     assert any("success rate 0%" in problem for problem in data["provenance"]["accepted"]["problems"])
-    assert data["provenance"]["replaces"]["gate"] == "full" and data["provenance"]["replaces"]["values"]["compiled.success_rate"] == 1.0
+    assert (
+        data["provenance"]["replaces"]["gate"] == "full"
+        and data["provenance"]["replaces"]["values"]["compiled.success_rate"] == 1.0
+    )
     assert data["compiled"]["success_rate"] == 0.0
 
 
 def test_update_baselines_pool_rests_on_every_session(results: Path, tmp_path: Path) -> None:
-    write_records([make_record("compiled", latencies=[0.060] * 5, run_id="again", timestamp_utc="2026-11-26T00:00:00+00:00")], results, name="c2")
+    write_records(
+        [make_record("compiled", latencies=[0.060] * 5, run_id="again", timestamp_utc="2026-11-26T00:00:00+00:00")],
+        results,
+        name="c2",
+    )
     baselines = tmp_path / "baselines"
-    assert _run("update-baselines", "--reason", "pooled", "--pool", "--results-dir", str(results), "--baselines-dir", str(baselines)) == 0
+    assert (
+        _run("update-baselines", "--reason", "pooled", "--pool", "--results-dir", str(results), "--baselines-dir", str(baselines))
+        == 0
+    )
     (path,) = baselines.glob("*.json")
     data = json.loads(path.read_text())
     assert data["provenance"]["samples"] == {"eager": 5, "compiled": 10}
@@ -337,10 +441,21 @@ def test_update_baselines_pool_rests_on_every_session(results: Path, tmp_path: P
     assert 0.050 <= data["compiled"]["latency_median_s"] <= 0.060
 
 
-def test_flaky_compiled_run_is_reported_exit_0_and_not_adopted(results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_flaky_compiled_run_is_reported_exit_0_and_not_adopted(
+    results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     baselines = _baselines(results, tmp_path)
-    flaky = make_record("compiled", latencies=[0.050, 0.051, 0.049, 0.050, 0.050], n_flaky=1, flip_rate=0.1, confirm="2/3",
-                        timestamp_utc="2026-11-26T00:00:00+00:00", run_id="later", error_type="RuntimeError", error_message="once")
+    flaky = make_record(
+        "compiled",
+        latencies=[0.050, 0.051, 0.049, 0.050, 0.050],
+        n_flaky=1,
+        flip_rate=0.1,
+        confirm="2/3",
+        timestamp_utc="2026-11-26T00:00:00+00:00",
+        run_id="later",
+        error_type="RuntimeError",
+        error_message="once",
+    )
     write_records([flaky], results, name="flaky")
     assert _run("compare", "--results-dir", str(results), "--baselines-dir", str(baselines)) == 0
     out = capsys.readouterr().out
@@ -350,18 +465,35 @@ def test_flaky_compiled_run_is_reported_exit_0_and_not_adopted(results: Path, tm
 
 def test_planted_drift_is_a_regression_exit_1(results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     baselines = _baselines(results, tmp_path)
-    drifted = make_record("compiled", latencies=[0.050, 0.051, 0.049, 0.050, 0.050], status="fail_accuracy", drift_max_abs=2.0,
-                          drift_tolerance_abs=0.5, eager_float32_error_abs=0.125, timestamp_utc="2026-11-26T00:00:00+00:00", run_id="later")
+    drifted = make_record(
+        "compiled",
+        latencies=[0.050, 0.051, 0.049, 0.050, 0.050],
+        status="fail_accuracy",
+        drift_max_abs=2.0,
+        drift_tolerance_abs=0.5,
+        eager_float32_error_abs=0.125,
+        timestamp_utc="2026-11-26T00:00:00+00:00",
+        run_id="later",
+    )
     write_records([drifted], results, name="drifted")
     assert _run("compare", "--results-dir", str(results), "--baselines-dir", str(baselines)) == 1
     out = capsys.readouterr().out
     assert "REGRESSION: compiled forecasts drift 2 (max abs, every quantile) from eager's, beyond tolerance 0.5" in out
 
 
-@pytest.mark.parametrize(("argv", "fragment"), [(["--inject-failure", "0"], "must be in (0, 1]"), (["--confirm", "3/2"], "1 <= K <= N"),
-                                               (["--confirm", "two"], "is not K/N"), (["--timeout", "0"], "seconds > 0"),
-                                               (["--timeout", "-1"], "seconds > 0"), (["--timeout", "nan"], "seconds > 0"),
-                                               (["--timeout", "inf"], "seconds > 0"), (["--timeout", "soon"], "not a number of seconds")])
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["--inject-failure", "0"], "must be in (0, 1]"),
+        (["--confirm", "3/2"], "1 <= K <= N"),
+        (["--confirm", "two"], "is not K/N"),
+        (["--timeout", "0"], "seconds > 0"),
+        (["--timeout", "-1"], "seconds > 0"),
+        (["--timeout", "nan"], "seconds > 0"),
+        (["--timeout", "inf"], "seconds > 0"),
+        (["--timeout", "soon"], "not a number of seconds"),
+    ],
+)
 def test_bench_flag_errors_are_usage_errors(argv: list[str], fragment: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as excinfo:
         main(["bench", "--mode", "eager", *argv])
@@ -383,8 +515,24 @@ def test_help_of_every_command_prints_and_exits_0(command: str, capsys: pytest.C
 
 
 def _bench_argv(results: Path, *argv: str) -> list[str]:
-    return ["bench", "--mode", "eager", "--model", "tiny", "--runs", "2", "--context-length", "64", "--results-dir", str(results),
-            "--data-dir", str(ROOT / "trainingdata"), "--hyperparams-dir", str(ROOT / "hyperparams"), *argv]
+    return [
+        "bench",
+        "--mode",
+        "eager",
+        "--model",
+        "tiny",
+        "--runs",
+        "2",
+        "--context-length",
+        "64",
+        "--results-dir",
+        str(results),
+        "--data-dir",
+        str(ROOT / "trainingdata"),
+        "--hyperparams-dir",
+        str(ROOT / "hyperparams"),
+        *argv,
+    ]
 
 
 @pytest.fixture
@@ -407,7 +555,9 @@ def _one_line_exit_2(code: int, capsys: pytest.CaptureFixture[str], *needles: st
 
 @pytest.mark.usefixtures("no_bench")
 @pytest.mark.parametrize("where", ["flag", "hyperparams"])
-def test_cuda_without_cuda_is_one_line_exit_2_before_any_run_and_no_row(where: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cuda_without_cuda_is_one_line_exit_2_before_any_run_and_no_row(
+    where: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     import torch
 
     if torch.cuda.is_available():
@@ -426,7 +576,9 @@ def test_cuda_without_cuda_is_one_line_exit_2_before_any_run_and_no_row(where: s
 
 @pytest.mark.usefixtures("no_bench")
 @pytest.mark.parametrize("kind", ["file", "below-a-file", "read-only"])
-def test_results_dir_that_cannot_be_written_is_exit_2_before_any_run(kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_results_dir_that_cannot_be_written_is_exit_2_before_any_run(
+    kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     blocker = tmp_path / "blocker"
     blocker.write_text("not a directory")
     target = {"file": blocker, "below-a-file": blocker / "results", "read-only": tmp_path / "ro"}[kind]
@@ -441,7 +593,9 @@ def test_results_dir_that_cannot_be_written_is_exit_2_before_any_run(kind: str, 
 
 
 @pytest.mark.parametrize("kind", ["file", "below-a-file"])
-def test_report_output_that_cannot_be_written_is_exit_2(kind: str, results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_report_output_that_cannot_be_written_is_exit_2(
+    kind: str, results: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     blocker = tmp_path / "blocker"
     blocker.write_text("not a directory")
     target = blocker if kind == "file" else blocker / "report"
@@ -456,7 +610,9 @@ def test_a_symbol_given_twice_is_exit_2_before_any_run(tmp_path: Path, capsys: p
 
 
 @pytest.mark.usefixtures("no_bench")
-def test_a_reused_run_id_is_exit_2_before_any_run_and_the_old_file_stays(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_reused_run_id_is_exit_2_before_any_run_and_the_old_file_stays(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     results = tmp_path / "results"
     old = write_records([make_record("eager", symbol="GOOG")], results, name="r1-GOOG-eager")
     before = old.read_bytes()
@@ -465,8 +621,9 @@ def test_a_reused_run_id_is_exit_2_before_any_run_and_the_old_file_stays(tmp_pat
     assert old.read_bytes() == before
 
 
-def test_the_parent_judges_a_child_by_its_exit_code_not_by_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_parent_judges_a_child_by_its_exit_code_not_by_a_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A child that refused its input (exit 2) fails the bench, even when a file of its name turned up meanwhile."""
     import harness.isolation
 
@@ -477,8 +634,14 @@ def test_the_parent_judges_a_child_by_its_exit_code_not_by_a_file(tmp_path: Path
         name = spec["request"]["run_id"]
         write_records([make_record("eager", symbol="GOOG")], results, name=f"{name}-GOOG-eager")  # e.g. another process's
         print("error: GOOG: refused by the child", file=sys.stderr)
-        return ChildResult(status="usage", returncode=2, error_type="exit 2", message="the child refused its input",
-                           stderr_tail="error: GOOG: refused by the child\n", seconds=0.1)
+        return ChildResult(
+            status="usage",
+            returncode=2,
+            error_type="exit 2",
+            message="the child refused its input",
+            stderr_tail="error: GOOG: refused by the child\n",
+            seconds=0.1,
+        )
 
     monkeypatch.setattr(harness.isolation, "run_child", refusing_child)
     code = _run(*_bench_argv(results, "--symbol", "GOOG"))
@@ -493,7 +656,18 @@ def test_results_and_report_files_honour_the_umask(tmp_path: Path) -> None:
         results = write_records([make_record("eager")], tmp_path / "results", name="e").parent
         write_records([make_record("compiled", latencies=[0.05] * 5)], results, name="c")
         assert {p.name: p.stat().st_mode & 0o777 for p in results.iterdir()} == {"e.parquet": 0o644, "c.parquet": 0o644}
-        assert _run("report", "--results-dir", str(results), "--baselines-dir", str(tmp_path / "none"), "--output", str(tmp_path / "report")) == 0
+        assert (
+            _run(
+                "report",
+                "--results-dir",
+                str(results),
+                "--baselines-dir",
+                str(tmp_path / "none"),
+                "--output",
+                str(tmp_path / "report"),
+            )
+            == 0
+        )
         modes = {p.name: p.stat().st_mode & 0o777 for p in (tmp_path / "report").iterdir()}
         assert modes["index.md"] == modes["index.html"] == 0o644
         os.umask(0o077)

@@ -30,7 +30,12 @@ def jittered(center: float, *, seed: int, rel: float = 0.03, n: int = 20) -> lis
 
 
 def pair(
-    eager_s: float = EAGER_S, compiled_s: float = COMPILED_S, *, eager_mae: float = 10.0, compiled_mae: float = 10.0, seed: int = 0
+    eager_s: float = EAGER_S,
+    compiled_s: float = COMPILED_S,
+    *,
+    eager_mae: float = 10.0,
+    compiled_mae: float = 10.0,
+    seed: int = 0,
 ) -> tuple[RunRecord, RunRecord]:
     eager = make_record("eager", latencies=jittered(eager_s, seed=seed), mae=eager_mae)
     compiled = make_record("compiled", latencies=jittered(compiled_s, seed=seed + 1000), mae=compiled_mae)
@@ -55,7 +60,9 @@ def baseline(
     return Baseline(
         key=key_of(make_record("compiled")),
         eager=ModeBaseline(success_rate=eager_rate, latency_median_s=eager_s, mae=eager_mae, mae_pct=eager_mae / 101.0 * 100),
-        compiled=ModeBaseline(success_rate=compiled_rate, latency_median_s=compiled_s, mae=compiled_mae, mae_pct=compiled_mae / 101.0 * 100),
+        compiled=ModeBaseline(
+            success_rate=compiled_rate, latency_median_s=compiled_s, mae=compiled_mae, mae_pct=compiled_mae / 101.0 * 100
+        ),
         speedup=speedup,
         mae_diff_pct=100.0 * (compiled_mae - eager_mae) / eager_mae,
     )
@@ -77,30 +84,33 @@ def notable(findings: list[Finding]) -> list[Finding]:
 # --- recommend --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("rate", "speedup", "diff", "expected"), [
-    (1.0, 1.6, 0.5, Recommendation.ADOPT),
-    (1.0, 1.6, -0.5, Recommendation.ADOPT),
-    (1.0, 1.3, 0.5, Recommendation.MARGINAL),
-    (1.0, 1.1, 0.5, Recommendation.NOT_WORTH_IT),
-    (1.0, 0.7, 0.0, Recommendation.NOT_WORTH_IT),
-    (0.8, 3.0, 0.0, Recommendation.REJECT_FAILURES),
-    (0.0, None, None, Recommendation.REJECT_FAILURES),
-    (0.99, 3.0, 0.0, Recommendation.REJECT_FAILURES),
-    (1.0, 3.0, 2.5, Recommendation.REJECT_ACCURACY),
-    (1.0, 3.0, -2.5, Recommendation.REJECT_ACCURACY),
-    (1.0, 3.0, float("inf"), Recommendation.REJECT_ACCURACY),
-    (1.0, 3.0, float("nan"), Recommendation.REJECT_ACCURACY),
-    (1.0, None, 0.0, Recommendation.INCOMPLETE),
-    (1.0, 1.6, None, Recommendation.INCOMPLETE),
-    # boundaries
-    (1.0, 1.5, 0.0, Recommendation.MARGINAL),
-    (1.0, 1.2, 0.0, Recommendation.MARGINAL),
-    (1.0, 1.1999, 0.0, Recommendation.NOT_WORTH_IT),
-    (1.0, 1.5001, 0.0, Recommendation.ADOPT),
-    (1.0, 1.6, 2.0, Recommendation.REJECT_ACCURACY),
-    (1.0, 1.6, -2.0, Recommendation.REJECT_ACCURACY),
-    (1.0, 1.6, 1.999, Recommendation.ADOPT),
-])
+@pytest.mark.parametrize(
+    ("rate", "speedup", "diff", "expected"),
+    [
+        (1.0, 1.6, 0.5, Recommendation.ADOPT),
+        (1.0, 1.6, -0.5, Recommendation.ADOPT),
+        (1.0, 1.3, 0.5, Recommendation.MARGINAL),
+        (1.0, 1.1, 0.5, Recommendation.NOT_WORTH_IT),
+        (1.0, 0.7, 0.0, Recommendation.NOT_WORTH_IT),
+        (0.8, 3.0, 0.0, Recommendation.REJECT_FAILURES),
+        (0.0, None, None, Recommendation.REJECT_FAILURES),
+        (0.99, 3.0, 0.0, Recommendation.REJECT_FAILURES),
+        (1.0, 3.0, 2.5, Recommendation.REJECT_ACCURACY),
+        (1.0, 3.0, -2.5, Recommendation.REJECT_ACCURACY),
+        (1.0, 3.0, float("inf"), Recommendation.REJECT_ACCURACY),
+        (1.0, 3.0, float("nan"), Recommendation.REJECT_ACCURACY),
+        (1.0, None, 0.0, Recommendation.INCOMPLETE),
+        (1.0, 1.6, None, Recommendation.INCOMPLETE),
+        # boundaries
+        (1.0, 1.5, 0.0, Recommendation.MARGINAL),
+        (1.0, 1.2, 0.0, Recommendation.MARGINAL),
+        (1.0, 1.1999, 0.0, Recommendation.NOT_WORTH_IT),
+        (1.0, 1.5001, 0.0, Recommendation.ADOPT),
+        (1.0, 1.6, 2.0, Recommendation.REJECT_ACCURACY),
+        (1.0, 1.6, -2.0, Recommendation.REJECT_ACCURACY),
+        (1.0, 1.6, 1.999, Recommendation.ADOPT),
+    ],
+)
 def test_recommend(rate: float, speedup: float | None, diff: float | None, expected: Recommendation) -> None:
     recommendation, reason = recommend(compiled_success_rate=rate, speedup=speedup, mae_diff=diff)
     assert recommendation is expected
@@ -113,15 +123,18 @@ def test_recommend_reasons_quote_the_numbers() -> None:
     assert "1.60x" in recommend(compiled_success_rate=1.0, speedup=1.6, mae_diff=0.5)[1]
 
 
-@pytest.mark.parametrize(("eager", "compiled", "expected"), [
-    (10.0, 10.0, 0.0),
-    (10.0, 10.5, 5.0),
-    (10.0, 9.0, -10.0),
-    (0.0, 0.0, 0.0),
-    (0.0, 1.0, float("inf")),
-    (None, 1.0, None),
-    (1.0, None, None),
-])
+@pytest.mark.parametrize(
+    ("eager", "compiled", "expected"),
+    [
+        (10.0, 10.0, 0.0),
+        (10.0, 10.5, 5.0),
+        (10.0, 9.0, -10.0),
+        (0.0, 0.0, 0.0),
+        (0.0, 1.0, float("inf")),
+        (None, 1.0, None),
+        (1.0, None, None),
+    ],
+)
 def test_mae_diff_pct(eager: float | None, compiled: float | None, expected: float | None) -> None:
     assert mae_diff_pct(eager, compiled) == (pytest.approx(expected) if expected not in (None, float("inf")) else expected)
 
@@ -168,8 +181,11 @@ def test_failed_interleaved_eager_calls_count_against_eager() -> None:
     # the uncompiled model failed (confirmed by re-runs) in 2 of the 5 calls interleaved in the compiled run: that is
     # an eager failure, wherever it happened, and no recommendation stands on a failing eager
     eager, _ = pair()
-    compiled = make_record("compiled", latencies=jittered(COMPILED_S, seed=1000, n=5),
-                           paired_eager_latencies_s=[0.2, float("nan"), 0.2, float("nan"), 0.2])
+    compiled = make_record(
+        "compiled",
+        latencies=jittered(COMPILED_S, seed=1000, n=5),
+        paired_eager_latencies_s=[0.2, float("nan"), 0.2, float("nan"), 0.2],
+    )
     comparison = compare(eager, compiled)
     assert comparison.compiled is not None and comparison.compiled.n_partner_failures == 2
     assert comparison.compiled.partner_latency_median_s == pytest.approx(0.2)
@@ -183,7 +199,9 @@ def test_failed_interleaved_eager_calls_count_against_eager() -> None:
 
 def test_compare_pair_with_failing_compiled_rejects() -> None:
     eager, _ = pair()
-    compiled = make_record("compiled", latencies=[], status="fail_exception", error_type="BackendCompilerFailed", error_message="boom")
+    compiled = make_record(
+        "compiled", latencies=[], status="fail_exception", error_type="BackendCompilerFailed", error_message="boom"
+    )
     comparison = compare(eager, compiled)
     assert comparison.recommendation is Recommendation.REJECT_FAILURES
     assert comparison.speedup is None
@@ -227,15 +245,18 @@ def test_build_of_compiled_only_is_incomplete() -> None:
     assert orphans == []
 
 
-@pytest.mark.parametrize(("field", "a", "b"), [
-    ("torch_version", "2.12.0+cpu", "2.13.0+cpu"),
-    ("device_name", "Test CPU", "Other CPU"),
-    ("device_type", "cpu", "cuda"),
-    ("torch_threads", 2, 8),
-    ("context_length", 128, 64),
-    ("cpu_flags", "avx,avx2,fma", "avx,avx2,fma,avx512f"),
-    ("python_version", "3.11.7", "3.12.3"),
-])
+@pytest.mark.parametrize(
+    ("field", "a", "b"),
+    [
+        ("torch_version", "2.12.0+cpu", "2.13.0+cpu"),
+        ("device_name", "Test CPU", "Other CPU"),
+        ("device_type", "cpu", "cuda"),
+        ("torch_threads", 2, 8),
+        ("context_length", 128, 64),
+        ("cpu_flags", "avx,avx2,fma", "avx,avx2,fma,avx512f"),
+        ("python_version", "3.11.7", "3.12.3"),
+    ],
+)
 def test_build_separates_environments_into_keys(field: str, a: object, b: object) -> None:
     env_a: dict[str, Any] = {field: a}
     env_b: dict[str, Any] = {field: b}
@@ -274,8 +295,13 @@ def test_no_findings_when_equal_to_the_baseline() -> None:
     assert notable(findings) == []
     # every metric checked still has its row, so tables can show what held
     assert {f.metric: f.kind for f in findings} == {
-        "eager.success_rate": "holds", "eager.mae": "holds", "eager.latency_s": "holds",
-        "compiled.success_rate": "holds", "compiled.mae": "holds", "compiled.latency_s": "holds", "speedup": "holds",
+        "eager.success_rate": "holds",
+        "eager.mae": "holds",
+        "eager.latency_s": "holds",
+        "compiled.success_rate": "holds",
+        "compiled.mae": "holds",
+        "compiled.latency_s": "holds",
+        "speedup": "holds",
     }
 
 
@@ -340,8 +366,14 @@ def test_mae_improvement_is_not_a_regression() -> None:
 def test_success_rate_regression() -> None:
     eager, _ = pair()
     compiled = make_record(
-        "compiled", latencies=jittered(COMPILED_S, seed=1000, n=4), n_predictions=5, n_success=4, success_rate=0.8,
-        status="fail_exception", error_type="RuntimeError", error_message="graph break storm",
+        "compiled",
+        latencies=jittered(COMPILED_S, seed=1000, n=4),
+        n_predictions=5,
+        n_success=4,
+        success_rate=0.8,
+        status="fail_exception",
+        error_type="RuntimeError",
+        error_message="graph break storm",
     )
     findings = find_findings(compare(eager, compiled), baseline())
     assert set(regressions(findings)) == {"compiled.success_rate"}
@@ -360,7 +392,9 @@ def test_missing_eager_run_is_an_eager_success_rate_regression() -> None:
 
 def test_success_rate_tolerance() -> None:
     eager, _ = pair()
-    compiled = make_record("compiled", latencies=jittered(COMPILED_S, seed=1000, n=19), n_predictions=20, n_success=19, success_rate=0.95)
+    compiled = make_record(
+        "compiled", latencies=jittered(COMPILED_S, seed=1000, n=19), n_predictions=20, n_success=19, success_rate=0.95
+    )
     loose = dataclasses.replace(baseline(), tolerances=Tolerances(success_rate_abs=0.1))
     assert regressions(find_findings(compare(eager, compiled), loose)) == {}
     assert set(regressions(find_findings(compare(eager, compiled), baseline()))) == {"compiled.success_rate"}
@@ -393,9 +427,18 @@ def test_key_label_reads_well() -> None:
     key = key_of(make_record("compiled"))
     assert isinstance(key, Key)
     assert key.device == "cpu:Test CPU x2"
-    assert key.label() == "BTCUSD · tiny · torch 2.13.0+cpu · cpu:Test CPU x2 · mode=default,backend=inductor,dynamic=auto,attn=eager"
+    assert (
+        key.label()
+        == "BTCUSD · tiny · torch 2.13.0+cpu · cpu:Test CPU x2 · mode=default,backend=inductor,dynamic=auto,attn=eager"
+    )
     assert (key.symbol, key.model_id, key.torch_version, key.context_length, key.batch_size, key.prediction_length) == (
-        "BTCUSD", "tiny", "2.13.0+cpu", 128, 256, 7)
+        "BTCUSD",
+        "tiny",
+        "2.13.0+cpu",
+        128,
+        256,
+        7,
+    )
     assert key.where.cpu_flags == "avx,avx2,fma"
     assert key.what.weights_sha256 == "0" * 64
 
@@ -434,8 +477,14 @@ def test_pool_runs_merges_every_session_of_a_key() -> None:
     from harness.compare import pool_runs
 
     older = make_record("compiled", latencies=[0.10, 0.11], run_id="a", timestamp_utc="2026-11-25T10:00:00+00:00")
-    newer = make_record("compiled", latencies=[0.20, 0.21, 0.22], run_id="b", timestamp_utc="2026-11-25T11:00:00+00:00",
-                        n_success=2, success_rate=2 / 3)
+    newer = make_record(
+        "compiled",
+        latencies=[0.20, 0.21, 0.22],
+        run_id="b",
+        timestamp_utc="2026-11-25T11:00:00+00:00",
+        n_success=2,
+        success_rate=2 / 3,
+    )
     other_key = make_record("compiled", latencies=[0.5], run_id="c", context_length=256)
     eager = make_record("eager", latencies=[0.3], run_id="e")
     pooled = {(r.mode, r.context_length): r for r in pool_runs([newer, other_key, older, eager])}

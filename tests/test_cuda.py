@@ -15,22 +15,24 @@ needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA d
 
 
 def test_sdpa_restricted_to_the_math_backend_runs() -> None:
-    record = run(_spec("compiled", backend="eager", attn_implementation="sdpa", sdpa_backend="math"))
+    spec = _spec("compiled", backend="eager", attn_implementation="sdpa", sdpa_backend="math")
+    record = run(dataclasses.replace(spec, warm_compile=False))  # a second, warm compile is not what this test is about
     assert record.status == "pass", record.error_message
     assert record.sdpa_backend == "math" and record.attn_implementation == "sdpa"
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason="on a CUDA machine the efficient kernel may exist")
 def test_sdpa_backend_without_a_kernel_is_a_recorded_failure() -> None:
     record = run(_spec("compiled", backend="eager", attn_implementation="sdpa", sdpa_backend="efficient"))  # no CPU kernel
-    if torch.cuda.is_available():
-        pytest.skip("on a CUDA machine the efficient kernel may exist")
     assert record.status == "fail_exception" and "No viable backend" in record.error_message
 
 
 @needs_cuda
 @pytest.mark.parametrize("mode", ["eager", "compiled"])
 def test_cuda_run_records_peak_cuda_memory_and_synchronised_latency(mode: str) -> None:
-    spec = dataclasses.replace(_spec(mode), params=dataclasses.replace(_spec(mode).params, device="cuda"), compile=CompileSettings(backend="inductor"))
+    spec = dataclasses.replace(
+        _spec(mode), params=dataclasses.replace(_spec(mode).params, device="cuda"), compile=CompileSettings(backend="inductor")
+    )
     record = run(spec)
     assert record.status == "pass", record.error_message
     assert record.device_type == "cuda" and record.peak_cuda_mb is not None and record.peak_cuda_mb > 0
@@ -40,6 +42,10 @@ def test_cuda_run_records_peak_cuda_memory_and_synchronised_latency(mode: str) -
 @needs_cuda
 def test_reduce_overhead_on_cuda_is_measured() -> None:
     base = _spec("compiled")
-    record = run(dataclasses.replace(base, params=dataclasses.replace(base.params, device="cuda"), compile=CompileSettings(mode="reduce-overhead")))
+    record = run(
+        dataclasses.replace(
+            base, params=dataclasses.replace(base.params, device="cuda"), compile=CompileSettings(mode="reduce-overhead")
+        )
+    )
     assert record.status in ("pass", "fail_accuracy"), record.error_message
     assert record.compile_mode == "reduce-overhead"

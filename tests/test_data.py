@@ -52,7 +52,9 @@ def daily_csv(path: Path, days: int, *, header: str = HEADER, extra: str = "") -
 
 
 # what a message may name as the place of the problem, after the file: "<file>: <where>: <problem>; fix: <fix>"
-WHERE = re.compile(r"encoding|file|no such file .+|contents|header|rows|top level|line \d+(,? column .+)?|column .+|field .+|key\(s\) .+")
+WHERE = re.compile(
+    r"encoding|file|no such file .+|contents|header|rows|top level|line \d+(,? column .+)?|column .+|field .+|key\(s\) .+"
+)
 
 
 def assert_actionable(message: str, source: str) -> None:
@@ -76,11 +78,14 @@ def assert_input_error(excinfo: pytest.ExceptionInfo[InputError], *needles: str)
 # --- the shipped data ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("symbol", "rows", "first", "last"), [
-    ("BTCUSD", 4091, "2014-09-18", "2025-11-29"),
-    ("GOOG", 2148, "2004-08-19", "2013-03-01"),
-    ("EURUSD", 5000, "2017-04-19 09:00:00", "2018-02-07 15:00:00"),
-])
+@pytest.mark.parametrize(
+    ("symbol", "rows", "first", "last"),
+    [
+        ("BTCUSD", 4091, "2014-09-18", "2025-11-29"),
+        ("GOOG", 2148, "2004-08-19", "2013-03-01"),
+        ("EURUSD", 5000, "2017-04-19 09:00:00", "2018-02-07 15:00:00"),
+    ],
+)
 def test_shipped_files_load(symbol: str, rows: int, first: str, last: str) -> None:
     series = load_ohlc(DATA, symbol)
     assert isinstance(series, OhlcSeries)
@@ -200,13 +205,16 @@ def test_users_daily_csv_is_used_as_is(tmp_path: Path) -> None:
     assert window.first_timestamp == "2024-04-10 00:00:00"
 
 
-@pytest.mark.parametrize("header", [
-    "date,open,high,low,close,volume\n",
-    "DATE,OPEN,HIGH,LOW,CLOSE,VOLUME\n",
-    " Date , Open , High , Low , Close ,Volume\n",
-    "Timestamp,Open,High,Low,Close,Volume\n",
-    ",Open,High,Low,Close,Volume\n",
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "date,open,high,low,close,volume\n",
+        "DATE,OPEN,HIGH,LOW,CLOSE,VOLUME\n",
+        " Date , Open , High , Low , Close ,Volume\n",
+        "Timestamp,Open,High,Low,Close,Volume\n",
+        ",Open,High,Low,Close,Volume\n",
+    ],
+)
 def test_header_variants_are_accepted(tmp_path: Path, header: str) -> None:
     closes = daily_csv(tmp_path / "X.csv", 20, header=header)
     series = load_ohlc(tmp_path, "X")
@@ -244,11 +252,14 @@ def test_missing_file_in_empty_dir_says_none(tmp_path: Path) -> None:
     assert_input_error(excinfo, str(tmp_path / "BTCUSD.csv"), "none")
 
 
-@pytest.mark.parametrize(("header", "missing"), [
-    ("Date,Open,High,Low\n", "close"),
-    ("Date,Open,Close\n", "high, low"),
-    ("Date,Price\n", "open, high, low, close"),
-])
+@pytest.mark.parametrize(
+    ("header", "missing"),
+    [
+        ("Date,Open,High,Low\n", "close"),
+        ("Date,Open,Close\n", "high, low"),
+        ("Date,Price\n", "open, high, low, close"),
+    ],
+)
 def test_missing_ohlc_column_is_named(tmp_path: Path, header: str, missing: str) -> None:
     columns = header.count(",") + 1
     (tmp_path / "X.csv").write_text(header + ",".join(["2024-01-01"] + ["1"] * (columns - 1)) + "\n", encoding="utf-8")
@@ -257,12 +268,16 @@ def test_missing_ohlc_column_is_named(tmp_path: Path, header: str, missing: str)
     assert_input_error(excinfo, str(tmp_path / "X.csv"), f"missing column(s) {missing}")
 
 
-@pytest.mark.parametrize(("body", "needles"), [
-    ("2024-01-01,1,1,1,1,1\n2024-01-02,1,abc,1,1,1\n", ("'High'", "line 3", "'abc'")),
-    ("2024-01-01,1,1,1,1,1\n2024-01-02,1,1,1,,1\n", ("'Close'", "line 3")),
-    ("2024-01-01,NaN,1,1,1,1\n", ("'Open'", "line 2")),
-    ("2024-01-01,1,1,inf,1,1\n", ("'Low'", "line 2")),
-], ids=["non-numeric", "empty", "nan", "inf"])
+@pytest.mark.parametrize(
+    ("body", "needles"),
+    [
+        ("2024-01-01,1,1,1,1,1\n2024-01-02,1,abc,1,1,1\n", ("'High'", "line 3", "'abc'")),
+        ("2024-01-01,1,1,1,1,1\n2024-01-02,1,1,1,,1\n", ("'Close'", "line 3")),
+        ("2024-01-01,NaN,1,1,1,1\n", ("'Open'", "line 2")),
+        ("2024-01-01,1,1,inf,1,1\n", ("'Low'", "line 2")),
+    ],
+    ids=["non-numeric", "empty", "nan", "inf"],
+)
 def test_bad_value_names_column_and_line(tmp_path: Path, body: str, needles: tuple[str, ...]) -> None:
     (tmp_path / "X.csv").write_text(HEADER + body, encoding="utf-8")
     with pytest.raises(InputError) as excinfo:
@@ -271,7 +286,9 @@ def test_bad_value_names_column_and_line(tmp_path: Path, body: str, needles: tup
 
 
 # "today", "now" and "1/2" were silently read as today's date and as 0001-01-02
-@pytest.mark.parametrize("stamp", ["yesterday", "2024-13-45", "", "31/31/2024", "today", "now", "1/2", "March 2024", "2024-02-30"])
+@pytest.mark.parametrize(
+    "stamp", ["yesterday", "2024-13-45", "", "31/31/2024", "today", "now", "1/2", "March 2024", "2024-02-30"]
+)
 def test_unparseable_date_is_named(tmp_path: Path, stamp: str) -> None:
     (tmp_path / "X.csv").write_text(HEADER + f"2024-01-01,1,1,1,1,1\n{stamp},1,1,1,1,1\n", encoding="utf-8")
     with pytest.raises(InputError) as excinfo:
@@ -289,7 +306,9 @@ def test_out_of_range_numeric_date_is_an_input_error_without_warnings(tmp_path: 
 
 
 def test_duplicate_timestamps_are_rejected_with_both_lines(tmp_path: Path) -> None:
-    (tmp_path / "X.csv").write_text(HEADER + "2024-01-01,1,1,1,1,1\n2024-01-02,1,1,1,1,1\n2024-01-02,2,2,2,2,1\n", encoding="utf-8")
+    (tmp_path / "X.csv").write_text(
+        HEADER + "2024-01-01,1,1,1,1,1\n2024-01-02,1,1,1,1,1\n2024-01-02,2,2,2,2,1\n", encoding="utf-8"
+    )
     with pytest.raises(InputError) as excinfo:
         load_ohlc(tmp_path, "X")
     assert_input_error(excinfo, str(tmp_path / "X.csv"), "2024-01-02", "appears twice", "line 4", "first on line 3")
@@ -303,17 +322,21 @@ def test_no_date_column_is_rejected(tmp_path: Path) -> None:
     assert_input_error(excinfo, str(tmp_path / "X.csv"), "no date column")
 
 
-@pytest.mark.parametrize(("content", "needle"), [
-    (b"", "empty"),
-    (b"\n\n", "empty"),
-    (b'"', "not a readable CSV"),
-    (b'Date,Open,High,Low,Close\n2024-01-01,"1,1,1,1\n', "not a readable CSV"),
-    (b"Date,Open,High,Low,Close\n2024-01-01,1,1,1,\xff\n", "line 2: byte 0xff is not UTF-8"),
-    ("Date,Open,High,Low,Close\n2024-01-01,1,1,1,1\n".encode("utf-16"), "UTF-16"),
-    ("Date,Open,High,Low,Close\n2024-01-01,1,1,1,1\n".encode("utf-16-le"), "NUL bytes"),
-    (b"Date,Open,High,Low,Close\n", "no data rows"),
-    (b"Date,Open,High,Low,Close\n2024-01-01,1,1,1,1,7\n", "6 fields but the header has 5"),
-], ids=["empty", "blank", "open-quote", "unclosed-quote", "not-utf8", "utf16-bom", "utf16-no-bom", "header-only", "extra-field"])
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        (b"", "empty"),
+        (b"\n\n", "empty"),
+        (b'"', "not a readable CSV"),
+        (b'Date,Open,High,Low,Close\n2024-01-01,"1,1,1,1\n', "not a readable CSV"),
+        (b"Date,Open,High,Low,Close\n2024-01-01,1,1,1,\xff\n", "line 2: byte 0xff is not UTF-8"),
+        ("Date,Open,High,Low,Close\n2024-01-01,1,1,1,1\n".encode("utf-16"), "UTF-16"),
+        ("Date,Open,High,Low,Close\n2024-01-01,1,1,1,1\n".encode("utf-16-le"), "NUL bytes"),
+        (b"Date,Open,High,Low,Close\n", "no data rows"),
+        (b"Date,Open,High,Low,Close\n2024-01-01,1,1,1,1,7\n", "6 fields but the header has 5"),
+    ],
+    ids=["empty", "blank", "open-quote", "unclosed-quote", "not-utf8", "utf16-bom", "utf16-no-bom", "header-only", "extra-field"],
+)
 def test_unreadable_csv_is_rejected(tmp_path: Path, content: bytes, needle: str) -> None:
     (tmp_path / "X.csv").write_bytes(content)
     with pytest.raises(InputError) as excinfo:
@@ -322,8 +345,14 @@ def test_unreadable_csv_is_rejected(tmp_path: Path, content: bytes, needle: str)
     assert_actionable(str(excinfo.value), str(tmp_path / "X.csv"))
 
 
-@pytest.mark.parametrize("content", ["Date,Open,High,Low,Close\n2024-01-01,1,1,1,1\n".encode("utf-16"),
-                                     "Date,Open,High,Low,Close\n2024-01-01,1,1,1,1\n".encode("utf-16-le")], ids=["bom", "no-bom"])
+@pytest.mark.parametrize(
+    "content",
+    [
+        "Date,Open,High,Low,Close\n2024-01-01,1,1,1,1\n".encode("utf-16"),
+        "Date,Open,High,Low,Close\n2024-01-01,1,1,1,1\n".encode("utf-16-le"),
+    ],
+    ids=["bom", "no-bom"],
+)
 def test_utf16_file_is_told_to_save_as_utf8(tmp_path: Path, content: bytes) -> None:
     # was: "not a readable CSV ...; fix: save it as comma-separated text", which a UTF-16 file already is
     (tmp_path / "X.csv").write_bytes(content)
@@ -354,14 +383,18 @@ def write_rows(path: Path, stamps: list[str], *, header: str = HEADER, sep: str 
     """One row per stamp, closes 1, 2, 3, ... in the order written."""
     with path.open("w", newline="", encoding="utf-8") as handle:
         handle.write(header.replace(",", sep))
-        csv.writer(handle, delimiter=sep, lineterminator="\n").writerows([stamp, *[str(i + 1)] * 4, "1"] for i, stamp in enumerate(stamps))
+        csv.writer(handle, delimiter=sep, lineterminator="\n").writerows(
+            [stamp, *[str(i + 1)] * 4, "1"] for i, stamp in enumerate(stamps)
+        )
 
 
 def test_goog_window_written_day_first_is_the_iso_window(tmp_path: Path) -> None:
     # issue 12 item 2: format="mixed" read 04/10/2012 month-first and 13/10/2012 day-first: a different truth, exit 0
     iso = load_ohlc(DATA, "GOOG")
     text = (DATA / "GOOG.csv").read_text(encoding="utf-8").splitlines()
-    rewritten = [text[0]] + [pd.Timestamp(line.split(",", 1)[0]).strftime("%d/%m/%Y") + "," + line.split(",", 1)[1] for line in text[1:]]
+    rewritten = [text[0]] + [
+        pd.Timestamp(line.split(",", 1)[0]).strftime("%d/%m/%Y") + "," + line.split(",", 1)[1] for line in text[1:]
+    ]
     (tmp_path / "GOOG.csv").write_text("\n".join(rewritten) + "\n", encoding="utf-8")
     day_first = load_ohlc(tmp_path, "GOOG")
     pd.testing.assert_frame_equal(day_first.frame, iso.frame, check_exact=True)
@@ -371,15 +404,19 @@ def test_goog_window_written_day_first_is_the_iso_window(tmp_path: Path) -> None
     assert a.truth_close.tolist() == b.truth_close.tolist()
 
 
-@pytest.mark.parametrize(("stamps", "expected"), [
-    (["31/01/2024", "01/02/2024", "02/02/2024"], ["2024-01-31", "2024-02-01", "2024-02-02"]),  # day-first: 31 > 12
-    (["01/31/2024", "02/01/2024", "02/02/2024"], ["2024-01-31", "2024-02-01", "2024-02-02"]),  # month-first: 31 > 12
-    (["31.01.24", "01.02.24"], ["2024-01-31", "2024-02-01"]),  # German, two-digit years
-    (["13-01-1999 09:30", "14-01-1999 09:30"], ["1999-01-13 09:30", "1999-01-14 09:30"]),
-    (["Jan 31, 2024", "Feb 1, 2024"], ["2024-01-31", "2024-02-01"]),
-    (["2024/01/31", "2024/02/01"], ["2024-01-31", "2024-02-01"]),
-    (["2024-01-31T10:00:00+02:00", "2024-01-31T11:00:00+02:00"], ["2024-01-31 08:00", "2024-01-31 09:00"]),  # to UTC
-], ids=["day-first", "month-first", "dotted-yy", "dashed-with-time", "month-name", "year-slash", "offset"])
+@pytest.mark.parametrize(
+    ("stamps", "expected"),
+    [
+        (["31/01/2024", "01/02/2024", "02/02/2024"], ["2024-01-31", "2024-02-01", "2024-02-02"]),  # day-first: 31 > 12
+        (["01/31/2024", "02/01/2024", "02/02/2024"], ["2024-01-31", "2024-02-01", "2024-02-02"]),  # month-first: 31 > 12
+        (["31.01.24", "01.02.24"], ["2024-01-31", "2024-02-01"]),  # German, two-digit years
+        (["13-01-1999 09:30", "14-01-1999 09:30"], ["1999-01-13 09:30", "1999-01-14 09:30"]),
+        (["Jan 31, 2024", "Feb 1, 2024"], ["2024-01-31", "2024-02-01"]),
+        (["2024/01/31", "2024/02/01"], ["2024-01-31", "2024-02-01"]),
+        (["2024-01-31T10:00:00+02:00", "2024-01-31T11:00:00+02:00"], ["2024-01-31 08:00", "2024-01-31 09:00"]),  # to UTC
+    ],
+    ids=["day-first", "month-first", "dotted-yy", "dashed-with-time", "month-name", "year-slash", "offset"],
+)
 def test_the_order_of_day_and_month_is_read_from_the_file(tmp_path: Path, stamps: list[str], expected: list[str]) -> None:
     write_rows(tmp_path / "X.csv", stamps)
     frame = load_ohlc(tmp_path, "X").frame
@@ -394,7 +431,9 @@ def test_dates_that_read_both_ways_are_refused_with_the_fix(tmp_path: Path) -> N
     assert_actionable(str(excinfo.value), str(tmp_path / "X.csv"))
 
 
-@pytest.mark.parametrize(("date_format", "first"), [("day-first", "2012-10-04"), ("month-first", "2012-04-10"), ("%d/%m/%Y", "2012-10-04")])
+@pytest.mark.parametrize(
+    ("date_format", "first"), [("day-first", "2012-10-04"), ("month-first", "2012-04-10"), ("%d/%m/%Y", "2012-10-04")]
+)
 def test_date_format_settles_the_order(tmp_path: Path, date_format: str, first: str) -> None:
     write_rows(tmp_path / "X.csv", ["04/10/2012", "05/10/2012"])
     frame = load_ohlc(tmp_path, "X", date_format=date_format).frame
@@ -427,29 +466,45 @@ def test_mixed_date_formats_are_reported_as_mixed_not_as_duplicates(tmp_path: Pa
     write_rows(tmp_path / "X.csv", ["2024-01-01", "2024-01-02", "03/01/2024", "02/01/2024"])
     with pytest.raises(InputError) as excinfo:
         load_ohlc(tmp_path, "X")
-    assert_input_error(excinfo, "mixes ways of writing dates", "line 2 '2024-01-01' (year-first)", "line 4 '03/01/2024' (day/month)")
+    assert_input_error(
+        excinfo, "mixes ways of writing dates", "line 2 '2024-01-01' (year-first)", "line 4 '03/01/2024' (day/month)"
+    )
     assert "twice" not in str(excinfo.value)
 
 
 # --- numbers: one decimal convention per file -------------------------------------------------------
 
 
-@pytest.mark.parametrize(("text", "closes"), [
-    ("Date;Open;High;Low;Close\n2024-01-01;1.234,5;1.240,25;1.200;1.230,75\n2024-01-02;2,5;3;2;2,75\n", [1230.75, 2.75]),
-    ('Date,Open,High,Low,Close\n2024-01-01,"1,234.5","1,240.25","1,200","1,230.75"\n2024-01-02,2.5,3,2,2.75\n', [1230.75, 2.75]),
-    ("Date\tOpen\tHigh\tLow\tClose\n2024-01-01\t1.5\t2\t1\t1.25\n", [1.25]),
-    ('Date,Open,High,Low,Close\n2024-01-01,"1,234,567",1234568,1234566,-1.5e3\n', [-1500.0]),
-], ids=["semicolon-decimal-comma", "quoted-thousands", "tab", "grouped-millions"])
+@pytest.mark.parametrize(
+    ("text", "closes"),
+    [
+        ("Date;Open;High;Low;Close\n2024-01-01;1.234,5;1.240,25;1.200;1.230,75\n2024-01-02;2,5;3;2;2,75\n", [1230.75, 2.75]),
+        (
+            'Date,Open,High,Low,Close\n2024-01-01,"1,234.5","1,240.25","1,200","1,230.75"\n2024-01-02,2.5,3,2,2.75\n',
+            [1230.75, 2.75],
+        ),
+        ("Date\tOpen\tHigh\tLow\tClose\n2024-01-01\t1.5\t2\t1\t1.25\n", [1.25]),
+        ('Date,Open,High,Low,Close\n2024-01-01,"1,234,567",1234568,1234566,-1.5e3\n', [-1500.0]),
+    ],
+    ids=["semicolon-decimal-comma", "quoted-thousands", "tab", "grouped-millions"],
+)
 def test_number_conventions_are_read(tmp_path: Path, text: str, closes: list[float]) -> None:
     (tmp_path / "X.csv").write_text(text, encoding="utf-8")
     assert load_ohlc(tmp_path, "X").frame["close"].tolist() == closes
 
 
-@pytest.mark.parametrize(("text", "needles"), [
-    ("Date;Open;High;Low;Close\n2024-01-01;1,5;2;1;1.5\n", ("line 2", "'1,5' has a decimal comma", "a decimal point")),
-    ('Date,Open,High,Low,Close\n2024-01-01,"1,234",1500,1000,1200\n', ("'1,234' reads as a thousands comma or a decimal comma",)),
-    ('Date,Open,High,Low,Close\n2024-01-01,$5,6,4,5\n', ("'$5' is not a finite number",)),
-], ids=["both-marks", "ambiguous-grouping", "currency"])
+@pytest.mark.parametrize(
+    ("text", "needles"),
+    [
+        ("Date;Open;High;Low;Close\n2024-01-01;1,5;2;1;1.5\n", ("line 2", "'1,5' has a decimal comma", "a decimal point")),
+        (
+            'Date,Open,High,Low,Close\n2024-01-01,"1,234",1500,1000,1200\n',
+            ("'1,234' reads as a thousands comma or a decimal comma",),
+        ),
+        ("Date,Open,High,Low,Close\n2024-01-01,$5,6,4,5\n", ("'$5' is not a finite number",)),
+    ],
+    ids=["both-marks", "ambiguous-grouping", "currency"],
+)
 def test_unclear_numbers_are_refused(tmp_path: Path, text: str, needles: tuple[str, ...]) -> None:
     (tmp_path / "X.csv").write_text(text, encoding="utf-8")
     with pytest.raises(InputError) as excinfo:
@@ -475,7 +530,9 @@ def test_the_largest_accepted_price(tmp_path: Path) -> None:
 
 
 def test_high_below_low_is_refused(tmp_path: Path) -> None:
-    (tmp_path / "X.csv").write_text(HEADER + "2024-01-01,5,6,4,5,1\n2024-01-02,5,4,6,5,1\n2024-01-03,5,4,6,5,1\n", encoding="utf-8")
+    (tmp_path / "X.csv").write_text(
+        HEADER + "2024-01-01,5,6,4,5,1\n2024-01-02,5,4,6,5,1\n2024-01-03,5,4,6,5,1\n", encoding="utf-8"
+    )
     with pytest.raises(InputError) as excinfo:
         load_ohlc(tmp_path, "X")
     assert_input_error(excinfo, "line 3, column 'High'", "High 4 is below Low 6 (2 such row(s))", "swapped")
@@ -536,18 +593,49 @@ def test_line_numbers_count_blank_lines(tmp_path: Path) -> None:
 # --- properties: any input gives a valid frame or one actionable InputError, nothing else -----------
 
 _CELLS = st.one_of(
-    st.sampled_from(["", "1", "-2.5", "1e30", "1e39", "nan", "inf", "null", "x", "2024-01-01", "2024-01-02", "2024-02-30",
-                     "04/10/2012", "13/10/2012", "Jan 5, 2024", "1,5", "1.234,5", '"1,234.5"', "True", "0", "\x1b"]),
+    st.sampled_from(
+        [
+            "",
+            "1",
+            "-2.5",
+            "1e30",
+            "1e39",
+            "nan",
+            "inf",
+            "null",
+            "x",
+            "2024-01-01",
+            "2024-01-02",
+            "2024-02-30",
+            "04/10/2012",
+            "13/10/2012",
+            "Jan 5, 2024",
+            "1,5",
+            "1.234,5",
+            '"1,234.5"',
+            "True",
+            "0",
+            "\x1b",
+        ]
+    ),
     st.text(max_size=6),
 )
-_NAMES = st.sampled_from(["", "Date", "date", "Timestamp", "Open", "open", "HIGH", "Low", "Close", "close", "Volume", "x", "\x00", '"'])
+_NAMES = st.sampled_from(
+    ["", "Date", "date", "Timestamp", "Open", "open", "HIGH", "Low", "Close", "close", "Volume", "x", "\x00", '"']
+)
 
 
 @st.composite
 def _csv_bytes(draw: st.DrawFn) -> bytes:
     if draw(st.integers(0, 4)) == 0:
         return draw(st.binary(max_size=80))
-    header = draw(st.one_of(st.lists(_NAMES, max_size=7), st.just(["Date", "Open", "High", "Low", "Close"]), st.just(["", "Open", "High", "Low", "Close"])))
+    header = draw(
+        st.one_of(
+            st.lists(_NAMES, max_size=7),
+            st.just(["Date", "Open", "High", "Low", "Close"]),
+            st.just(["", "Open", "High", "Low", "Close"]),
+        )
+    )
     rows = draw(st.lists(st.lists(_CELLS, min_size=len(header), max_size=len(header) + 1), max_size=4))
     sep = draw(st.sampled_from([",", ";", "\t"]))
     text = "\n".join([sep.join(header), *(sep.join(row) for row in rows)]) + draw(st.sampled_from(["\n", "", "\r\n", "\n\n"]))
@@ -625,8 +713,13 @@ def test_numbers_are_read_as_written_or_refused(tmp_path: Path, cents: list[int]
     def write(c: int) -> str:
         x = c / 100
         us = f"{x:,.2f}"
-        return {"plain": f"{x:.2f}", "us-quoted": f'"{us}"', "eu": us.replace(",", "_").replace(".", ",").replace("_", "."),
-                "eu-plain": f"{x:.2f}".replace(".", ","), "us-integer": f'"{c:,}"'}[style]
+        return {
+            "plain": f"{x:.2f}",
+            "us-quoted": f'"{us}"',
+            "eu": us.replace(",", "_").replace(".", ",").replace("_", "."),
+            "eu-plain": f"{x:.2f}".replace(".", ","),
+            "us-integer": f'"{c:,}"',
+        }[style]
 
     sep = ";" if style.startswith("eu") else ","
     lines = [sep.join(["Date", "Open", "High", "Low", "Close"])]

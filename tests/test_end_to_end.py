@@ -15,8 +15,22 @@ from tests.conftest import ROOT
 
 def test_eager_and_compiled_bench_then_compare_and_gate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     results, baselines = tmp_path / "results", tmp_path / "baselines"
-    common = ["--symbol", "GOOG", "--model", "tiny", "--runs", "3", "--context-length", "64", "--results-dir", str(results),
-              "--data-dir", str(ROOT / "trainingdata"), "--hyperparams-dir", str(ROOT / "hyperparams")]
+    common = [
+        "--symbol",
+        "GOOG",
+        "--model",
+        "tiny",
+        "--runs",
+        "3",
+        "--context-length",
+        "64",
+        "--results-dir",
+        str(results),
+        "--data-dir",
+        str(ROOT / "trainingdata"),
+        "--hyperparams-dir",
+        str(ROOT / "hyperparams"),
+    ]
     assert main(["-q", "bench", "--mode", "eager", *common]) == 0
     assert main(["-q", "bench", "--mode", "compiled", *common]) == 0
 
@@ -24,7 +38,9 @@ def test_eager_and_compiled_bench_then_compare_and_gate(tmp_path: Path, capsys: 
     eager, compiled = records["eager"], records["compiled"]
     assert eager.status == compiled.status == "pass", (eager.error_message, compiled.error_message)
     assert len(eager.latencies_s) == len(compiled.latencies_s) == 3
-    assert compiled.compile_s is not None and compiled.first_call_s is not None and compiled.first_call_s > max(compiled.latencies_s)
+    assert (
+        compiled.compile_s is not None and compiled.first_call_s is not None and compiled.first_call_s > max(compiled.latencies_s)
+    )
     assert compiled.compile_mode == "default" and compiled.compile_backend == "inductor" and compiled.compile_cache == "cold"
     # the same deterministic model: compiled forecasts agree with eager's to float32 noise
     assert compiled.forecast_close == pytest.approx(eager.forecast_close, rel=1e-4)
@@ -50,7 +66,11 @@ def test_eager_and_compiled_bench_then_compare_and_gate(tmp_path: Path, capsys: 
     (path,) = baselines.glob("*.json")
     data = json.loads(path.read_text())
     assert data["provenance"]["reason"] == "e2e" and data["provenance"]["fingerprint"]["torch_version"] == compiled.torch_version
-    assert data["format_version"] == 3 and data["software"]["torch"] == compiled.torch_version and data["where"]["cpu_flags"] == compiled.cpu_flags
+    assert (
+        data["format_version"] == 3
+        and data["software"]["torch"] == compiled.torch_version
+        and data["where"]["cpu_flags"] == compiled.cpu_flags
+    )
     assert data["eager"]["partner_latency_median_s"] > 0  # eager's second witness, from the interleaved calls
     data["compiled"]["mae"] *= 0.9  # plant: the baseline forecast 10% better than today's
     path.write_text(json.dumps(data))

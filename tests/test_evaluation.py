@@ -104,7 +104,9 @@ class _Recorder:
     def __init__(self) -> None:
         self.lengths: list[int] = []
 
-    def predict_quantiles(self, inputs: list[np.ndarray], prediction_length: int, context_length: int, **_: Any) -> tuple[list[torch.Tensor], None]:
+    def predict_quantiles(
+        self, inputs: list[np.ndarray], prediction_length: int, context_length: int, **_: Any
+    ) -> tuple[list[torch.Tensor], None]:
         self.lengths.append(context_length)
         assert all(x.shape[1] <= context_length for x in inputs)
         return [torch.from_numpy(np.repeat(x[:, -1:], prediction_length, axis=1))[:, :, None] for x in inputs], None
@@ -122,4 +124,6 @@ def test_evaluate_scores_each_symbol_with_the_context_the_bench_uses() -> None:
         params, _, _ = fit_window(series, resolve_params(skill.symbol, ROOT / "hyperparams" / "chronos2"), rows=BENCH_ROWS)
         expected.append(params.context_length)
     assert recorder.lengths == expected
-    assert dict(zip([s.symbol for s in skills], recorder.lengths, strict=True))["BTCUSD"] == BENCH_ROWS - HORIZON  # 493, not the 512 cap
+    assert (
+        dict(zip([s.symbol for s in skills], recorder.lengths, strict=True))["BTCUSD"] == BENCH_ROWS - HORIZON
+    )  # 493, not the 512 cap

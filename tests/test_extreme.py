@@ -36,7 +36,9 @@ def test_near_zero_and_huge_rescale_context_and_truth_alike(window) -> None:  # 
 
 def test_constant_nan_spike_and_short(window) -> None:  # type: ignore[no-untyped-def]
     constant = stressed(window, "constant")
-    assert constant.context[list(OHLC)].nunique().max() == 1 and np.all(constant.truth_close == constant.context["close"].iloc[-1])
+    assert constant.context[list(OHLC)].nunique().max() == 1 and np.all(
+        constant.truth_close == constant.context["close"].iloc[-1]
+    )
     gaps = stressed(window, "nan_gaps")
     assert gaps.context["close"].isna().mean() == pytest.approx(0.1, abs=0.02) and not np.isnan(gaps.context["close"].iloc[-1])
     spike = stressed(window, "spike")
@@ -47,12 +49,38 @@ def test_constant_nan_spike_and_short(window) -> None:  # type: ignore[no-untype
 @pytest.mark.slow  # every extreme case in both modes through real child processes (~11 s)
 def test_robustness_records_a_row_per_case_and_mode(tmp_path: Path) -> None:
     results = tmp_path / "results"
-    code = main(["-q", "robustness", "--cases", "near_zero,nan_gaps,short_context", "--", "--symbol", "GOOG", "--model", "tiny", "--runs", "2",
-                 "--context-length", "64", "--backend", "eager", "--no-isolate", "--no-warm-compile", "--results-dir", str(results),
-                 "--data-dir", str(ROOT / "trainingdata"), "--hyperparams-dir", str(ROOT / "hyperparams")])
+    code = main(
+        [
+            "-q",
+            "robustness",
+            "--cases",
+            "near_zero,nan_gaps,short_context",
+            "--",
+            "--symbol",
+            "GOOG",
+            "--model",
+            "tiny",
+            "--runs",
+            "2",
+            "--context-length",
+            "64",
+            "--backend",
+            "eager",
+            "--no-isolate",
+            "--no-warm-compile",
+            "--results-dir",
+            str(results),
+            "--data-dir",
+            str(ROOT / "trainingdata"),
+            "--hyperparams-dir",
+            str(ROOT / "hyperparams"),
+        ]
+    )
     assert code == 0
     rows = {(r.symbol, r.mode): r for r in read_records(results)}
-    assert set(rows) == {(f"GOOG~{case}", mode) for case in ("near_zero", "nan_gaps", "short_context") for mode in ("eager", "compiled")}
+    assert set(rows) == {
+        (f"GOOG~{case}", mode) for case in ("near_zero", "nan_gaps", "short_context") for mode in ("eager", "compiled")
+    }
     for (symbol, mode), row in rows.items():
         assert row.status in ("pass", "fail_exception", "fail_accuracy", "eager_nondeterministic"), (symbol, mode, row.status)
         if mode == "compiled" and row.status == "pass":

@@ -50,9 +50,20 @@ def base_records() -> list[RunRecord]:
 
 def fuzzed_rows() -> list[RunRecord]:
     """The rows of the file under test: a later session of the same key (slower), and a configuration that failed."""
-    failed = make_record("compiled", latencies=[], run_id="c3", timestamp_utc="2026-11-26T12:10:00+00:00", status="fail_exception",
-                         compile_mode="max-autotune", error_type="RuntimeError", error_message="boom", first_call_s=None, compile_s=None,
-                         mae=None, mae_pct=None)
+    failed = make_record(
+        "compiled",
+        latencies=[],
+        run_id="c3",
+        timestamp_utc="2026-11-26T12:10:00+00:00",
+        status="fail_exception",
+        compile_mode="max-autotune",
+        error_type="RuntimeError",
+        error_message="boom",
+        first_call_s=None,
+        compile_s=None,
+        mae=None,
+        mae_pct=None,
+    )
     return [
         make_record("eager", latencies=EAGER_S, run_id="e2", timestamp_utc="2026-11-26T12:00:00+00:00"),
         make_record("compiled", latencies=[0.07, 0.071, 0.069], run_id="c2", timestamp_utc="2026-11-26T12:05:00+00:00"),
@@ -63,7 +74,9 @@ def fuzzed_rows() -> list[RunRecord]:
 def base_baseline() -> tuple[str, str]:
     """The file name and text of the format-3 baseline of :func:`base_records`' key, as ``update-baselines`` writes it."""
     (comparison,), _ = build_comparisons(base_records(), confidence=0.95)
-    baseline = baseline_from(comparison, tolerances=Tolerances(), provenance={"reason": "fuzz", "created_utc": "2026-11-25T13:00:00+00:00"})
+    baseline = baseline_from(
+        comparison, tolerances=Tolerances(), provenance={"reason": "fuzz", "created_utc": "2026-11-25T13:00:00+00:00"}
+    )
     return file_name(baseline.key), render(baseline)
 
 
@@ -104,7 +117,9 @@ def run_cli(*argv: str) -> tuple[int, str]:
     logging.getLogger().addHandler(handler)
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), warnings.catch_warnings():
-            warnings.simplefilter("default")  # as a user runs it: a library's warning is printed, not raised (the suite makes them errors)
+            warnings.simplefilter(
+                "default"
+            )  # as a user runs it: a library's warning is printed, not raised (the suite makes them errors)
             # harness/plots.py draws some figures too small for their labels, valid results included: cosmetic, not an input matter
             warnings.filterwarnings("ignore", "constrained_layout not applied", UserWarning)
             code = main(["-q", *argv])
@@ -138,8 +153,30 @@ def assert_promise(code: int, stderr: str, *, names: Path) -> None:
 # --- results Parquet files ----------------------------------------------------------------------------
 
 NAN, INF = float("nan"), float("inf")
-ENUM_LIKE = ["", " ", "pass", "PASS", "ok", "passed", "eager", "compiled", "Eager", "two", "1", "nan", "null", "None", "$x$", "a/b", "x\ny",
-             "2026-11-25T12:00:00+00:00", "2026-11-25T12:00:00Z", "2026-11-25", "yesterday", "2026-13-45T99:00:00+00:00"]
+ENUM_LIKE = [
+    "",
+    " ",
+    "pass",
+    "PASS",
+    "ok",
+    "passed",
+    "eager",
+    "compiled",
+    "Eager",
+    "two",
+    "1",
+    "nan",
+    "null",
+    "None",
+    "$x$",
+    "a/b",
+    "x\ny",
+    "2026-11-25T12:00:00+00:00",
+    "2026-11-25T12:00:00Z",
+    "2026-11-25",
+    "yesterday",
+    "2026-13-45T99:00:00+00:00",
+]
 SCALARS = st.one_of(
     st.none(),
     st.sampled_from([NAN, INF, -INF, -1, -1.0, 0, 0.0, 1.5, 2**63 - 1, -(2**63), 1e308, 5e-324, True, False]),
@@ -190,7 +227,10 @@ def mutated_table(draw: st.DrawFn) -> pa.Table:
     if structure == "drop":
         table = table.drop_columns([draw(st.sampled_from(SCHEMA.names))])
     elif structure == "extra":
-        table = table.append_column(draw(st.text(min_size=1, max_size=8)), column_of([draw(SCALARS) for _ in range(table.num_rows)], pa.null(), typed=False))
+        table = table.append_column(
+            draw(st.text(min_size=1, max_size=8)),
+            column_of([draw(SCALARS) for _ in range(table.num_rows)], pa.null(), typed=False),
+        )
     elif structure == "version":
         version = draw(st.sampled_from([None, b"0", b"1", b"2", b"3", b"4", b"x", b"\xff", b"3\n"]))
         table = table.replace_schema_metadata(None if version is None else {b"harness_schema_version": version})
@@ -265,17 +305,23 @@ def test_report_refuses_a_bad_timestamp_at_read_time(workspace: Workspace) -> No
         before = snapshot(results)
         code, stderr = run_cli(*report_argv(results, baselines, report))
         assert code == 2, stderr
-        assert stderr.strip() == (f"error: {results / 'fuzz.parquet'}: row 0 (run 'e2'): field timestamp_utc is '26/11/2026 12:00', expected an "
-                                  "ISO-8601 UTC timestamp like 2026-11-25T12:00:00+00:00; fix: re-run the bench or move the file away")
+        assert stderr.strip() == (
+            f"error: {results / 'fuzz.parquet'}: row 0 (run 'e2'): field timestamp_utc is '26/11/2026 12:00', expected an "
+            "ISO-8601 UTC timestamp like 2026-11-25T12:00:00+00:00; fix: re-run the bench or move the file away"
+        )
         assert snapshot(results) == before
         assert not report.exists()
 
 
-@pytest.mark.parametrize(("changes", "needle"), [
-    ({"status": "passed"}, "field status is 'passed'"),
-    ({"symbol": None}, "field symbol is null"),
-    ({"n_success": 99}, "field n_success is 99, more than n_predictions"),
-], ids=["unknown-status", "null-symbol", "more-successes-than-calls"])
+@pytest.mark.parametrize(
+    ("changes", "needle"),
+    [
+        ({"status": "passed"}, "field status is 'passed'"),
+        ({"symbol": None}, "field symbol is null"),
+        ({"n_success": 99}, "field n_success is 99, more than n_predictions"),
+    ],
+    ids=["unknown-status", "null-symbol", "more-successes-than-calls"],
+)
 def test_compare_refuses_a_bad_field_naming_file_and_field(workspace: Workspace, changes: dict[str, Any], needle: str) -> None:
     with copy_of(workspace) as (results, baselines, report):
         (results / "fuzz.parquet").write_bytes(fuzz_file_with(workspace, **changes))
@@ -291,7 +337,10 @@ def test_a_string_count_column_is_refused(workspace: Workspace) -> None:
         (results / "fuzz.parquet").write_bytes(parquet_bytes(table))
         code, stderr = run_cli(*compare_argv(results, baselines, report))
         assert code == 2, stderr
-        assert "fuzz.parquet: column n_success holds string values, expected int64; fix: re-run the bench or move the file away" in stderr
+        assert (
+            "fuzz.parquet: column n_success holds string values, expected int64; fix: re-run the bench or move the file away"
+            in stderr
+        )
 
 
 def test_a_nan_metric_reads_and_fails_the_gate(workspace: Workspace) -> None:
@@ -305,14 +354,19 @@ def test_a_nan_metric_reads_and_fails_the_gate(workspace: Workspace) -> None:
 # --- baseline JSON files ------------------------------------------------------------------------------
 
 JSON_SCALARS = st.one_of(
-    st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70), st.floats(allow_nan=True, allow_infinity=True),
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
     # (10**400, beyond float's range, crashes today: test_a_baseline_number_beyond_the_float_range_is_an_input_error; add it here with the fix)
     st.sampled_from([NAN, INF, -INF, -1, -1.0, 0, 0.0, 1e308, 5e-324, "", "1.0", "fast", "2026-11-25T12:00:00+00:00"]),
     st.text(max_size=10),
 )
 # field names with control characters too: an unknown field's name is escaped in the one-line error
 NAMES = st.text(st.characters(blacklist_categories=["Cs"]), min_size=1, max_size=8)
-JSON_VALUES = st.recursive(JSON_SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(NAMES, inner, max_size=3), max_leaves=6)
+JSON_VALUES = st.recursive(
+    JSON_SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(NAMES, inner, max_size=3), max_leaves=6
+)
 
 
 def _pick_path(draw: st.DrawFn, data: Any) -> list[Any]:
@@ -401,17 +455,26 @@ def test_the_unmutated_inputs_give_the_verdicts_stated_in_advance(workspace: Wor
 # --- crashes the fuzzers found, fixed -------------------------------------------------
 
 
-
 def test_report_when_no_compiled_run_has_a_speedup_interval(tmp_path: Path) -> None:
     """Every compiled run failed (or ran once): `report` exits 3 with a traceback instead of drawing "no speedup"."""
     results = tmp_path / "results"
     write_records([make_record("eager", latencies=EAGER_S)], results, name="e")
-    failed = make_record("compiled", latencies=[], status="fail_exception", error_type="RuntimeError", error_message="boom",
-                         first_call_s=None, compile_s=None, mae=None, mae_pct=None)
+    failed = make_record(
+        "compiled",
+        latencies=[],
+        status="fail_exception",
+        error_type="RuntimeError",
+        error_message="boom",
+        first_call_s=None,
+        compile_s=None,
+        mae=None,
+        mae_pct=None,
+    )
     write_records([failed], results, name="c")
-    code, stderr = run_cli("report", "--results-dir", str(results), "--baselines-dir", str(tmp_path / "none"), "--output", str(tmp_path / "report"))
+    code, stderr = run_cli(
+        "report", "--results-dir", str(results), "--baselines-dir", str(tmp_path / "none"), "--output", str(tmp_path / "report")
+    )
     assert code == 0, stderr
-
 
 
 def test_an_unknown_field_with_a_newline_in_its_name_stays_on_one_line(workspace: Workspace) -> None:
@@ -429,14 +492,14 @@ def _report_of(tmp_path: Path, **changes: Any) -> tuple[int, str]:
     results = tmp_path / "results"
     for record, name in zip(base_records(), ("e", "c"), strict=True):
         write_records([replace(record, **changes)], results, name=name)
-    return run_cli("report", "--results-dir", str(results), "--baselines-dir", str(tmp_path / "none"), "--output", str(tmp_path / "report"))
-
+    return run_cli(
+        "report", "--results-dir", str(results), "--baselines-dir", str(tmp_path / "none"), "--output", str(tmp_path / "report")
+    )
 
 
 def test_report_of_a_symbol_that_matplotlib_reads_as_math(tmp_path: Path) -> None:
     code, stderr = _report_of(tmp_path, symbol="$\\frac{$")
     assert code in (0, 2), stderr
-
 
 
 def test_report_of_a_300_character_symbol(tmp_path: Path) -> None:
@@ -452,12 +515,10 @@ def _compare_with_baseline(workspace: Workspace, text: str) -> tuple[int, str, P
         return code, stderr, path
 
 
-
 def test_a_baseline_number_beyond_the_float_range_is_an_input_error(workspace: Workspace) -> None:
     code, stderr, path = _compare_with_baseline(workspace, BASELINE_TEXT.replace('"speedup": 2.0', '"speedup": 1' + "0" * 400))
     assert code == 2, stderr
     assert_promise(code, stderr, names=path)
-
 
 
 def test_a_deeply_nested_baseline_is_an_input_error(workspace: Workspace) -> None:

@@ -23,10 +23,22 @@ def _jitter(center: float, *, seed: int, n: int = 20, rel: float = 0.03) -> list
     return [center * (1 + float(u)) for u in np.random.default_rng(seed).uniform(-rel, rel, n)]
 
 
-def run_pair(*, eager_s: float = 0.2, compiled_s: float = 0.1, paired_s: float | None = 0.2, reference_s: float = 0.01, host: float = 1.0,
-             seed: int = 0, **compiled_fields: object) -> tuple[RunRecord, RunRecord]:
+def run_pair(
+    *,
+    eager_s: float = 0.2,
+    compiled_s: float = 0.1,
+    paired_s: float | None = 0.2,
+    reference_s: float = 0.01,
+    host: float = 1.0,
+    seed: int = 0,
+    **compiled_fields: object,
+) -> tuple[RunRecord, RunRecord]:
     """An eager session and a compiled session; ``host`` scales every time (a slower or faster machine moment)."""
-    eager = make_record("eager", latencies=[x * host for x in _jitter(eager_s, seed=seed)], reference_s=[x * host for x in _jitter(reference_s, seed=seed + 1)])
+    eager = make_record(
+        "eager",
+        latencies=[x * host for x in _jitter(eager_s, seed=seed)],
+        reference_s=[x * host for x in _jitter(reference_s, seed=seed + 1)],
+    )
     compiled_lat = [x * host for x in _jitter(compiled_s, seed=seed + 2)]
     extra: dict[str, Any] = {"reference_s": [x * host for x in _jitter(reference_s, seed=seed + 3)]}
     if paired_s is not None:
@@ -177,7 +189,9 @@ def test_recommend_rejects_flaky_before_looking_at_speed() -> None:
 
 def test_pooling_keeps_pairs_and_references_aligned() -> None:
     first = run_pair(seed=1)
-    second = tuple(dataclasses.replace(r, run_id=r.run_id + "-2", timestamp_utc="2026-11-25T13:00:00+00:00") for r in run_pair(seed=2))
+    second = tuple(
+        dataclasses.replace(r, run_id=r.run_id + "-2", timestamp_utc="2026-11-25T13:00:00+00:00") for r in run_pair(seed=2)
+    )
     pooled = {r.mode: r for r in pool_runs([*first, *second])}
     compiled = pooled["compiled"]
     assert len(compiled.latencies_s) == len(compiled.paired_eager_latencies_s) == len(compiled.reference_s) == 40

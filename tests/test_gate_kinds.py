@@ -30,14 +30,22 @@ def _jitter(center: float, *, seed: int, n: int = 20, rel: float = 0.02) -> list
     return [center * (1 + float(u)) for u in np.random.default_rng(seed).uniform(-rel, rel, n)]
 
 
-def runs(*, eager_s: float = 0.2, compiled_s: float = 0.1, paired_s: float = 0.2, mae: float = 10.0, seed: int = 0,
-         **env: Any) -> tuple[RunRecord, RunRecord]:
+def runs(
+    *, eager_s: float = 0.2, compiled_s: float = 0.1, paired_s: float = 0.2, mae: float = 10.0, seed: int = 0, **env: Any
+) -> tuple[RunRecord, RunRecord]:
     """An eager session and a compiled session (with interleaved eager partners) on one machine and software."""
     fields = {"cpu_flags": FLAGS, **env}
     eager = make_record("eager", latencies=_jitter(eager_s, seed=seed), mae=mae, **fields)
-    compiled = make_record("compiled", latencies=_jitter(compiled_s, seed=seed + 1), mae=mae,
-                           paired_eager_latencies_s=_jitter(paired_s, seed=seed + 2), drift_max_abs=1e-6, drift_tolerance_abs=1e-5,
-                           run_id="run-compiled", **fields)
+    compiled = make_record(
+        "compiled",
+        latencies=_jitter(compiled_s, seed=seed + 1),
+        mae=mae,
+        paired_eager_latencies_s=_jitter(paired_s, seed=seed + 2),
+        drift_max_abs=1e-6,
+        drift_tolerance_abs=1e-5,
+        run_id="run-compiled",
+        **fields,
+    )
     return eager, compiled
 
 
@@ -61,7 +69,13 @@ def test_same_machine_and_software_is_the_full_gate() -> None:
     eager, compiled = runs()
     checked = check(comparison(eager, compiled), [baseline(eager, compiled)])
     assert checked.match.kind is GateKind.FULL and checked.verdict == "holds" and checked.gated
-    assert {f.metric for f in checked.findings} >= {"eager.latency_s", "compiled.latency_s", "speedup", "compiled.mae", "eager.success_rate"}
+    assert {f.metric for f in checked.findings} >= {
+        "eager.latency_s",
+        "compiled.latency_s",
+        "speedup",
+        "compiled.mae",
+        "eager.success_rate",
+    }
 
 
 def test_another_cpu_is_the_portable_gate_and_seconds_are_information_only() -> None:
@@ -89,7 +103,10 @@ def test_portable_gate_still_gates_mae_success_drift_and_flakiness() -> None:
     recorded = baseline(eager, compiled)
     other: dict[str, Any] = {"cpu_model": "Intel Xeon", "device_name": "Intel Xeon", "cpu_flags": "avx,avx2,avx512f,amx_tile"}
     worse_eager, worse_compiled = runs(mae=10.5, **other)
-    assert notable(check(comparison(worse_eager, worse_compiled), [recorded]).findings) == {"eager.mae": "regression", "compiled.mae": "regression"}
+    assert notable(check(comparison(worse_eager, worse_compiled), [recorded]).findings) == {
+        "eager.mae": "regression",
+        "compiled.mae": "regression",
+    }
     e, c = runs(**other)
     failing = dataclasses.replace(c, n_success=15, success_rate=0.75)
     assert notable(check(comparison(e, failing), [recorded]).findings)["compiled.success_rate"] == "regression"
@@ -119,9 +136,16 @@ def test_an_upgrade_that_slows_compiled_fails_naming_the_upgrade() -> None:
     assert "+50" in regressions["compiled.latency_s"] or "+4" in regressions["compiled.latency_s"]
 
 
-@pytest.mark.parametrize(("field", "value", "name"), [("chronos_version", "2.4.0", "chronos"), ("transformers_version", "5.30.0", "transformers"),
-                                                      ("python_version", "3.12.1", "python"), ("numpy_version", "2.5.0", "numpy"),
-                                                      ("harness_version", "0.2.0", "harness")])
+@pytest.mark.parametrize(
+    ("field", "value", "name"),
+    [
+        ("chronos_version", "2.4.0", "chronos"),
+        ("transformers_version", "5.30.0", "transformers"),
+        ("python_version", "3.12.1", "python"),
+        ("numpy_version", "2.5.0", "numpy"),
+        ("harness_version", "0.2.0", "harness"),
+    ],
+)
 def test_every_dependency_is_part_of_the_software(field: str, value: str, name: str) -> None:
     eager, compiled = runs()
     changed: dict[str, Any] = {field: value}
@@ -129,7 +153,10 @@ def test_every_dependency_is_part_of_the_software(field: str, value: str, name: 
     assert match.kind is GateKind.UPGRADE and match.changes[0].startswith(f"{name} ")
 
 
-@pytest.mark.parametrize(("version", "kind"), [("0.1.1", GateKind.FULL), ("0.1.0rc1", GateKind.FULL), ("0.2.0", GateKind.UPGRADE), ("1.1.0", GateKind.UPGRADE)])
+@pytest.mark.parametrize(
+    ("version", "kind"),
+    [("0.1.1", GateKind.FULL), ("0.1.0rc1", GateKind.FULL), ("0.2.0", GateKind.UPGRADE), ("1.1.0", GateKind.UPGRADE)],
+)
 def test_the_gate_counts_the_harness_by_major_minor_only(version: str, kind: GateKind) -> None:
     """The version policy: a patch release of the harness measures the same, so its baselines still get the full gate."""
     recorded = baseline(*runs())  # harness 0.1.0, as the factory records it
@@ -214,7 +241,9 @@ def test_no_interleaved_pairs_against_an_interleaved_baseline_fails_the_speedup(
 
 def test_eager_partner_failures_count_in_eager_success_rate() -> None:
     eager, compiled = runs()
-    failing_partner = dataclasses.replace(compiled, paired_eager_latencies_s=[math.nan, math.nan, *compiled.paired_eager_latencies_s[2:]])
+    failing_partner = dataclasses.replace(
+        compiled, paired_eager_latencies_s=[math.nan, math.nan, *compiled.paired_eager_latencies_s[2:]]
+    )
     current = comparison(eager, failing_partner)
     assert current.eager is not None and current.eager.success_rate == pytest.approx(38 / 40)
     assert notable(check(current, [baseline(eager, compiled)]).findings)["eager.success_rate"] == "regression"
@@ -223,12 +252,16 @@ def test_eager_partner_failures_count_in_eager_success_rate() -> None:
 # --- eager latency needs two witnesses ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("session_s", "partner_s", "kind"), [(0.3, 0.3, "regression"), (0.3, 0.2, "swing"), (0.2, 0.3, "swing"), (0.2, 0.2, None)])
+@pytest.mark.parametrize(
+    ("session_s", "partner_s", "kind"), [(0.3, 0.3, "regression"), (0.3, 0.2, "swing"), (0.2, 0.3, "swing"), (0.2, 0.2, None)]
+)
 def test_eager_latency_fails_only_when_both_witnesses_agree(session_s: float, partner_s: float, kind: str | None) -> None:
     recorded = baseline(*runs())
     checked = check(comparison(*runs(eager_s=session_s, paired_s=partner_s)), [recorded])
     assert notable(checked.findings).get("eager.latency_s") == kind
-    assert (checked.verdict == "regression") is (kind == "regression")  # a slower partner alone raises the speedup: never a regression
+    assert (checked.verdict == "regression") is (
+        kind == "regression"
+    )  # a slower partner alone raises the speedup: never a regression
 
 
 def test_a_baseline_without_the_second_witness_reports_a_swing_not_a_regression() -> None:
@@ -276,21 +309,26 @@ def _baseline_file(tmp_path: Path, edit: dict[str, Any]) -> Path:
     return path
 
 
-@pytest.mark.parametrize(("edit", "field"), [
-    ({"speedup": math.nan}, "speedup"),
-    ({"speedup": math.inf}, "speedup"),
-    ({"compiled.mae": -math.inf}, "compiled.mae"),
-    ({"eager.latency_median_s": "0.2"}, "eager.latency_median_s"),
-    ({"tolerances.speedup_rel": "0.06"}, "tolerances.speedup_rel"),
-    ({"tolerances.latency_rel": math.nan}, "tolerances.latency_rel"),
-    ({"tolerances.mae_rel": -0.01}, "tolerances.mae_rel"),
-    ({"what.context_length": "128"}, "what.context_length"),
-    ({"what.context_length": True}, "what.context_length"),
-    ({"where.cpu_flags": 3}, "where.cpu_flags"),
-    ({"software.torch": None}, "software.torch"),
-    ({"compiled.success_rate": 1.5}, "compiled.success_rate"),
-])
-def test_a_broken_baseline_value_is_an_input_error_naming_file_and_field(tmp_path: Path, edit: dict[str, Any], field: str) -> None:
+@pytest.mark.parametrize(
+    ("edit", "field"),
+    [
+        ({"speedup": math.nan}, "speedup"),
+        ({"speedup": math.inf}, "speedup"),
+        ({"compiled.mae": -math.inf}, "compiled.mae"),
+        ({"eager.latency_median_s": "0.2"}, "eager.latency_median_s"),
+        ({"tolerances.speedup_rel": "0.06"}, "tolerances.speedup_rel"),
+        ({"tolerances.latency_rel": math.nan}, "tolerances.latency_rel"),
+        ({"tolerances.mae_rel": -0.01}, "tolerances.mae_rel"),
+        ({"what.context_length": "128"}, "what.context_length"),
+        ({"what.context_length": True}, "what.context_length"),
+        ({"where.cpu_flags": 3}, "where.cpu_flags"),
+        ({"software.torch": None}, "software.torch"),
+        ({"compiled.success_rate": 1.5}, "compiled.success_rate"),
+    ],
+)
+def test_a_broken_baseline_value_is_an_input_error_naming_file_and_field(
+    tmp_path: Path, edit: dict[str, Any], field: str
+) -> None:
     path = _baseline_file(tmp_path, edit)
     with pytest.raises(InputError) as caught:
         read_baseline(path)
@@ -302,10 +340,24 @@ def test_format_2_key_with_a_string_context_length_is_an_input_error(tmp_path: P
     committed = sorted(Path("baselines").glob("BTCUSD__chronos-bench-mini__torch-2.13.0*.json"))
     data = json.loads(committed[0].read_text()) if committed else None
     if data is None or data.get("format_version") != 2:
-        data = {"format_version": 2, "key": {"symbol": "BTCUSD", "model_id": "m", "torch_version": "2.13.0", "device": "cpu:X x2", "context_length": 128,
-                                             "batch_size": 1, "prediction_length": 7, "data_sha256": "f", "compile_config": "c"},
-                "speedup": 1.2, "mae_diff_pct": 0.0, "eager": {"success_rate": 1.0, "latency_median_s": 0.1, "mae": 1.0, "mae_pct": 1.0},
-                "compiled": {"success_rate": 1.0, "latency_median_s": 0.1, "mae": 1.0, "mae_pct": 1.0}}
+        data = {
+            "format_version": 2,
+            "key": {
+                "symbol": "BTCUSD",
+                "model_id": "m",
+                "torch_version": "2.13.0",
+                "device": "cpu:X x2",
+                "context_length": 128,
+                "batch_size": 1,
+                "prediction_length": 7,
+                "data_sha256": "f",
+                "compile_config": "c",
+            },
+            "speedup": 1.2,
+            "mae_diff_pct": 0.0,
+            "eager": {"success_rate": 1.0, "latency_median_s": 0.1, "mae": 1.0, "mae_pct": 1.0},
+            "compiled": {"success_rate": 1.0, "latency_median_s": 0.1, "mae": 1.0, "mae_pct": 1.0},
+        }
     data["key"]["context_length"] = "128"
     path = tmp_path / "old.json"
     path.write_text(json.dumps(data))
@@ -316,11 +368,24 @@ def test_format_2_key_with_a_string_context_length_is_an_input_error(tmp_path: P
 def test_format_2_reads_with_isa_flags_not_recorded_and_is_checked_portably(tmp_path: Path) -> None:
     eager, compiled = runs()
     body = json.loads(render(baseline(eager, compiled)))
-    old = {"format_version": 2, "key": {"symbol": "BTCUSD", "model_id": "tiny", "torch_version": "2.13.0+cpu", "device": "cpu:Test CPU x2",
-                                        "context_length": 128, "batch_size": 256, "prediction_length": 7, "data_sha256": "f" * 64,
-                                        "compile_config": compiled_config(compiled)},
-           **{k: body[k] for k in ("speedup", "speedup_method", "mae_diff_pct", "eager", "compiled", "tolerances")},
-           "provenance": {"fingerprint": {"cpu_model": "Test CPU", "cpu_count": 2, "chronos_version": "2.3.2", "weights_sha256": "0" * 64}}}
+    old = {
+        "format_version": 2,
+        "key": {
+            "symbol": "BTCUSD",
+            "model_id": "tiny",
+            "torch_version": "2.13.0+cpu",
+            "device": "cpu:Test CPU x2",
+            "context_length": 128,
+            "batch_size": 256,
+            "prediction_length": 7,
+            "data_sha256": "f" * 64,
+            "compile_config": compiled_config(compiled),
+        },
+        **{k: body[k] for k in ("speedup", "speedup_method", "mae_diff_pct", "eager", "compiled", "tolerances")},
+        "provenance": {
+            "fingerprint": {"cpu_model": "Test CPU", "cpu_count": 2, "chronos_version": "2.3.2", "weights_sha256": "0" * 64}
+        },
+    }
     path = tmp_path / "old.json"
     path.write_text(json.dumps(old))
     read = read_baseline(path)
@@ -337,8 +402,14 @@ def compiled_config(record: RunRecord) -> str:
 
 def _write(results: Path, eager: RunRecord, compiled: RunRecord, name: str) -> None:
     """Each file its own runs (the reader drops a run id seen twice, as when two artifacts overlap)."""
-    write_records([dataclasses.replace(eager, run_id=f"{name}-{eager.run_id}"), dataclasses.replace(compiled, run_id=f"{name}-{compiled.run_id}")],
-                  results, name=name)
+    write_records(
+        [
+            dataclasses.replace(eager, run_id=f"{name}-{eager.run_id}"),
+            dataclasses.replace(compiled, run_id=f"{name}-{compiled.run_id}"),
+        ],
+        results,
+        name=name,
+    )
 
 
 def _bench_dirs(tmp_path: Path, **env: Any) -> tuple[Path, Path]:
@@ -364,14 +435,23 @@ def _edit(baselines: Path, edit: dict[str, Any]) -> None:
 def test_cli_portable_gate_exits_0_and_says_what_it_did_not_gate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _, baselines = _bench_dirs(tmp_path)
     elsewhere = tmp_path / "elsewhere"
-    _write(elsewhere, *runs(eager_s=0.5, compiled_s=0.45, paired_s=0.5, cpu_model="Intel Xeon", device_name="Intel Xeon"), "other")
+    _write(
+        elsewhere, *runs(eager_s=0.5, compiled_s=0.45, paired_s=0.5, cpu_model="Intel Xeon", device_name="Intel Xeon"), "other"
+    )
     capsys.readouterr()
     assert main(["compare", "--results-dir", str(elsewhere), "--baselines-dir", str(baselines)]) == 0
     out = capsys.readouterr().out
-    assert "portable gate" in out and "not gated here: latency and speedup" in out and "update_baselines" in out and "1 portable" in out
+    assert (
+        "portable gate" in out
+        and "not gated here: latency and speedup" in out
+        and "update_baselines" in out
+        and "1 portable" in out
+    )
 
 
-def test_cli_portable_gate_with_mae_5_percent_better_baseline_exits_1_naming_mae(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_portable_gate_with_mae_5_percent_better_baseline_exits_1_naming_mae(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     _, baselines = _bench_dirs(tmp_path)
     _edit(baselines, {"eager.mae": lambda v: v * 0.95, "compiled.mae": lambda v: v * 0.95})
     elsewhere = tmp_path / "elsewhere"
@@ -394,14 +474,20 @@ def test_cli_upgrade_holds_then_fails_on_a_raised_speedup_naming_both(tmp_path: 
 def test_cli_nan_mae_in_a_result_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     results, baselines = _bench_dirs(tmp_path)
     eager, compiled = runs()
-    _write(results, dataclasses.replace(eager, timestamp_utc="2026-11-26T00:00:00+00:00", run_id="later-e"),
-           dataclasses.replace(compiled, mae=math.nan, timestamp_utc="2026-11-26T00:00:01+00:00", run_id="later-c"), "second")
+    _write(
+        results,
+        dataclasses.replace(eager, timestamp_utc="2026-11-26T00:00:00+00:00", run_id="later-e"),
+        dataclasses.replace(compiled, mae=math.nan, timestamp_utc="2026-11-26T00:00:01+00:00", run_id="later-c"),
+        "second",
+    )
     assert main(["compare", "--results-dir", str(results), "--baselines-dir", str(baselines)]) == 1
     assert "compiled mae is nan" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("edit", [{"speedup": math.nan}, {"tolerances.speedup_rel": "6%"}])
-def test_cli_broken_baseline_exits_2_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], edit: dict[str, Any]) -> None:
+def test_cli_broken_baseline_exits_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], edit: dict[str, Any]
+) -> None:
     results, baselines = _bench_dirs(tmp_path)
     _edit(baselines, edit)
     capsys.readouterr()
@@ -430,20 +516,28 @@ def test_cli_matrix_prints_the_upgrade_table(tmp_path: Path, capsys: pytest.Capt
     results = tmp_path / "results"
     _write(results, *runs(), "old")
     _write(results, *runs(compiled_s=0.2, torch_version="2.14.1"), "new")
-    assert main(["compare", "--results-dir", str(results), "--baselines-dir", str(tmp_path / "none")]) == 2  # no baselines dir: input error
+    assert (
+        main(["compare", "--results-dir", str(results), "--baselines-dir", str(tmp_path / "none")]) == 2
+    )  # no baselines dir: input error
     assert main(["compare", "--results-dir", str(results), "--baselines-dir", str(tmp_path)]) == 0  # empty: both new
     out = capsys.readouterr().out
     assert "upgrade torch 2.13.0+cpu → 2.14.1" in out and "torch 2.13.0+cpu  torch 2.14.1" in out
     assert "worse: torch 2.13.0+cpu → 2.14.1: speedup" in out and "shown, not gated" in out
 
 
-def test_cli_refresh_is_refused_on_a_regression_then_accepted_with_a_reason(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_refresh_is_refused_on_a_regression_then_accepted_with_a_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     results, baselines = _bench_dirs(tmp_path)
     (path,) = baselines.glob("*.json")
     before = path.read_text()
     eager, compiled = runs(compiled_s=0.2)
-    _write(results, dataclasses.replace(eager, timestamp_utc="2026-11-26T00:00:00+00:00", run_id="slow-e"),
-           dataclasses.replace(compiled, timestamp_utc="2026-11-26T00:00:01+00:00", run_id="slow-c"), "slow")
+    _write(
+        results,
+        dataclasses.replace(eager, timestamp_utc="2026-11-26T00:00:00+00:00", run_id="slow-e"),
+        dataclasses.replace(compiled, timestamp_utc="2026-11-26T00:00:01+00:00", run_id="slow-c"),
+        "slow",
+    )
     argv = ["update-baselines", "--reason", "refresh", "--results-dir", str(results), "--baselines-dir", str(baselines)]
     capsys.readouterr()
     assert main(argv) == 1

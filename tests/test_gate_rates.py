@@ -10,8 +10,16 @@ from harness.gate_rates import Session, calibrate, sessions_of, spread
 from tests.factories import make_record
 
 
-def _sessions(count: int, *, eager_s: float = 0.100, compiled_s: float = 0.050, jitter: float = 0.005, seed: int = 0,
-              hosts: list[float] | None = None, paired: bool = True) -> list[Session]:
+def _sessions(
+    count: int,
+    *,
+    eager_s: float = 0.100,
+    compiled_s: float = 0.050,
+    jitter: float = 0.005,
+    seed: int = 0,
+    hosts: list[float] | None = None,
+    paired: bool = True,
+) -> list[Session]:
     """``count`` sessions of 20 calls; session i runs on a host ``hosts[i]`` times slower (reference included)."""
     rng = np.random.default_rng(seed)
     out = []
@@ -21,9 +29,21 @@ def _sessions(count: int, *, eager_s: float = 0.100, compiled_s: float = 0.050, 
         def noisy(center: float) -> list[float]:
             return list(center * host * (1 + rng.uniform(-jitter, jitter, 20)))  # noqa: B023
 
-        eager = make_record("eager", latencies=noisy(eager_s), reference_s=noisy(0.01), run_id=f"e{i}", timestamp_utc=f"2026-11-25T10:{i:02d}:00+00:00")
-        compiled = make_record("compiled", latencies=noisy(compiled_s), reference_s=noisy(0.01), paired_eager_latencies_s=noisy(eager_s) if paired else [],
-                               run_id=f"c{i}", timestamp_utc=f"2026-11-25T10:{i:02d}:30+00:00")
+        eager = make_record(
+            "eager",
+            latencies=noisy(eager_s),
+            reference_s=noisy(0.01),
+            run_id=f"e{i}",
+            timestamp_utc=f"2026-11-25T10:{i:02d}:00+00:00",
+        )
+        compiled = make_record(
+            "compiled",
+            latencies=noisy(compiled_s),
+            reference_s=noisy(0.01),
+            paired_eager_latencies_s=noisy(eager_s) if paired else [],
+            run_id=f"c{i}",
+            timestamp_utc=f"2026-11-25T10:{i:02d}:30+00:00",
+        )
         out.append(Session(eager=eager, compiled=compiled))
     return out
 

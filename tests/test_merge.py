@@ -1,61 +1,61 @@
 """Results from many machines or CI jobs merged into one directory: compare and report keep each machine and software apart.
 
-The two "machines" are two real bench runs of the tiny model with different settings: machine B runs torch on one
-thread, which puts it on another device key, as another CI runner would.
+The two "machines" are hand-made runs that differ only in torch's thread count, which puts them on two device keys, as
+two CI runners would be (a real bench's records are tested end to end in tests/test_end_to_end.py).
 """
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
-import torch
 
 from harness.baselines import load_baselines
 from harness.cli import main
 from harness.compare import build_comparisons
 from harness.keys import environment_of
-from harness.results import read_records, write_records
-from tests.conftest import ROOT
+from harness.results import RunRecord, read_records, write_records
 from tests.factories import make_record, replace
 
-
-def bench_machine(results: Path, cache: Path) -> None:
-    common = ["--inductor-cache", str(cache), "--symbol", "GOOG", "--model", "tiny", "--runs", "3", "--context-length", "64", "--results-dir", str(results),
-              "--data-dir", str(ROOT / "trainingdata"), "--hyperparams-dir", str(ROOT / "hyperparams"), "--no-warm-compile", "--no-isolate"]
-    assert main(["-q", "bench", "--mode", "eager", *common]) == 0
-    assert main(["-q", "bench", "--mode", "compiled", *common]) == 0
+LATENCIES = [0.10, 0.11, 0.10, 0.12, 0.10]
 
 
-@pytest.mark.slow  # two real benches of two machines (~30 s); tests/test_end_to_end.py keeps one real bench in the default run
+def machine(name: str, threads: int, *, slower: float = 1.0, when: str = "2026-11-25T03:00:00+00:00") -> list[RunRecord]:
+    """One bench job's GOOG runs on a machine with `threads` torch threads: eager, then compiled at 1.25x, or `slower`."""
+    common: dict[str, Any] = {"symbol": "GOOG", "torch_threads": threads, "timestamp_utc": when}
+    eager = make_record("eager", run_id=f"{name}-eager", latencies=LATENCIES, **common)
+    compiled = make_record(
+        "compiled",
+        run_id=f"{name}-compiled",
+        latencies=[x / 1.25 * slower for x in LATENCIES],
+        paired_eager_latencies_s=LATENCIES,
+        **common,
+    )
+    return [eager, compiled]
+
+
 def test_merge_compare_and_report_over_two_machines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     merged = tmp_path / "merged"  # what the nightly's final job downloads: one folder per bench job
-    bench_machine(merged / "results-machine-a", tmp_path / "inductor-cache")
-    threads_before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        bench_machine(merged / "results-machine-b", tmp_path / "inductor-cache")  # a warm cache: the test is about merging
-    finally:
-        torch.set_num_threads(threads_before)
-    capsys.readouterr()
+    write_records(machine("a", threads=2), merged / "results-machine-a", name="runs")
+    write_records(machine("b", threads=1), merged / "results-machine-b", name="runs")
 
     records = read_records(merged)
     assert len(records) == 4 and {r.status for r in records} == {"pass"}
     threads = {path.parent.name: read_records(path.parent)[0].torch_threads for path in merged.rglob("*.parquet")}
-    assert threads["results-machine-b"] == 1 and threads["results-machine-a"] != 1, threads
+    assert threads == {"results-machine-a": 2, "results-machine-b": 1}
 
     comparisons, orphans = build_comparisons(records)
     assert len(comparisons) == 2 and not orphans
-    assert {c.key.device for c in comparisons} == {f"cpu:{records[0].device_name} x{threads['results-machine-a']}", f"cpu:{records[0].device_name} x1"}
     by_device = {c.key.device: c for c in comparisons}
+    assert set(by_device) == {"cpu:Test CPU x2", "cpu:Test CPU x1"}
     for record in records:  # each machine's eager run is paired with that machine's compiled run, never the other's
         if record.mode == "eager":
-            device = f"cpu:{record.device_name} x{record.torch_threads}"
-            paired = by_device[device].eager
+            paired = by_device[f"cpu:Test CPU x{record.torch_threads}"].eager
             assert paired is not None and paired.run_id == record.run_id
 
     baselines = tmp_path / "baselines"
@@ -67,18 +67,39 @@ def test_merge_compare_and_report_over_two_machines(tmp_path: Path, capsys: pyte
     assert out.count("GOOG · tiny") == 2
 
     # a baseline for each machine, from that machine's folder, then a planted regression on machine B only
-    for machine in ("a", "b"):
-        assert main(["-q", "update-baselines", "--reason", f"machine {machine}", "--results-dir", str(merged / f"results-machine-{machine}"),
-                     "--baselines-dir", str(baselines)]) == 0
+    for name in ("a", "b"):
+        assert (
+            main(
+                [
+                    "-q",
+                    "update-baselines",
+                    "--reason",
+                    f"machine {name}",
+                    "--results-dir",
+                    str(merged / f"results-machine-{name}"),
+                    "--baselines-dir",
+                    str(baselines),
+                ]
+            )
+            == 0
+        )
     assert main(["-q", "compare", *dirs]) == 0
-    assert "0 new, 0 missing · gates: 2 full, 0 upgrade, 0 portable" in capsys.readouterr().out  # each machine against its own baseline
-    slow = [replace(r, run_id=r.run_id + "-slow", timestamp_utc="2099-01-01T00:00:00+00:00", latencies_s=[x * 3 for x in r.latencies_s])
-            for r in read_records(merged / "results-machine-b") if r.mode == "compiled"]
-    write_records(slow, merged / "results-machine-b-night-2", name="slow")
+    assert (
+        "0 new, 0 missing · gates: 2 full, 0 upgrade, 0 portable" in capsys.readouterr().out
+    )  # each machine against its own baseline
+    write_records(
+        machine("b-night-2", threads=1, slower=3.0, when="2099-01-01T00:00:00+00:00")[1:],
+        merged / "results-machine-b-night-2",
+        name="slow",
+    )
     capsys.readouterr()
     assert main(["-q", "compare", *dirs]) == 1
-    blocks = {block.split("\n")[1]: block for block in capsys.readouterr().out.split("GOOG · tiny")[1:]}  # one block per comparison
-    machine_a, machine_b = (next(text for line, text in blocks.items() if f"{device} ·" in line) for device in sorted(by_device, key=lambda d: d.endswith("x1")))
+    blocks = {
+        block.split("\n")[1]: block for block in capsys.readouterr().out.split("GOOG · tiny")[1:]
+    }  # one block per comparison
+    machine_a, machine_b = (
+        next(text for line, text in blocks.items() if f"{device} ·" in line) for device in ("cpu:Test CPU x2", "cpu:Test CPU x1")
+    )
     assert "REGRESSION: compiled latency" in machine_b and "REGRESSION: speedup" in machine_b
     assert "REGRESSION" not in machine_a and "every gated metric within tolerance" in machine_a
 
@@ -91,7 +112,9 @@ def test_merge_compare_and_report_over_two_machines(tmp_path: Path, capsys: pyte
     assert len(list(report.glob("trend-*.png"))) == 2
 
 
-def test_update_baselines_writes_one_baseline_per_software_for_the_same_settings(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_update_baselines_writes_one_baseline_per_software_for_the_same_settings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     # the same settings measured with two chronos versions are two keys now (software is part of the key), so each gets
     # its own baseline instead of a refusal; compare then gates each against its own
     results = tmp_path / "merged"
@@ -114,8 +137,14 @@ def test_update_baselines_writes_one_baseline_per_software_for_the_same_settings
 
 def test_two_environments_with_one_key_are_two_comparisons_each_with_its_own_eager() -> None:
     a = [make_record("eager", run_id="a-eager", latencies=[0.2] * 5), make_record("compiled", run_id="a-compiled")]
-    b = [replace(make_record("eager", run_id="b-eager", latencies=[0.4] * 5), transformers_version="5.30.0", timestamp_utc="2026-11-26T00:00:00+00:00"),
-         replace(make_record("compiled", run_id="b-compiled"), transformers_version="5.30.0")]
+    b = [
+        replace(
+            make_record("eager", run_id="b-eager", latencies=[0.4] * 5),
+            transformers_version="5.30.0",
+            timestamp_utc="2026-11-26T00:00:00+00:00",
+        ),
+        replace(make_record("compiled", run_id="b-compiled"), transformers_version="5.30.0"),
+    ]
     comparisons, orphans = build_comparisons([*a, *b])
     assert not orphans and len(comparisons) == 2
     first, second = (c.key for c in comparisons)
@@ -125,12 +154,19 @@ def test_two_environments_with_one_key_are_two_comparisons_each_with_its_own_eag
 
 
 def test_hive_partitioned_dataset_reads_with_its_partition_columns(tmp_path: Path) -> None:
-    records = [make_record("eager", torch_version="2.13.0+cpu"), make_record("compiled", torch_version="2.14.1+cu130", run_id="c2")]
+    records = [
+        make_record("eager", torch_version="2.13.0+cpu"),
+        make_record("compiled", torch_version="2.14.1+cu130", run_id="c2"),
+    ]
     plain = tmp_path / "plain"
     write_records(records, plain, name="runs")
     table = pq.read_table(plain / "runs.parquet")
-    ds.write_dataset(table, tmp_path / "hive", format="parquet",
-                     partitioning=ds.partitioning(pa.schema([("torch_version", pa.string()), ("mode", pa.string())]), flavor="hive"))
+    ds.write_dataset(
+        table,
+        tmp_path / "hive",
+        format="parquet",
+        partitioning=ds.partitioning(pa.schema([("torch_version", pa.string()), ("mode", pa.string())]), flavor="hive"),
+    )
     files = sorted(p.relative_to(tmp_path / "hive").as_posix() for p in (tmp_path / "hive").rglob("*.parquet"))
     assert files[0].startswith("torch_version=2.13.0%2Bcpu/mode=eager/")  # the columns live in the path, not the file
     assert "torch_version" not in pq.read_schema(tmp_path / "hive" / files[0]).names

@@ -78,7 +78,9 @@ def test_unknown_hub_id_offline_is_an_input_error() -> None:
 def test_a_name_that_is_no_model_and_no_directory_is_refused_at_once(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Not tried as a hub id: offline, that is a minute of retries before the same answer."""
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)  # as a user's shell: nothing would stop the retries
-    with pytest.raises(InputError, match=rf"model '{name}': not a built-in model, and no such directory .* needs the network; fix: "):
+    with pytest.raises(
+        InputError, match=rf"model '{name}': not a built-in model, and no such directory .* needs the network; fix: "
+    ):
         resolve_model(name)
 
 

@@ -52,7 +52,12 @@ def test_defaults_without_a_file(tmp_path: Path) -> None:
     assert params == BenchParams(file=str(tmp_path / "chronos2" / "NOPE.json"))
     assert params.origins == ()
     assert params.source == "defaults"
-    assert (params.model, params.context_length, params.batch_size, params.prediction_length) == ("chronos-bench-mini", 512, 256, 7)
+    assert (params.model, params.context_length, params.batch_size, params.prediction_length) == (
+        "chronos-bench-mini",
+        512,
+        256,
+        7,
+    )
     assert params.quantile_levels == (0.1, 0.5, 0.9)
     assert params.device == "auto"
 
@@ -75,8 +80,12 @@ def test_shipped_file_loads_with_its_values(path: Path) -> None:
 
 def test_shipped_context_lengths() -> None:
     # BTCUSD leaves it unset: the whole window, 500 rows - 7 held back (the seed scenario); the others set 480
-    lengths = {p.stem: fit_window(load_ohlc(ROOT / "trainingdata", p.stem), resolve_params(p.stem, ROOT / "hyperparams"), rows=500)[0].context_length
-               for p in SHIPPED}
+    lengths = {
+        p.stem: fit_window(load_ohlc(ROOT / "trainingdata", p.stem), resolve_params(p.stem, ROOT / "hyperparams"), rows=500)[
+            0
+        ].context_length
+        for p in SHIPPED
+    }
     assert lengths == {"BTCUSD": 493, "EURUSD": 480, "GOOG": 480}
 
 
@@ -160,20 +169,23 @@ def test_sizes_must_be_positive_integers(tmp_path: Path, field: str, value: Any)
     rejected(tmp_path, {field: value}, f"field {field!r}", "not a positive integer")
 
 
-@pytest.mark.parametrize(("levels", "needle"), [
-    ([0.9, 0.5, 0.1], "strictly increasing"),
-    ([0.1, 0.5, 0.5, 0.9], "strictly increasing"),
-    ([0.0, 0.5], "strictly between 0 and 1"),
-    ([0.5, 1.0], "strictly between 0 and 1"),
-    ([-0.1, 0.5], "strictly between 0 and 1"),
-    ([0.5, 1.5], "strictly between 0 and 1"),
-    ([0.1, 0.9], "lacks 0.5"),
-    ([], "non-empty list"),
-    ("0.5", "non-empty list"),
-    (0.5, "non-empty list"),
-    ([True, 0.5], "strictly between 0 and 1"),
-    (["0.5"], "strictly between 0 and 1"),
-])
+@pytest.mark.parametrize(
+    ("levels", "needle"),
+    [
+        ([0.9, 0.5, 0.1], "strictly increasing"),
+        ([0.1, 0.5, 0.5, 0.9], "strictly increasing"),
+        ([0.0, 0.5], "strictly between 0 and 1"),
+        ([0.5, 1.0], "strictly between 0 and 1"),
+        ([-0.1, 0.5], "strictly between 0 and 1"),
+        ([0.5, 1.5], "strictly between 0 and 1"),
+        ([0.1, 0.9], "lacks 0.5"),
+        ([], "non-empty list"),
+        ("0.5", "non-empty list"),
+        (0.5, "non-empty list"),
+        ([True, 0.5], "strictly between 0 and 1"),
+        (["0.5"], "strictly between 0 and 1"),
+    ],
+)
 def test_bad_quantile_levels(tmp_path: Path, levels: Any, needle: str) -> None:
     rejected(tmp_path, {"quantile_levels": levels}, "field 'quantile_levels'", needle)
 
@@ -189,12 +201,18 @@ def test_invalid_model(tmp_path: Path, model: Any) -> None:
     rejected(tmp_path, {"model": model}, "field 'model'")
 
 
-@pytest.mark.parametrize("text", ['{"context_length": 64,}', "{context_length: 64}", '{"context_length": 64', ""], ids=["trailing-comma", "unquoted", "unclosed", "empty"])
+@pytest.mark.parametrize(
+    "text",
+    ['{"context_length": 64,}', "{context_length: 64}", '{"context_length": 64', ""],
+    ids=["trailing-comma", "unquoted", "unclosed", "empty"],
+)
 def test_bad_json_syntax(tmp_path: Path, text: str) -> None:
     rejected(tmp_path, text, "not valid JSON")
 
 
-@pytest.mark.parametrize(("content", "kind"), [([{"context_length": 64}], "list"), ("64", "int"), ('"x"', "str"), ("null", "NoneType")])
+@pytest.mark.parametrize(
+    ("content", "kind"), [([{"context_length": 64}], "list"), ("64", "int"), ('"x"', "str"), ("null", "NoneType")]
+)
 def test_json_that_is_not_an_object(tmp_path: Path, content: Any, kind: str) -> None:
     text = content if isinstance(content, str) else json.dumps(content)
     rejected(tmp_path, text, "expected a JSON object", f"found {kind}")
@@ -225,12 +243,16 @@ def test_a_byte_order_mark_is_fine(tmp_path: Path) -> None:
     assert resolve_params("X", tmp_path).context_length == 64
 
 
-@pytest.mark.parametrize(("text", "needle"), [
-    ('{"context_length": 64, "context_length": 128}', "field 'context_length': appears twice"),
-    ("[" * 100_000 + "]" * 100_000, "not usable JSON"),
-    ('{"batch_size": ' + "9" * 5000 + "}", "not usable JSON"),
-    ('{"context_length": 64,}', "line 1 column 23: not valid JSON"),
-], ids=["duplicate-key", "deep-nesting", "5000-digits", "trailing-comma"])
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ('{"context_length": 64, "context_length": 128}', "field 'context_length': appears twice"),
+        ("[" * 100_000 + "]" * 100_000, "not usable JSON"),
+        ('{"batch_size": ' + "9" * 5000 + "}", "not usable JSON"),
+        ('{"context_length": 64,}', "line 1 column 23: not valid JSON"),
+    ],
+    ids=["duplicate-key", "deep-nesting", "5000-digits", "trailing-comma"],
+)
 def test_json_python_would_misread_or_crash_on(tmp_path: Path, text: str, needle: str) -> None:
     rejected(tmp_path, text, needle)
 
@@ -274,7 +296,9 @@ def test_the_symbol_is_checked_before_any_file_is_opened(tmp_path: Path, symbol:
 
 
 @pytest.mark.parametrize(("days", "rows", "context"), [(2148, 500, 493), (156, 500, 149), (600, 600, 512), (20, 500, 13)])
-def test_a_new_symbol_with_default_settings_gets_what_the_window_holds(tmp_path: Path, days: int, rows: int, context: int) -> None:
+def test_a_new_symbol_with_default_settings_gets_what_the_window_holds(
+    tmp_path: Path, days: int, rows: int, context: int
+) -> None:
     # was: "context_length 512 + horizon 7 = 519 are needed; fix: ... supply more rows", for every new symbol
     (tmp_path / "data").mkdir()
     closes = daily_csv(tmp_path / "data" / "NEW.csv", days)
@@ -313,7 +337,9 @@ def test_too_large_a_context_from_the_file_is_clipped_with_a_note_naming_the_fil
     fitted, window, notes = fit_window(load_ohlc(tmp_path, "BTCUSD"), params, rows=500)
     assert fitted == replace(params, context_length=493)  # only the context changes; it still says where it was set
     assert fitted.origin("context_length") == str(path)
-    assert notes == [f"BTCUSD: context_length 512 ({path}) is more than the 493 rows the window holds before the horizon; using 493"]
+    assert notes == [
+        f"BTCUSD: context_length 512 ({path}) is more than the 493 rows the window holds before the horizon; using 493"
+    ]
     assert len(window.context) == 493 and window.truth_close.tolist() == closes[-7:]
 
 
@@ -322,7 +348,9 @@ def test_too_large_a_context_from_the_flag_is_clipped_with_a_note_naming_the_fla
     write_settings(tmp_path, "X", {"context_length": 64})  # the flag wins over the file, and the note names the flag
     fitted, window, notes = fit_window(load_ohlc(tmp_path, "X"), resolve_params("X", tmp_path, context_length=480), rows=500)
     assert fitted.context_length == len(window.context) == 93  # all of the file's 100 rows, 7 held back
-    assert notes == ["X: context_length 480 (--context-length) is more than the 93 rows the window holds before the horizon; using 93"]
+    assert notes == [
+        "X: context_length 480 (--context-length) is more than the 93 rows the window holds before the horizon; using 93"
+    ]
 
 
 def test_a_context_that_fits_exactly_is_kept_without_a_note(tmp_path: Path) -> None:
@@ -338,12 +366,16 @@ def test_shipped_btcusd_with_an_explicit_512_is_clipped_to_493(tmp_path: Path) -
     series = load_ohlc(ROOT / "trainingdata", "BTCUSD")
     fitted, window, notes = fit_window(series, resolve_params("BTCUSD", tmp_path), rows=500)
     assert fitted.context_length == len(window.context) == 493
-    assert notes == [f"BTCUSD: context_length 512 ({path}) is more than the 493 rows the window holds before the horizon; using 493"]
+    assert notes == [
+        f"BTCUSD: context_length 512 ({path}) is more than the 493 rows the window holds before the horizon; using 493"
+    ]
     assert window.truth_close.tolist() == series.frame["close"].iloc[-7:].tolist()
 
 
 @pytest.mark.parametrize(("days", "rows", "flag"), [(7, 500, None), (100, 7, 64), (3, 500, 512)])
-def test_a_window_with_no_history_before_the_horizon_is_still_an_error(tmp_path: Path, days: int, rows: int, flag: int | None) -> None:
+def test_a_window_with_no_history_before_the_horizon_is_still_an_error(
+    tmp_path: Path, days: int, rows: int, flag: int | None
+) -> None:
     # no context at all fits: nothing to clip to, so the honest message (the file, what the window holds, the fix)
     daily_csv(tmp_path / "X.csv", days)
     with pytest.raises(InputError) as excinfo:
@@ -367,7 +399,9 @@ def test_an_oversized_prediction_length_names_its_file(tmp_path: Path) -> None:
 
 # --- properties: any settings give BenchParams or one actionable InputError, nothing else -----------
 
-_KEYS = st.sampled_from(["model", "context_length", "batch_size", "prediction_length", "quantile_levels", "device", "source", "rows", "", "\x1b"])
+_KEYS = st.sampled_from(
+    ["model", "context_length", "batch_size", "prediction_length", "quantile_levels", "device", "source", "rows", "", "\x1b"]
+)
 _LEAVES = st.one_of(
     st.none(),
     st.booleans(),
@@ -376,7 +410,9 @@ _LEAVES = st.one_of(
     st.text(max_size=8),
     st.sampled_from(["auto", "cpu", "cuda", "cuda:0", "tiny", 0.5, 0.1, 0.9]),
 )
-_VALUES = st.recursive(_LEAVES, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=3), inner, max_size=3), max_leaves=6)
+_VALUES = st.recursive(
+    _LEAVES, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=3), inner, max_size=3), max_leaves=6
+)
 _names = itertools.count()
 
 
@@ -401,8 +437,30 @@ def test_any_json_object_gives_params_or_an_input_error(tmp_path: Path, obj: dic
     assert min(result.context_length, result.batch_size, result.prediction_length) > 0
 
 
-_JSON_PIECES = st.sampled_from(['{', '}', '[', ']', ',', ':', '"model"', '"context_length"', '"device"', '"cpu"', "64", "-1", "1e999",
-                                "NaN", "null", "true", '"\\u0000"', '"\x1b"', " ", "\n"])
+_JSON_PIECES = st.sampled_from(
+    [
+        "{",
+        "}",
+        "[",
+        "]",
+        ",",
+        ":",
+        '"model"',
+        '"context_length"',
+        '"device"',
+        '"cpu"',
+        "64",
+        "-1",
+        "1e999",
+        "NaN",
+        "null",
+        "true",
+        '"\\u0000"',
+        '"\x1b"',
+        " ",
+        "\n",
+    ]
+)
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -417,10 +475,14 @@ def test_any_settings_bytes_give_params_or_an_input_error(tmp_path: Path, pieces
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(model=st.one_of(st.none(), st.text(max_size=6)), device=st.one_of(st.none(), st.text(max_size=6)),
-       context_length=st.one_of(st.none(), st.integers(-3, 3)))
-def test_any_flags_give_params_or_an_input_error_naming_the_flag(tmp_path: Path, model: str | None, device: str | None,
-                                                                 context_length: int | None) -> None:
+@given(
+    model=st.one_of(st.none(), st.text(max_size=6)),
+    device=st.one_of(st.none(), st.text(max_size=6)),
+    context_length=st.one_of(st.none(), st.integers(-3, 3)),
+)
+def test_any_flags_give_params_or_an_input_error_naming_the_flag(
+    tmp_path: Path, model: str | None, device: str | None, context_length: int | None
+) -> None:
     result = _resolve_or_message("X", tmp_path, model=model, device=device, context_length=context_length)
     if isinstance(result, str):
         flag = result.split(": ", 1)[0]

@@ -71,7 +71,9 @@ def test_several_find_links_are_joined_with_commas_as_uv_reads_them() -> None:
 
 
 def test_the_index_url_becomes_uv_s_default_index() -> None:
-    assert uv_environment("global.index-url='https://mirror.example/simple'", {}) == {"UV_DEFAULT_INDEX": "https://mirror.example/simple"}
+    assert uv_environment("global.index-url='https://mirror.example/simple'", {}) == {
+        "UV_DEFAULT_INDEX": "https://mirror.example/simple"
+    }
 
 
 def test_an_environment_variable_wins_over_every_config_section() -> None:
@@ -80,7 +82,10 @@ def test_an_environment_variable_wins_over_every_config_section() -> None:
 
 
 def test_the_install_section_wins_over_global() -> None:
-    assert pip_options("install.index-url='https://b/simple'\nglobal.index-url='https://a/simple'", {})["index-url"] == "https://b/simple"
+    assert (
+        pip_options("install.index-url='https://b/simple'\nglobal.index-url='https://a/simple'", {})["index-url"]
+        == "https://b/simple"
+    )
 
 
 def test_timeout_and_default_timeout_are_one_option() -> None:

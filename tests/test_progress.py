@@ -62,8 +62,11 @@ def test_plain_milestones_every_quarter_but_not_more_often_than_every_30_s() -> 
     lines = out.getvalue().splitlines()
     assert "\r" not in out.getvalue()
     assert lines[0] == "slow: started (100 steps)"
-    assert lines[1:-1] == ["slow: 30/100 steps (30%) after 30.0 s, median 1.0000 s", "slow: 60/100 steps (60%) after 1m00s, median 1.0000 s",
-                           "slow: 90/100 steps (90%) after 1m30s, median 1.0000 s"]
+    assert lines[1:-1] == [
+        "slow: 30/100 steps (30%) after 30.0 s, median 1.0000 s",
+        "slow: 60/100 steps (60%) after 1m00s, median 1.0000 s",
+        "slow: 90/100 steps (90%) after 1m30s, median 1.0000 s",
+    ]
     assert lines[-1] == "slow: 100/100 steps in 1m40s, median 1.0000 s"
 
 
@@ -108,8 +111,12 @@ def test_quiet_logging_prints_nothing(stream: type[io.StringIO], caplog: pytest.
     assert out.getvalue() == ""
 
 
-@pytest.mark.parametrize(("env", "stream", "carriage_returns"), [("plain", FakeTTY, False), ("tty", io.StringIO, True), ("auto", FakeTTY, True)])
-def test_environment_override(env: str, stream: type[io.StringIO], carriage_returns: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("env", "stream", "carriage_returns"), [("plain", FakeTTY, False), ("tty", io.StringIO, True), ("auto", FakeTTY, True)]
+)
+def test_environment_override(
+    env: str, stream: type[io.StringIO], carriage_returns: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv(ENV_VAR, env)
     monkeypatch.setenv("TERM", "xterm")
     out = stream()
@@ -161,7 +168,9 @@ def test_a_log_record_clears_the_live_line_first() -> None:
         logger.removeHandler(handler)
     text = out.getvalue()
     before, after = text.split("WARNING x: prediction 2 failed\n")
-    assert before.startswith("\rx: 0/4 (0%)") and before.endswith("\r") and before.count("\r") == 3  # drawn, erased, warning at column 0
+    assert (
+        before.startswith("\rx: 0/4 (0%)") and before.endswith("\r") and before.count("\r") == 3
+    )  # drawn, erased, warning at column 0
     assert after.startswith("\rx: 2/4 (50%)")  # drawn again at once
 
 
@@ -178,7 +187,9 @@ def test_elapsed_text() -> None:
     assert (elapsed_text(0.0123), elapsed_text(14.26), elapsed_text(187.9)) == ("0.01 s", "14.3 s", "3m07s")
 
 
-def test_runner_reports_progress_only_outside_the_timed_call(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+def test_runner_reports_progress_only_outside_the_timed_call(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     """A tiny eager run with the live line forced: no progress write happens while a prediction is being timed."""
     import harness.runner as runner
     from harness.data import bench_window, load_ohlc
@@ -206,7 +217,9 @@ def test_runner_reports_progress_only_outside_the_timed_call(monkeypatch: pytest
     params = resolve_params("GOOG", ROOT / "hyperparams", model="tiny", context_length=64)
     series = load_ohlc(ROOT / "trainingdata", "GOOG")
     window = bench_window(series, rows=200, horizon=params.prediction_length, context_length=params.context_length)
-    spec = runner.RunSpec(mode="eager", series=series, window=window, params=params, source=resolve_model("tiny"), runs=5, run_id="t")
+    spec = runner.RunSpec(
+        mode="eager", series=series, window=window, params=params, source=resolve_model("tiny"), runs=5, run_id="t"
+    )
     record = runner.run(spec)
     assert record.status == "pass" and len(record.latencies_s) == 5
     assert inside["writes"] > 0 and inside["writes_inside"] == 0
@@ -218,9 +231,28 @@ def test_runner_reports_progress_only_outside_the_timed_call(monkeypatch: pytest
 def test_a_real_bench_has_no_carriage_returns_in_its_captured_stderr(tmp_path: Path) -> None:
     """The CLI, isolated child and all, with stderr a pipe (a CI log): plain lines only, a handful of them."""
     env = {k: v for k, v in os.environ.items() if k != ENV_VAR} | {"HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
-    argv = [sys.executable, "-m", "harness", "bench", "--mode", "eager", "--model", "tiny", "--symbol", "GOOG", "--runs", "20",
-            "--context-length", "64", "--results-dir", str(tmp_path / "results"), "--data-dir", str(ROOT / "trainingdata"),
-            "--hyperparams-dir", str(ROOT / "hyperparams")]
+    argv = [
+        sys.executable,
+        "-m",
+        "harness",
+        "bench",
+        "--mode",
+        "eager",
+        "--model",
+        "tiny",
+        "--symbol",
+        "GOOG",
+        "--runs",
+        "20",
+        "--context-length",
+        "64",
+        "--results-dir",
+        str(tmp_path / "results"),
+        "--data-dir",
+        str(ROOT / "trainingdata"),
+        "--hyperparams-dir",
+        str(ROOT / "hyperparams"),
+    ]
     done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert "\r" not in done.stderr

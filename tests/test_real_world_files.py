@@ -42,17 +42,39 @@ def shipped_tail(symbol: str, rows: int) -> pd.DataFrame:
 
 def bench_exit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, list[str]]:
     """``python -m harness bench`` on NEW with default settings; the input is refused before any model loads."""
-    code = main(["-q", "bench", "--mode", "eager", "--symbol", "NEW", "--no-isolate", "--data-dir", str(tmp_path / "trainingdata"),
-                 "--hyperparams-dir", str(tmp_path / "hyperparams"), "--results-dir", str(tmp_path / "results")])
+    code = main(
+        [
+            "-q",
+            "bench",
+            "--mode",
+            "eager",
+            "--symbol",
+            "NEW",
+            "--no-isolate",
+            "--data-dir",
+            str(tmp_path / "trainingdata"),
+            "--hyperparams-dir",
+            str(tmp_path / "hyperparams"),
+            "--results-dir",
+            str(tmp_path / "results"),
+        ]
+    )
     return code, capsys.readouterr().err.strip().splitlines()
 
 
-@pytest.mark.parametrize(("fixture", "symbol", "rows"), [
-    pytest.param("goog_dayfirst.csv", "GOOG", 30, id="uk-day-first"),  # 17/01/2013
-    pytest.param("goog_semicolon_decimal_comma.csv", "GOOG", 30, id="german-semicolons-decimal-commas"),  # 17.01.2013;717,71;...
-    pytest.param("btcusd_quoted_thousands.csv", "BTCUSD", 24, id="web-quoted-thousands"),  # newest first: "Nov 29, 2025","90,911.96875"
-    pytest.param("btcusd_excel_bom.csv", "BTCUSD", 24, id="excel-bom-crlf-month-first"),  # 11/6/2025, trailing ,,,,, rows
-])
+@pytest.mark.parametrize(
+    ("fixture", "symbol", "rows"),
+    [
+        pytest.param("goog_dayfirst.csv", "GOOG", 30, id="uk-day-first"),  # 17/01/2013
+        pytest.param(
+            "goog_semicolon_decimal_comma.csv", "GOOG", 30, id="german-semicolons-decimal-commas"
+        ),  # 17.01.2013;717,71;...
+        pytest.param(
+            "btcusd_quoted_thousands.csv", "BTCUSD", 24, id="web-quoted-thousands"
+        ),  # newest first: "Nov 29, 2025","90,911.96875"
+        pytest.param("btcusd_excel_bom.csv", "BTCUSD", 24, id="excel-bom-crlf-month-first"),  # 11/6/2025, trailing ,,,,, rows
+    ],
+)
 def test_spreadsheet_exports_give_the_shipped_rows_and_window(tmp_path: Path, fixture: str, symbol: str, rows: int) -> None:
     drop_in(tmp_path, fixture)
     series = load_ohlc(tmp_path / "trainingdata", "NEW")
@@ -72,7 +94,9 @@ def test_a_yahoo_daily_btcusd_copied_over_the_shipped_one_runs_the_seed_scenario
     shutil.copytree(ROOT / "trainingdata", data)
     lines = ["Date,Open,High,Low,Close,Adj Close,Volume\n"]
     for row in raw_rows(ROOT / "trainingdata" / "BTCUSD.csv"):  # Yahoo's Adj Close of a crypto pair is its Close
-        lines.append(f"{row['Date']},{row['open']},{row['high']},{row['low']},{row['close']},{row['close']},{round(float(row['volume']))}\n")
+        lines.append(
+            f"{row['Date']},{row['open']},{row['high']},{row['low']},{row['close']},{row['close']},{round(float(row['volume']))}\n"
+        )
     (data / "BTCUSD.csv").write_text("".join(lines), encoding="utf-8")
     settings = ROOT / "hyperparams" / "chronos2" / "BTCUSD.json"
     before = settings.read_bytes()

@@ -20,14 +20,25 @@ from tests.factories import make_record, replace
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
-def runs(symbol: str, torch_version: str, *, when: str, speedup: float = 1.3, compiled_status: str = "pass", tag: str = "") -> list[RunRecord]:
+def runs(
+    symbol: str, torch_version: str, *, when: str, speedup: float = 1.3, compiled_status: str = "pass", tag: str = ""
+) -> list[RunRecord]:
     """An eager and a compiled run of one key at ``when``, the compiled one with interleaved pairs at ``speedup``."""
     eager = make_record("eager", symbol=symbol, torch_version=torch_version, timestamp_utc=when, run_id=f"{when}-{symbol}-{tag}e")
     lat = [0.10, 0.11, 0.10, 0.12, 0.10]
     failed = compiled_status != "pass"
-    compiled = make_record("compiled", symbol=symbol, torch_version=torch_version, timestamp_utc=when, run_id=f"{when}-{symbol}-{tag}c",
-                           latencies=[] if failed else [x / speedup for x in lat], paired_eager_latencies_s=[] if failed else lat,
-                           status=compiled_status, error_type="SIGSEGV" if failed else "", mae=None if failed else 10.0)
+    compiled = make_record(
+        "compiled",
+        symbol=symbol,
+        torch_version=torch_version,
+        timestamp_utc=when,
+        run_id=f"{when}-{symbol}-{tag}c",
+        latencies=[] if failed else [x / speedup for x in lat],
+        paired_eager_latencies_s=[] if failed else lat,
+        status=compiled_status,
+        error_type="SIGSEGV" if failed else "",
+        mae=None if failed else 10.0,
+    )
     return [eager, compiled]
 
 
@@ -35,7 +46,9 @@ def three_nights() -> list[RunRecord]:
     records = []
     for night, speedup in enumerate((1.30, 1.31, 1.10), start=1):
         when = f"2026-11-2{night}T03:00:00+00:00"
-        records += runs("BTCUSD", "2.13.0+cpu", when=when, speedup=speedup) + runs("GOOG", "2.14.1", when=when, speedup=speedup + 0.1)
+        records += runs("BTCUSD", "2.13.0+cpu", when=when, speedup=speedup) + runs(
+            "GOOG", "2.14.1", when=when, speedup=speedup + 0.1
+        )
     return records
 
 
@@ -43,23 +56,43 @@ def test_history_pairs_each_compiled_run_with_the_eager_run_before_it() -> None:
     (btc, goog) = series(three_nights())
     assert (btc.key.symbol, goog.key.symbol) == ("BTCUSD", "GOOG")
     assert [round(p.comparison.speedup or 0, 2) for p in btc.points] == [1.30, 1.31, 1.10]
-    assert [p.comparison.eager.run_id for p in btc.points if p.comparison.eager] == [f"2026-11-2{n}T03:00:00+00:00-BTCUSD-e" for n in (1, 2, 3)]
+    assert [p.comparison.eager.run_id for p in btc.points if p.comparison.eager] == [
+        f"2026-11-2{n}T03:00:00+00:00-BTCUSD-e" for n in (1, 2, 3)
+    ]
     assert all(p.comparison.speedup_ci is not None for p in btc.points)
 
 
 def test_history_keeps_environments_apart() -> None:
-    other = [replace(r, python_version="3.12.1", run_id=r.run_id + "-py312") for r in runs("BTCUSD", "2.13.0+cpu", when="2026-11-22T03:00:00+00:00")]
+    other = [
+        replace(r, python_version="3.12.1", run_id=r.run_id + "-py312")
+        for r in runs("BTCUSD", "2.13.0+cpu", when="2026-11-22T03:00:00+00:00")
+    ]
     found = series(runs("BTCUSD", "2.13.0+cpu", when="2026-11-21T03:00:00+00:00") + other)
     assert len(found) == 2 and {len(s.points) for s in found} == {1}
     assert {s.points[0].comparison.eager.run_id for s in found if s.points[0].comparison.eager} == {
-        "2026-11-21T03:00:00+00:00-BTCUSD-e", "2026-11-22T03:00:00+00:00-BTCUSD-e-py312"}
+        "2026-11-21T03:00:00+00:00-BTCUSD-e",
+        "2026-11-22T03:00:00+00:00-BTCUSD-e-py312",
+    }
 
 
 def test_blocks_render_the_same_content_to_markdown_and_html() -> None:
-    blocks: list[Block] = [Heading(2, "Speedup <x>"), Paragraph("a | b & c"), Table(("k", "v"), (("BTCUSD", "1.30x | [1.2, 1.4]"),)), Image("speedup.png", "speedup")]
+    blocks: list[Block] = [
+        Heading(2, "Speedup <x>"),
+        Paragraph("a | b & c"),
+        Table(("k", "v"), (("BTCUSD", "1.30x | [1.2, 1.4]"),)),
+        Image("speedup.png", "speedup"),
+    ]
     markdown, page = to_markdown(blocks), to_html(blocks, title="t")
-    assert markdown.splitlines()[0] == "## Speedup <x>" and "| BTCUSD | 1.30x \\| [1.2, 1.4] |" in markdown and "![speedup](speedup.png)" in markdown
-    assert "<h2>Speedup &lt;x&gt;</h2>" in page and "<td>1.30x | [1.2, 1.4]</td>" in page and '<img src="speedup.png" alt="speedup">' in page
+    assert (
+        markdown.splitlines()[0] == "## Speedup <x>"
+        and "| BTCUSD | 1.30x \\| [1.2, 1.4] |" in markdown
+        and "![speedup](speedup.png)" in markdown
+    )
+    assert (
+        "<h2>Speedup &lt;x&gt;</h2>" in page
+        and "<td>1.30x | [1.2, 1.4]</td>" in page
+        and '<img src="speedup.png" alt="speedup">' in page
+    )
     assert "a &amp; b" not in page and html.escape("a | b & c") in page
 
 
@@ -74,7 +107,9 @@ def test_report_lists_every_key_and_writes_every_plot(tmp_path: Path) -> None:
     markdown = (tmp_path / "report" / "index.md").read_text()
     page = (tmp_path / "report" / "index.html").read_text()
     for symbol, torch_version in (("BTCUSD", "2.13.0+cpu"), ("GOOG", "2.14.1"), ("EURUSD", "2.13.0+cpu")):
-        assert re.search(rf"^\| {symbol} \| tiny \(untrained\) \| default \|", markdown, flags=re.M), f"{symbol} missing from the table"
+        assert re.search(rf"^\| {symbol} \| tiny \(untrained\) \| default \|", markdown, flags=re.M), (
+            f"{symbol} missing from the table"
+        )
         assert f"{symbol} · tiny · default · torch {torch_version}" in markdown
         assert f"<td>{symbol}</td>" in page
     assert "### torch 2.13.0+cpu · cpu:Test CPU x2" in markdown and "### torch 2.14.1 · cpu:Test CPU x2" in markdown
@@ -82,7 +117,9 @@ def test_report_lists_every_key_and_writes_every_plot(tmp_path: Path) -> None:
     assert "| regression |" in markdown and "speedup 1.10x" in markdown
     assert "Against the committed baselines: 2 regression, 1 new." in markdown
     assert "| full gate (same machine, same software) |" in markdown  # which gate checked each key
-    assert "no speedup" not in markdown and "| 100% / 0% |" in markdown  # EURUSD's crash: 0% compiled success, reported not hidden
+    assert (
+        "no speedup" not in markdown and "| 100% / 0% |" in markdown
+    )  # EURUSD's crash: 0% compiled success, reported not hidden
 
     pngs = [path for path in written if path.suffix == ".png"]
     assert {p.name for p in pngs} >= {"latency.png", "speedup.png", "mae.png"}
@@ -104,7 +141,20 @@ def test_report_drops_trend_charts_of_keys_no_longer_in_the_results(tmp_path: Pa
 def test_report_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     results = tmp_path / "results"
     write_records(three_nights(), results, name="nights")
-    assert main(["report", "--results-dir", str(results), "--baselines-dir", str(tmp_path / "none"), "--output", str(tmp_path / "out")]) == 0
+    assert (
+        main(
+            [
+                "report",
+                "--results-dir",
+                str(results),
+                "--baselines-dir",
+                str(tmp_path / "none"),
+                "--output",
+                str(tmp_path / "out"),
+            ]
+        )
+        == 0
+    )
     assert "index.md" in capsys.readouterr().out
     assert (tmp_path / "out" / "index.html").is_file()
     empty = tmp_path / "empty"

@@ -19,7 +19,9 @@ from tests.factories import make_record, replace
 def sample_records() -> list[RunRecord]:
     """An eager run, a compiled run, and a compiled run that failed: list columns full and empty, Nones."""
     eager = make_record("eager", latencies=[0.2, 0.21, 0.19], timestamp_utc="2026-11-25T12:00:00+00:00", run_id="r1")
-    compiled = make_record("compiled", latencies=[0.1, 0.12, 0.11], mae=10.25, timestamp_utc="2026-11-25T12:05:00+00:00", run_id="r2")
+    compiled = make_record(
+        "compiled", latencies=[0.1, 0.12, 0.11], mae=10.25, timestamp_utc="2026-11-25T12:05:00+00:00", run_id="r2"
+    )
     failed = replace(
         make_record("compiled", latencies=[], timestamp_utc="2026-11-25T12:10:00+00:00", run_id="r3"),
         status="fail_exception",
@@ -118,9 +120,13 @@ def test_empty_parquet_file_is_an_input_error(tmp_path: Path) -> None:
         read_records(tmp_path)
 
 
-@pytest.mark.parametrize("metadata", [{b"harness_schema_version": b"4"}, {b"harness_schema_version": b"0"}, None], ids=["v4", "v0", "none"])
+@pytest.mark.parametrize(
+    "metadata", [{b"harness_schema_version": b"4"}, {b"harness_schema_version": b"0"}, None], ids=["v4", "v0", "none"]
+)
 def test_wrong_schema_version_is_an_input_error(tmp_path: Path, metadata: dict[bytes, bytes] | None) -> None:
-    table = pa.Table.from_pylist([dataclasses.asdict(r) for r in sample_records()], schema=SCHEMA).replace_schema_metadata(metadata)
+    table = pa.Table.from_pylist([dataclasses.asdict(r) for r in sample_records()], schema=SCHEMA).replace_schema_metadata(
+        metadata
+    )
     path = tmp_path / "old.parquet"
     pq.write_table(table, path)
     with pytest.raises(InputError) as excinfo:
@@ -134,17 +140,28 @@ def test_wrong_schema_version_is_an_input_error(tmp_path: Path, metadata: dict[b
 def test_version_1_files_still_read_with_the_new_columns_empty(tmp_path: Path) -> None:
     v1_columns = [name for name in SCHEMA.names if name not in _V2_COLUMNS]
     rows = [{k: v for k, v in dataclasses.asdict(r).items() if k in v1_columns} for r in sample_records()]
-    table = pa.Table.from_pylist(rows, schema=pa.schema([SCHEMA.field(n) for n in v1_columns], metadata={b"harness_schema_version": b"1"}))
+    table = pa.Table.from_pylist(
+        rows, schema=pa.schema([SCHEMA.field(n) for n in v1_columns], metadata={b"harness_schema_version": b"1"})
+    )
     pq.write_table(table, tmp_path / "v1.parquet")
     records = read_file(tmp_path / "v1.parquet")
     assert len(records) == len(rows)
-    assert all(r.paired_eager_latencies_s == [] and r.reference_s == [] and r.n_flaky == 0 and r.drift_max_abs is None for r in records)
+    assert all(
+        r.paired_eager_latencies_s == [] and r.reference_s == [] and r.n_flaky == 0 and r.drift_max_abs is None for r in records
+    )
     assert all(r.cpu_flags == "" for r in records)  # not recorded: the ISA flags came with version 3
     assert [r.latencies_s for r in records] == [r.latencies_s for r in sample_records()]
 
 
 def test_versions_2_and_3_added_exactly_the_new_columns() -> None:
-    assert {"paired_eager_latencies_s", "reference_s", "n_flaky", "flip_rate", "drift_max_abs", "drift_tolerance_abs"} <= _V2_COLUMNS
+    assert {
+        "paired_eager_latencies_s",
+        "reference_s",
+        "n_flaky",
+        "flip_rate",
+        "drift_max_abs",
+        "drift_tolerance_abs",
+    } <= _V2_COLUMNS
     assert "cpu_flags" in _V2_COLUMNS  # version 3
     assert not {"latencies_s", "mae", "torch_version", "cuda_driver"} & _V2_COLUMNS
 
@@ -152,7 +169,9 @@ def test_versions_2_and_3_added_exactly_the_new_columns() -> None:
 def test_version_2_files_still_read_without_cpu_flags(tmp_path: Path) -> None:
     v2_columns = [name for name in SCHEMA.names if name != "cpu_flags"]
     rows = [{k: v for k, v in dataclasses.asdict(r).items() if k in v2_columns} for r in sample_records()]
-    table = pa.Table.from_pylist(rows, schema=pa.schema([SCHEMA.field(n) for n in v2_columns], metadata={b"harness_schema_version": b"2"}))
+    table = pa.Table.from_pylist(
+        rows, schema=pa.schema([SCHEMA.field(n) for n in v2_columns], metadata={b"harness_schema_version": b"2"})
+    )
     pq.write_table(table, tmp_path / "v2.parquet")
     records = read_file(tmp_path / "v2.parquet")
     assert records == [replace(r, cpu_flags="") for r in sample_records()]
@@ -196,10 +215,14 @@ def test_compare_side_never_imports_torch() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, harness.cli, harness.compare, harness.gate, harness.keys, harness.recommend, harness.drift, harness.display, "
-            "harness.results, harness.baselines, harness.gate_rates, harness.configs; "
-            "print([m for m in ('torch', 'pandas', 'chronos') if m in sys.modules])")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=Path(__file__).parent.parent)
+    code = (
+        "import sys, harness.cli, harness.compare, harness.gate, harness.keys, harness.recommend, harness.drift, harness.display, "
+        "harness.results, harness.baselines, harness.gate_rates, harness.configs; "
+        "print([m for m in ('torch', 'pandas', 'chronos') if m in sys.modules])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=Path(__file__).parent.parent
+    )
     assert out.stdout.strip() == "[]"  # `nox -s compare` installs only numpy and pyarrow
 
 
@@ -233,12 +256,20 @@ def assert_refused(path: Path, *needles: str) -> str:
 
 BAD_VALUES = [
     ("symbol", pa.array(["BTCUSD", None, "BTCUSD"], pa.string()), "row 1 (run 'r2'): field symbol is null"),
-    ("timestamp_utc", pa.array([None, "2026-11-25T12:05:00+00:00", "2026-11-25T12:10:00+00:00"]), "row 0 (run 'r1'): field timestamp_utc is null"),
+    (
+        "timestamp_utc",
+        pa.array([None, "2026-11-25T12:05:00+00:00", "2026-11-25T12:10:00+00:00"]),
+        "row 0 (run 'r1'): field timestamp_utc is null",
+    ),
     ("run_id", pa.array(["r1", "r2", None], pa.string()), "row 2: field run_id is null"),
     ("run_id", pa.array(["r1", " ", "r3"]), "row 1: field run_id is ' ', expected a non-empty string"),
     ("mode", pa.array([None, "compiled", "compiled"], pa.string()), "field mode is null"),
     ("mode", pa.array(["eager", "fast", "compiled"]), "field mode is 'fast', expected one of eager, compiled"),
-    ("status", pa.array(["pass", "passed", "fail_exception"]), "row 1 (run 'r2'): field status is 'passed', expected one of pass, fail_exception"),
+    (
+        "status",
+        pa.array(["pass", "passed", "fail_exception"]),
+        "row 1 (run 'r2'): field status is 'passed', expected one of pass, fail_exception",
+    ),
     ("status", pa.array(["pass", "PASS", "fail_exception"]), "field status is 'PASS'"),
     ("n_success", pa.array(["two", "3", "0"]), "column n_success holds string values, expected int64"),
     ("n_success", pa.array([3.0, 3.0, 0.0]), "column n_success holds double values, expected int64"),
@@ -255,14 +286,20 @@ BAD_VALUES = [
     ("success_rate", pa.array([1.0, float("inf"), 0.0]), "field success_rate is inf"),
     ("flip_rate", pa.array([0.0, 2.0, 0.0]), "field flip_rate is 2.0"),
     ("n_success", pa.array([3, 4, 0]), "row 1 (run 'r2'): field n_success is 4, more than n_predictions (3)"),
-    ("latencies_s", pa.array([[0.2, None], [0.1], []], pa.list_(pa.float64())), "row 0 (run 'r1'): field latencies_s holds a null at position 1"),
+    (
+        "latencies_s",
+        pa.array([[0.2, None], [0.1], []], pa.list_(pa.float64())),
+        "row 0 (run 'r1'): field latencies_s holds a null at position 1",
+    ),
     ("latencies_s", pa.array([[0.2], None, []], pa.list_(pa.float64())), "row 1 (run 'r2'): field latencies_s is null"),
     ("n_success", pa.array([2**63, 3, 0], pa.uint64()), "column n_success holds uint64 values that do not fit int64"),
 ]
 
 
 @pytest.mark.parametrize(("name", "column", "needle"), BAD_VALUES, ids=[f"{n}-{i}" for i, (n, _, _) in enumerate(BAD_VALUES)])
-def test_a_bad_value_is_an_input_error_naming_file_row_and_field(tmp_path: Path, name: str, column: pa.Array, needle: str) -> None:
+def test_a_bad_value_is_an_input_error_naming_file_row_and_field(
+    tmp_path: Path, name: str, column: pa.Array, needle: str
+) -> None:
     path = write_table(table_with(sample_records(), **{name: column}), tmp_path / "bad.parquet")
     assert_refused(path, needle)
 
@@ -288,11 +325,15 @@ def test_a_timestamp_that_is_not_iso_8601_utc_is_an_input_error(tmp_path: Path, 
     eager = replace(sample_records()[0], timestamp_utc=timestamp)
     path = tmp_path / "bad.parquet"
     write_records([eager], tmp_path, name="bad")
-    message = assert_refused(path, "row 0 (run 'r1'): field timestamp_utc is ", "expected an ISO-8601 UTC timestamp like 2026-11-25T12:00:00+00:00")
+    message = assert_refused(
+        path, "row 0 (run 'r1'): field timestamp_utc is ", "expected an ISO-8601 UTC timestamp like 2026-11-25T12:00:00+00:00"
+    )
     assert repr(timestamp)[:50] in message
 
 
-@pytest.mark.parametrize("timestamp", ["2026-11-25T12:00:00+00:00", "2026-11-25T12:00:00.123+00:00", "2026-11-25T12:00:00.123456+00:00"])
+@pytest.mark.parametrize(
+    "timestamp", ["2026-11-25T12:00:00+00:00", "2026-11-25T12:00:00.123+00:00", "2026-11-25T12:00:00.123456+00:00"]
+)
 def test_the_runners_timestamps_read(tmp_path: Path, timestamp: str) -> None:
     write_records([replace(sample_records()[0], timestamp_utc=timestamp)], tmp_path, name="ok")
     assert read_file(tmp_path / "ok.parquet")[0].timestamp_utc == timestamp
@@ -315,8 +356,17 @@ def test_a_long_value_is_shortened_and_kept_on_one_line(tmp_path: Path) -> None:
 def test_broken_numbers_read_the_gate_fails_them(tmp_path: Path) -> None:
     """NaN and inf in a metric are not input errors: the run reads, and the gate reports it broken (exit 1)."""
     nan, inf = float("nan"), float("inf")
-    eager = replace(sample_records()[0], mae=nan, mae_pct=inf, latency_median_s=nan, latencies_s=[nan, -inf, 0.2], success_rate=nan,
-                    flip_rate=nan, load_s=-1.0, drift_max_abs=nan)
+    eager = replace(
+        sample_records()[0],
+        mae=nan,
+        mae_pct=inf,
+        latency_median_s=nan,
+        latencies_s=[nan, -inf, 0.2],
+        success_rate=nan,
+        flip_rate=nan,
+        load_s=-1.0,
+        drift_max_abs=nan,
+    )
     write_records([eager], tmp_path, name="broken")
     (back,) = read_file(tmp_path / "broken.parquet")
     assert back.mae is not None and np.isnan(back.mae)
@@ -355,7 +405,9 @@ def test_older_versions_are_checked_too(tmp_path: Path) -> None:
     v1_columns = [name for name in SCHEMA.names if name not in _V2_COLUMNS]
     rows = [{k: v for k, v in dataclasses.asdict(r).items() if k in v1_columns} for r in sample_records()]
     rows[2]["status"] = "unknown"
-    table = pa.Table.from_pylist(rows, schema=pa.schema([SCHEMA.field(n) for n in v1_columns], metadata={b"harness_schema_version": b"1"}))
+    table = pa.Table.from_pylist(
+        rows, schema=pa.schema([SCHEMA.field(n) for n in v1_columns], metadata={b"harness_schema_version": b"1"})
+    )
     path = write_table(table, tmp_path / "v1.parquet")
     assert_refused(path, "row 2 (run 'r3'): field status is 'unknown'")
 

@@ -225,7 +225,9 @@ def test_noise_floor_is_the_measured_error_or_a_few_ulps_when_nothing_was_measur
 
 
 @pytest.mark.parametrize("cache", ["cold", "off"])
-def test_cold_and_off_caches_use_a_fresh_directory_and_restore_the_environment(cache: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cold_and_off_caches_use_a_fresh_directory_and_restore_the_environment(
+    cache: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import os
 
     import torch._inductor.config as inductor_settings
@@ -252,7 +254,9 @@ def test_two_runs_in_the_same_second_read_back_in_the_order_they_ran(tmp_path: P
     first = failure_record(spec, status="timeout", error_type="Timeout", message="", stderr_tail="", run_id="zz-first")
     second = failure_record(spec, status="timeout", error_type="Timeout", message="", stderr_tail="", run_id="aa-second")
     assert datetime.fromisoformat(first.timestamp_utc) < datetime.fromisoformat(second.timestamp_utc)
-    older = dataclasses.replace(first, run_id="older", timestamp_utc="2026-01-01T00:00:00+00:00")  # a file of before: seconds only
+    older = dataclasses.replace(
+        first, run_id="older", timestamp_utc="2026-01-01T00:00:00+00:00"
+    )  # a file of before: seconds only
     for name, record in (("b", second), ("a", first), ("o", older)):
         write_records([record], tmp_path, name=name)
     assert [r.run_id for r in read_records(tmp_path)] == ["older", "zz-first", "aa-second"]

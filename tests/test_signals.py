@@ -34,7 +34,7 @@ def _stat(pid: int) -> tuple[str, int, int] | None:
         text = Path(f"/proc/{pid}/stat").read_text()
     except (FileNotFoundError, ProcessLookupError):
         return None
-    fields = text[text.rindex(")") + 2:].split()  # after "pid (command)", which may hold spaces
+    fields = text[text.rindex(")") + 2 :].split()  # after "pid (command)", which may hold spaces
     return fields[0], int(fields[1]), int(fields[3])
 
 
@@ -99,7 +99,6 @@ def _running(command: list[str]) -> Iterator[tuple[subprocess.Popen[bytes], _Lin
             stream.close()
 
 
-
 class _Lines:
     """Lines of a stream, read by a thread, so that a test can wait for one without blocking forever."""
 
@@ -128,8 +127,10 @@ class _Lines:
 
 # A parent that runs a child the way bench does, and a child that starts a worker in its process group and waits,
 # as a compiling child with inductor's compile workers does. Pure Python: starts in well under a second.
-_CHILD = ("import subprocess, sys, time; worker = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)']); "
-          "print('worker', worker.pid, file=sys.stderr, flush=True); time.sleep(600)")
+_CHILD = (
+    "import subprocess, sys, time; worker = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)']); "
+    "print('worker', worker.pid, file=sys.stderr, flush=True); time.sleep(600)"
+)
 _PARENT = f"""
 import sys
 from harness.isolation import Interrupted, run_child, signals_interrupt
@@ -158,9 +159,26 @@ def test_a_signal_to_the_parent_ends_the_child_and_its_workers(number: int, code
 
 
 def _bench(results: Path, *argv: str, quiet: bool = True) -> list[str]:
-    return [sys.executable, "-m", "harness", *(["-q"] if quiet else []), "bench", "--mode", "eager", "--model", "tiny",
-            "--context-length", "64", "--results-dir", str(results), "--data-dir", str(ROOT / "trainingdata"),
-            "--hyperparams-dir", str(ROOT / "hyperparams"), *argv]
+    return [
+        sys.executable,
+        "-m",
+        "harness",
+        *(["-q"] if quiet else []),
+        "bench",
+        "--mode",
+        "eager",
+        "--model",
+        "tiny",
+        "--context-length",
+        "64",
+        "--results-dir",
+        str(results),
+        "--data-dir",
+        str(ROOT / "trainingdata"),
+        "--hyperparams-dir",
+        str(ROOT / "hyperparams"),
+        *argv,
+    ]
 
 
 def _one_child(parent: subprocess.Popen[bytes], *, within_s: float = 60) -> int:
@@ -194,7 +212,11 @@ def test_a_signal_to_bench_ends_its_isolated_child(number: int, code: int, tmp_p
 def test_results_written_before_a_sigterm_are_kept(tmp_path: Path) -> None:
     """GOOG's row is written, then EURUSD's child hangs and the parent gets SIGTERM (5 s on an idle 2-core machine)."""
     results = tmp_path / "results"
-    with _running(_bench(results, "--runs", "2", "--symbol", "GOOG", "--symbol", "EURUSD", "--plant", "hang:EURUSD")) as (parent, out, _):
+    with _running(_bench(results, "--runs", "2", "--symbol", "GOOG", "--symbol", "EURUSD", "--plant", "hang:EURUSD")) as (
+        parent,
+        out,
+        _,
+    ):
         assert out.wait_for("GOOG eager: pass", within_s=120), out.lines
         child = _one_child(parent)  # EURUSD's, hanging
         time.sleep(1.0)
@@ -215,9 +237,11 @@ def test_sigterm_ends_a_child_that_is_predicting(tmp_path: Path) -> None:
 
 def test_a_signal_the_user_ignored_stays_ignored() -> None:
     """``nohup python -m harness bench ...`` must survive the hangup it was started to survive."""
-    code = ("import signal, os; signal.signal(signal.SIGHUP, signal.SIG_IGN)\n"
-            "from harness.isolation import signals_interrupt\n"
-            "with signals_interrupt():\n    os.kill(os.getpid(), signal.SIGHUP)\n    assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL\n"
-            "assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL\nprint('survived')")
+    code = (
+        "import signal, os; signal.signal(signal.SIGHUP, signal.SIG_IGN)\n"
+        "from harness.isolation import signals_interrupt\n"
+        "with signals_interrupt():\n    os.kill(os.getpid(), signal.SIGHUP)\n    assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL\n"
+        "assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL\nprint('survived')"
+    )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, timeout=60, check=False)
     assert (done.returncode, done.stdout.strip()) == (0, b"survived"), done.stderr

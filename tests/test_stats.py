@@ -12,7 +12,9 @@ def normal(center: float, n: int, *, seed: int, rel_sd: float = 0.05) -> list[fl
     return [center * (1 + rel_sd * float(z)) for z in np.random.default_rng(seed).standard_normal(n)]
 
 
-@pytest.mark.parametrize(("samples", "expected"), [([3.0], 3.0), ([3.0, 1.0, 2.0], 2.0), ([4.0, 1.0, 3.0, 2.0], 2.5), ((0.1, 0.1, 9.0), 0.1)])
+@pytest.mark.parametrize(
+    ("samples", "expected"), [([3.0], 3.0), ([3.0, 1.0, 2.0], 2.0), ([4.0, 1.0, 3.0, 2.0], 2.5), ((0.1, 0.1, 9.0), 0.1)]
+)
 def test_median(samples: list[float], expected: float) -> None:
     assert stats.median(samples) == expected
 

@@ -11,7 +11,9 @@ from harness.models import MARKER, PROFILES, compare_weights, load_pipeline, res
 from harness.training import TrainConfig, train
 from tests.conftest import ROOT
 
-TINY = TrainConfig(steps=3, batch_size=8, context_length=64, synthetic_count=8, synthetic_length=96, real_copies=1, profile=PROFILES["tiny"])
+TINY = TrainConfig(
+    steps=3, batch_size=8, context_length=64, synthetic_count=8, synthetic_length=96, real_copies=1, profile=PROFILES["tiny"]
+)
 
 
 def _train(output: Path) -> dict[str, object]:
@@ -38,7 +40,12 @@ def test_compare_weights_reports_a_difference(tmp_path: Path) -> None:
     import dataclasses
 
     _train(tmp_path / "a")
-    train(dataclasses.replace(TINY, seed=1), data_dir=ROOT / "trainingdata", hyperparams_dir=ROOT / "hyperparams", output=tmp_path / "b")
+    train(
+        dataclasses.replace(TINY, seed=1),
+        data_dir=ROOT / "trainingdata",
+        hyperparams_dir=ROOT / "hyperparams",
+        output=tmp_path / "b",
+    )
     message = compare_weights(tmp_path / "b", tmp_path / "a")
     assert message.startswith("differs") and "max |weight difference|" in message
 
@@ -56,8 +63,14 @@ def test_shipped_default_model_forecasts_sanely(symbol: str) -> None:
     params = resolve_params(symbol, ROOT / "hyperparams")
     assert params.model == DEFAULT_MODEL
     params, window, _ = fit_window(load_ohlc(ROOT / "trainingdata", symbol), params, rows=500)  # as the bench does: BTCUSD 493
-    frame = pipeline.predict_df(window.context, target=["open", "high", "low", "close"], prediction_length=7,
-                                quantile_levels=[0.1, 0.5, 0.9], context_length=params.context_length, freq=window.freq)
+    frame = pipeline.predict_df(
+        window.context,
+        target=["open", "high", "low", "close"],
+        prediction_length=7,
+        quantile_levels=[0.1, 0.5, 0.9],
+        context_length=params.context_length,
+        freq=window.freq,
+    )
     assert len(frame) == 4 * 7
     q = frame[["0.1", "0.5", "0.9"]].to_numpy()
     assert (q == q).all() and abs(q).max() < 1e12  # finite
