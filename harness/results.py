@@ -373,13 +373,17 @@ def _record(path: Path, index: int, row: dict[str, Any]) -> RunRecord:
     return RunRecord(**{**row, "status": RunStatus(row["status"])})
 
 
-def _check_row(row: dict[str, Any]) -> None:
+def _check_nulls(row: dict[str, Any]) -> None:
     for name, value in row.items():
         if value is None:
             if name not in _NULLABLE:
                 raise _BadField(name, "is null, expected a value")
         elif isinstance(value, list) and None in value:
             raise _BadField(name, f"holds a null at position {value.index(None)}, expected a list without nulls")
+
+
+def _check_row(row: dict[str, Any]) -> None:
+    _check_nulls(row)
     for name in _NAMED:
         if not row[name].strip():
             raise _BadField(name, f"is {_shown(row[name])}, expected a non-empty string")
