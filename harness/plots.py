@@ -268,7 +268,6 @@ def _at_least(ax: Axes, rel: float) -> None:
         ax.set_ylim(middle * (1 - rel), middle * (1 + rel))
 
 
-@_plain_text
 def _draw_band(ax: Axes, value: float, tolerance: float, color: str) -> None:
     ax.axhline(value, color=color, linewidth=1.0, linestyle="--")
     ax.axhspan(value * (1 - tolerance), value * (1 + tolerance), color=color, alpha=0.12)
@@ -322,6 +321,7 @@ def _trend_bands(baseline: Baseline, speed_ax: Axes, latency_ax: Axes, mae_ax: A
             _draw_band(mae_ax, mode.mae_pct, tol.mae_rel, color)
 
 
+@_plain_text
 def trend(history: Series, baseline: Baseline | None, path: Path, *, gated: bool = True) -> Path:
     """Speedup, latencies and MAE of every past run of one key, with the baseline and its tolerance band."""
     times = [datetime.fromisoformat(point.timestamp_utc) for point in history.points]

@@ -35,6 +35,7 @@ def _spec(mode: str, **compile_settings: object) -> RunSpec:
         runs=3,
         compile=CompileSettings(**compile_settings),  # type: ignore[arg-type]
         run_id="test-run",
+        warm_compile=False,  # a second compile costs seconds; the diagnostics test turns it on
     )
 
 
@@ -198,7 +199,7 @@ def test_break_even_is_compile_time_over_time_saved() -> None:
 def test_compiled_run_records_compile_diagnostics() -> None:
     import dataclasses
 
-    record = run(dataclasses.replace(_spec("compiled", backend="eager"), vary_shapes=True))
+    record = run(dataclasses.replace(_spec("compiled", backend="eager"), vary_shapes=True, warm_compile=True))
     assert record.status == "pass", record.error_message
     assert record.n_graphs is not None and record.n_graphs >= 1 and record.n_graph_breaks is not None
     assert record.n_recompiles is not None and record.n_recompiles >= 1  # shorter contexts are new shapes
