@@ -51,9 +51,21 @@ def _uv_environment_here() -> dict[str, str]:
     return uv_environment(listed, os.environ)
 
 
-def _install(session: nox.Session, *args: str) -> None:
-    """session.install; under uv, with pip's wheel sources and caps (a plain `torch` is a CUDA build on PyPI)."""
-    session.install(*args, env=_uv_environment_here() if session.venv_backend == "uv" else None)
+def _install(session: nox.Session, *args: str, compile_bytecode: bool = False) -> None:
+    """session.install; under uv, with pip's wheel sources and caps (a plain `torch` is a CUDA build on PyPI).
+
+    ``compile_bytecode``: compile every module at install, as pip does and uv does not. For an environment that starts
+    many Python processes (the tests' isolated children): where PYTHONDONTWRITEBYTECODE is set, an environment without
+    bytecode compiles torch from source on every import (9 s instead of 4 s here). Bench environments skip it: a
+    bench starts two processes, and their import time is not measured.
+    """
+    if session.venv_backend != "uv":
+        session.install(*args)
+        return
+    env = dict(_uv_environment_here())
+    if compile_bytecode and "UV_COMPILE_BYTECODE" not in os.environ:
+        env["UV_COMPILE_BYTECODE"] = "1"
+    session.install(*args, env=env)
 
 
 def _requirements(*extras: str) -> list[str]:
@@ -98,6 +110,7 @@ def dev_env(session: nox.Session) -> None:
         f"torch=={PINNED_TORCH}",
         *_requirements("bench", "report"),
         *nox.project.dependency_groups(PYPROJECT, "test", "lint"),
+        compile_bytecode=True,
     )
     _SHARED_BINS[DEV_ENV] = Path(session.bin)
 
