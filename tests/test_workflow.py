@@ -247,3 +247,20 @@ def test_each_rule_catches_its_breakage(rule: Rule, old: str, new: str, expected
     assert old in text, f"{old!r} is not in nightly.yml: update this breakage"
     findings = rule(load(text.replace(old, new, 1)))  # the first place only
     assert any(expected in finding for finding in findings), f"{rule.__name__} found only {findings}"
+
+
+def _nox_floors(workflow_text: str) -> list[tuple[int, ...]]:
+    """The lowest nox each `pip install "nox>=X"` in the workflow may get."""
+    return [tuple(int(p) for p in found.split(".")) for found in re.findall(r"nox>=([0-9.]+)", workflow_text)]
+
+
+def _needed_nox() -> tuple[int, ...]:
+    match = re.search(r'nox\.needs_version = ">=([0-9.]+)"', (ROOT / "noxfile.py").read_text(encoding="utf-8"))
+    assert match, "noxfile.py states nox.needs_version"
+    return tuple(int(p) for p in match.group(1).split("."))
+
+
+def test_the_workflow_installs_a_nox_the_noxfile_accepts() -> None:
+    floors = _nox_floors(WORKFLOW.read_text(encoding="utf-8"))
+    assert floors and all(floor >= _needed_nox() for floor in floors), floors
+    assert not all(floor >= _needed_nox() for floor in _nox_floors('pip install "nox>=2024.3.2"'))  # the rule can fail
