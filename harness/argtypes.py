@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 
-from harness.faults import Fault, FaultKind
+from harness.faults import Fault
 from harness.isolation import DEFAULT_TIMEOUT_S
 
 
@@ -61,20 +61,14 @@ def fault(text: str) -> Fault:
 def planted(text: str) -> Fault:
     """The old ``--plant KIND[:SYMBOL]``: only the first-call kinds."""
     parsed = fault(text)
-    if not parsed.kind.first_call_only or "@" in text:
+    if not parsed.kind.first_call_only:
         raise argparse.ArgumentTypeError(f"{text!r}: KIND must be one of exception, crash, hang, oom, e.g. crash:GOOG")
     return parsed
 
 
 def failure_rate(text: str) -> Fault:
-    """The old ``--inject-failure P``: ``--fault raise@P``."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 < value <= 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be in (0, 1], e.g. 0.3")
-    return Fault(kind=FaultKind.RAISE, probability=value)
+    """The old ``--inject-failure P``: ``--fault raise@P``, checked by the same rule."""
+    return fault(f"raise@{text}")
 
 
 def against(text: str) -> dict[str, str]:

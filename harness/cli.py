@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import faulthandler
 import logging
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from harness.errors import ExitCode, HarnessError, InputError
 from harness.isolation import ChildRefused, Interrupted, signals_interrupt
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from harness.benching import BenchRequest
 
 log = logging.getLogger("harness")
+T = TypeVar("T")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -102,34 +104,22 @@ def _extreme(args: argparse.Namespace) -> int:
     return extreme(_sweep_base(args, "extreme", "--extreme", "--stress"), cases)
 
 
+def _options(cls: type[T], args: argparse.Namespace) -> T:
+    """A command's options dataclass from its flags: each field is the flag of the same name."""
+    names: Any = dataclasses.fields(cls)  # type: ignore[arg-type]
+    return cls(**{field.name: getattr(args, field.name) for field in names})
+
+
 def _compare(args: argparse.Namespace) -> int:
     from harness.gating import CompareOptions, compare
 
-    return compare(
-        CompareOptions(
-            results_dir=args.results_dir,
-            baselines_dir=args.baselines_dir,
-            confidence=args.confidence,
-            strict=args.strict,
-            against=args.against,
-            fail_on_improvement=args.fail_on_improvement,
-        )
-    )
+    return compare(_options(CompareOptions, args))
 
 
 def _update(args: argparse.Namespace) -> int:
     from harness.refresh import RefreshOptions, refresh
 
-    return refresh(
-        RefreshOptions(
-            results_dir=args.results_dir,
-            baselines_dir=args.baselines_dir,
-            reason=args.reason,
-            pool=args.pool,
-            default_tolerances=args.default_tolerances,
-            accept=args.accept,
-        )
-    )
+    return refresh(_options(RefreshOptions, args))
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -149,8 +139,6 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    import dataclasses
-
     from harness.training import TrainConfig, train_and_report
 
     changes = {name: value for name, value in (("steps", args.steps), ("seed", args.seed)) if value is not None}
