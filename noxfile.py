@@ -134,6 +134,8 @@ def _split_posargs(session: nox.Session) -> tuple[list[str], argparse.Namespace]
     parser.add_argument("--accept")
     parser.add_argument("--fail-on-improvement", action="store_true")
     parser.add_argument("--output")
+    parser.add_argument("--history-dir")
+    parser.add_argument("--confirm-timing")
     known, rest = parser.parse_known_args(session.posargs)
     if known.results_dir:
         rest += ["--results-dir", known.results_dir]
@@ -176,7 +178,20 @@ def compare(session: nox.Session) -> None:
     flags = [f"--{name.replace('_', '-')}" for name in ("strict", "fail_on_improvement") if getattr(known, name)]
     flags += ["--confidence", known.confidence] if known.confidence else []
     flags += ["--against", known.against] if known.against else []
+    flags += ["--history-dir", known.history_dir] if known.history_dir else []
+    flags += ["--confirm-timing", known.confirm_timing] if known.confirm_timing else []
     _run_in(session, RESULTS_ENV, "python", "-m", "harness", "compare", *_compare_args(known), *flags)
+
+
+@nox.session(default=False)
+@nox.parametrize("torch", TORCH_VERSIONS, ids=TORCH_VERSIONS)
+def confirm(session: nox.Session, torch: str) -> None:
+    """Re-bench every key of this torch whose latency or speedup regressed (fresh processes); compare then fails only
+    if the regression holds: nox -s bench_eager bench_compiled confirm compare."""
+    _install(session, f"torch=={torch}", *_requirements("bench"))
+    _, known = _split_posargs(session)
+    flags = ["--confirm-timing", known.confirm_timing] if known.confirm_timing else []
+    session.run("python", "-m", "harness", "confirm", *_compare_args(known), *flags)
 
 
 @nox.session(venv_backend="none", requires=[RESULTS_ENV])
@@ -224,16 +239,15 @@ def update_baselines(session: nox.Session) -> None:
 def _gate_rates(session: nox.Session, torch: str, name: str) -> None:
     _install(session, f"torch=={torch}", *_requirements("bench"))
     parser = argparse.ArgumentParser(prog=f"nox -s {name} --")
-    parser.add_argument("--sessions", type=int, default=8, help="bench sessions, each a fresh process with a cold compile")
-    parser.add_argument("--calls", default="30", help="timed calls per session, drawn from by the simulated nightly runs")
-    parser.add_argument("--runs", nargs="+", default=[], help="calls per simulated nightly run (default: the bench default)")
+    parser.add_argument("--sessions", type=int, default=12, help="bench sessions, each a fresh process with a cold compile")
+    parser.add_argument("--calls", default="30", help="timed calls per session (a simulated nightly run takes its first --runs)")
+    parser.add_argument("--runs", default="", help="calls per simulated nightly run (default: the bench default)")
+    parser.add_argument("--speedup-tol", nargs="+", default=[], help="speedup tolerances to choose from (default 3%%..10%%)")
+    parser.add_argument("--latency-tol", nargs="+", default=[], help="latency tolerances to choose from (default 10%%..40%%)")
+    parser.add_argument("--results-dir", default=f"calibration/torch-{torch}", help="where this batch's sessions go")
     parser.add_argument(
-        "--speedup-tol", nargs="+", default=[], help="speedup tolerances to evaluate (default: the current default)"
+        "--tuning-dir", help="a batch recorded earlier (an hour or more): tolerances are chosen on it, rates reported on this one"
     )
-    parser.add_argument(
-        "--latency-tol", nargs="+", default=[], help="latency tolerances to evaluate (default: the current default)"
-    )
-    parser.add_argument("--results-dir", default=f"calibration/torch-{torch}")
     known, bench_args = parser.parse_known_args(session.posargs)
     for index in range(known.sessions):
         session.log(f"calibration session {index + 1}/{known.sessions}")
@@ -252,10 +266,12 @@ def _gate_rates(session: nox.Session, torch: str, name: str) -> None:
                 known.results_dir,
                 *bench_args,
             )
-    runs = ["--runs", *known.runs] if known.runs else []
+    runs = ["--runs", known.runs] if known.runs else []
     tolerance = ["--speedup-tol", *known.speedup_tol] if known.speedup_tol else []
     tolerance += ["--latency-tol", *known.latency_tol] if known.latency_tol else []
-    session.run("python", "-m", "harness", "gate-rates", "--results-dir", known.results_dir, *runs, *tolerance)
+    batches = ["--results-dir", known.tuning_dir or known.results_dir]
+    batches += ["--test-dir", known.results_dir] if known.tuning_dir else []
+    session.run("python", "-m", "harness", "gate-rates", *batches, *runs, *tolerance)
 
 
 @nox.session(default=False)
@@ -263,7 +279,7 @@ def _gate_rates(session: nox.Session, torch: str, name: str) -> None:
 def gate_rates(session: nox.Session, torch: str) -> None:
     """Self-check of the gate on this machine: N bench sessions, then false alarms and detection rates.
 
-    nox -s gate_rates -- [--sessions 8] [--calls 30] [--runs 5 20] [--speedup-tol 0.05 0.1] [--latency-tol 0.2] [--symbol GOOG ...]
+    nox -s gate_rates -- [--sessions 12] [--calls 30] [--runs 20] [--tuning-dir EARLIER_BATCH] [--symbol GOOG ...]
     """
     _gate_rates(session, torch, "gate_rates")
 

@@ -59,6 +59,7 @@ class BenchRequest:
     vary_shapes: bool = False
     extreme: str | None = None
     run_id: str | None = None
+    confirms: str = ""  # set by `harness confirm`: the compiled run id this re-bench re-measures
     confirm: tuple[int, int] = DEFAULT_CONFIRM
     results_dir: Path = Path("results")
     data_dir: Path = Path("trainingdata")
@@ -153,6 +154,7 @@ def plan(request: BenchRequest) -> list[RunSpec]:
                 runs=request.runs,
                 compile=request.compile_settings(),
                 run_id=run_id,
+                confirms=request.confirms,
                 confirm=request.confirm,
                 fault=fault,
                 warm_compile=request.warm_compile,

@@ -116,6 +116,12 @@ def _compare(args: argparse.Namespace) -> int:
     return compare(_options(CompareOptions, args))
 
 
+def _confirm(args: argparse.Namespace) -> int:
+    from harness.rebench import ConfirmOptions, confirm_timings
+
+    return confirm_timings(_options(ConfirmOptions, args))
+
+
 def _update(args: argparse.Namespace) -> int:
     from harness.refresh import RefreshOptions, refresh
 
@@ -160,17 +166,11 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _gate_rates(args: argparse.Namespace) -> int:
-    from harness.gate_rates import print_rates
-    from harness.results import read_records
+    from harness.gate_rates import RatesOptions, print_rates
 
-    print_rates(
-        read_records(args.results_dir),
-        runs=args.runs,
-        speedup_tols=args.speedup_tol,
-        latency_tols=args.latency_tol,
-        trials=args.trials,
-        source=str(args.results_dir),
-    )
+    if args.trials is not None:
+        print("note: --trials is ignored since 0.3: every rate is counted over sessions, not resampled trials", file=sys.stderr)
+    print_rates(_options(RatesOptions, args))
     return int(ExitCode.OK)
 
 
@@ -187,6 +187,7 @@ _HANDLERS = {
     "configs": _configs,
     "extreme": _extreme,
     "compare": _compare,
+    "confirm": _confirm,
     "update": _update,
     "report": _report,
     "train": _train,

@@ -254,11 +254,14 @@ def build_comparisons(
 
     Records may come from many machines, CI jobs and torch versions: the key's *where* and *software*
     (:mod:`harness.keys`) are part of what identifies a comparison, so an eager run is never paired with the compiled
-    run of another machine or torch. Returns the comparisons and the eager runs no compiled run matched.
+    run of another machine or torch. Re-benches (``confirms`` set) are left out: :func:`rebenched` reads them.
+    Returns the comparisons and the eager runs no compiled run matched.
     """
     latest_eager: dict[Key, RunRecord] = {}
     latest_compiled: dict[Key, RunRecord] = {}
     for record in sorted(records, key=lambda r: (r.timestamp_utc, r.run_id)):
+        if record.confirms:  # a re-bench of a timing regression: read by rebenched(), never the run being checked
+            continue
         if record.mode == "eager":
             latest_eager[settings_of(record)] = record
         else:
@@ -270,3 +273,22 @@ def build_comparisons(
     matched = {settings_of(rec) for rec in latest_compiled.values()}
     orphans = [rec for settings, rec in sorted(latest_eager.items()) if settings not in matched]
     return comparisons, orphans
+
+
+def rebenched(
+    records: Iterable[RunRecord], *, confidence: float = stats.DEFAULT_CONFIDENCE
+) -> dict[tuple[str, Key], list[Comparison]]:
+    """The re-benches ``harness confirm`` made, per (compiled run id they re-measure, key), oldest first: each re-benched
+    compiled run joined with the eager re-bench of the same settings and environment that ran just before it."""
+    out: dict[tuple[str, Key], list[Comparison]] = {}
+    eager: dict[tuple[str, Key], RunRecord] = {}
+    for record in sorted(records, key=lambda r: (r.timestamp_utc, r.run_id)):
+        if not record.confirms:
+            continue
+        if record.mode == "eager":
+            eager[(record.confirms, settings_of(record))] = record
+            continue
+        partner = eager.pop((record.confirms, settings_of(record)), None)
+        key = key_of(record)
+        out.setdefault((record.confirms, key), []).append(compare_pair(key, partner, record, confidence=confidence))
+    return out

@@ -43,6 +43,9 @@ class Tolerances:
     success_rate_abs: float = 0.0  # success rate below baseline - this
 
 
+CALIBRATED_SESSIONS = 12  # the baselines behind docs/calibration.md's rates each pooled this many bench sessions
+
+
 @dataclass(frozen=True, kw_only=True)
 class ModeBaseline:
     success_rate: float

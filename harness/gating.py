@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from harness.confirmation import DEFAULT_TIMING_CONFIRM
 from harness.errors import ExitCode, InputError
 
 if TYPE_CHECKING:
     from harness.compare import Comparison
-    from harness.gate import Baseline
+    from harness.gate import Baseline, Check
+    from harness.history import Series
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -27,18 +29,24 @@ class CompareOptions:
     strict: bool = False
     against: dict[str, str] | None = None
     fail_on_improvement: bool = False
+    confirm_timing: tuple[int, int] = DEFAULT_TIMING_CONFIRM  # a timing regression stands in K of N measurements
+    history_dir: Path | None = None  # past results: say at which run a regression began (change points)
 
 
 def compare(options: CompareOptions) -> ExitCode:
     from harness.baselines import load_baselines
-    from harness.compare import build_comparisons
+    from harness.compare import build_comparisons, rebenched
+    from harness.confirmation import confirm
     from harness.display import format_check, format_comparison
     from harness.gate import check
     from harness.matching import GateKind, missing, select
     from harness.results import read_records
     from harness.verdict import exit_code, tally
 
-    comparisons, orphans = build_comparisons(read_records(options.results_dir), confidence=options.confidence)
+    records = read_records(options.results_dir)
+    comparisons, orphans = build_comparisons(records, confidence=options.confidence)
+    reruns = rebenched(records, confidence=options.confidence)
+    histories = load_histories(options.history_dir, confidence=options.confidence)
     if not comparisons:
         raise InputError(
             f"{options.results_dir}: no compiled-mode results to compare; fix: run `nox -s bench_eager bench_compiled` first"
@@ -58,10 +66,16 @@ def compare(options: CompareOptions) -> ExitCode:
             print("  baseline: not checked (see the error below)\n")
             continue
         checked = check(comparison, baselines, against=options.against)
+        if comparison.compiled is not None:
+            again = reruns.get((comparison.compiled.run_id, comparison.key), [])
+            checked = confirm(checked, [check(r, baselines, against=options.against) for r in again], options.confirm_timing)
         if options.against and checked.match.kind is GateKind.NEW and select(comparison, baselines).kind is not GateKind.NEW:
             unmatched_against.append(comparison.key.label())
         checks.append(checked)
-        print(format_check(comparison, checked, paths.get(id(checked.match.baseline), "")) + "\n")
+        notes = [thin_baseline(checked), *began(comparison, checked, histories)]
+        print(
+            "\n".join([format_check(comparison, checked, paths.get(id(checked.match.baseline), "")), *filter(None, notes)]) + "\n"
+        )
     print_upgrades(comparisons, baselines)
     print_best(comparisons)
     for orphan in orphans:
@@ -131,3 +145,54 @@ def print_best(comparisons: list[Comparison]) -> None:
             f"best configuration for {pick.label}: {best.key.compile_config}, speedup {best.speedup:.2f}x{interval}, "
             f"{best.recommendation.value} ({pick.passing} of {pick.candidates} configurations pass every gate)"
         )
+
+
+def thin_baseline(checked: Check) -> str:
+    """A warning line when the baseline rests on fewer sessions than the calibration the tolerances come from."""
+    from harness.baselines import support
+    from harness.gate import CALIBRATED_SESSIONS
+
+    if checked.match.baseline is None or not checked.gated:
+        return ""
+    rests = support(checked.match.baseline)
+    if rests is None or rests.sessions >= CALIBRATED_SESSIONS:
+        return ""
+    return (
+        f"  warning: this baseline rests on {rests.describe()}; the gate's false-alarm rates were measured with "
+        f"baselines of {CALIBRATED_SESSIONS} sessions (docs/calibration.md), so a timing verdict here is less sure; "
+        f"fix: bench {CALIBRATED_SESSIONS} sessions into one directory and `update-baselines --pool` from it"
+    )
+
+
+_CHANGED = {"speedup": "speedup", "compiled.latency_s": "compiled latency", "eager.latency_s": "eager latency"}
+
+
+def load_histories(directory: Path | None, *, confidence: float) -> dict[tuple[object, str], Series]:
+    """Every key's past runs (``--history-dir``), by (key, environment); none without the flag."""
+    from harness.history import series
+    from harness.results import read_records
+
+    if directory is None:
+        return {}
+    return {(history.key, history.environment): history for history in series(read_records(directory), confidence=confidence)}
+
+
+def began(comparison: Comparison, checked: Check, histories: dict[tuple[object, str], Series]) -> list[str]:
+    """For each timing regression, where its history shows the level moved: the run and commit it began with."""
+    from harness.changepoints import changes
+
+    history = histories.get((comparison.key, comparison.environment))
+    metrics = {_CHANGED[f.metric] for f in checked.regressions if f.metric in _CHANGED}
+    if history is None or not metrics:
+        return []
+    latest: dict[str, str] = {}
+    for change in changes(history):  # oldest first: the last change of a metric is where its current level began
+        if change.metric in metrics:
+            latest[change.metric] = f"  history: this regression began at {change.describe()}"
+    lines = [latest[metric] for metric in sorted(latest)]
+    quiet = sorted(metrics - set(latest))
+    if quiet:
+        lines.append(
+            f"  history: no change point in {', '.join(quiet)} over {len(history.points)} run(s) (a new level must hold 2 runs to be one)"
+        )
+    return lines

@@ -35,7 +35,7 @@ def series(
 ) -> list[Series]:
     """Each compiled run, paired with the latest eager run of its settings and environment that ran before it
     (or, when eager ran after, the first one after: a nox invocation benches eager first, a CI matrix may not)."""
-    ordered = sorted(records, key=lambda r: (r.timestamp_utc, r.run_id))
+    ordered = sorted((r for r in records if not r.confirms), key=lambda r: (r.timestamp_utc, r.run_id))  # no re-benches
     eager: dict[tuple[object, str], list[RunRecord]] = {}
     for record in ordered:
         if record.mode == "eager":

@@ -75,7 +75,29 @@ def build() -> argparse.ArgumentParser:
     compare.add_argument(
         "--fail-on-improvement", action="store_true", help="an improvement beyond tolerance exits 1 too (baseline is stale)"
     )
+    _confirm_timing(compare)
+    compare.add_argument(
+        "--history-dir",
+        type=Path,
+        default=None,
+        help="past results (e.g. the nightly's history/): name the run and commit a regression began with",
+    )
     _dirs(compare, results=True, baselines=True)
+
+    confirm = commands.add_parser(
+        "confirm",
+        help="re-bench each key whose latency or speedup regressed (fresh processes), so compare fails only if it holds",
+    )
+    confirm.set_defaults(handler="confirm")
+    _confirm_timing(confirm)
+    confirm.add_argument(
+        "--fault",
+        type=argtypes.fault,
+        default=None,
+        metavar="slow@F",
+        help="self-test: plant this fault in the compiled re-benches too (slow@0.3: a compiled slowdown that persists, and is confirmed)",
+    )
+    _dirs(confirm, results=True, data=True, baselines=True)
 
     report = commands.add_parser(
         "report", help="write report/index.md, index.html and PNG plots from every result and the baselines"
@@ -129,34 +151,32 @@ def build() -> argparse.ArgumentParser:
     rates = commands.add_parser(
         "gate-rates",
         aliases=["calibrate"],
-        help="false-alarm and detection rates of the gate, from repeated bench sessions of one key",
+        help="the gate's false-alarm and detection rates over bench sessions: tolerances chosen on one batch, rates on another",
     )
     rates.set_defaults(handler="gate_rates")
     rates.add_argument(
+        "--test-dir",
+        type=Path,
+        default=None,
+        help="the test batch: sessions recorded at another time (the rates are reported on it; without it they are in-sample)",
+    )
+    rates.add_argument(
         "--runs",
         type=argtypes.positive,
-        nargs="+",
-        default=[DEFAULT_RUNS],
-        help=f"timed calls per simulated nightly run (default {DEFAULT_RUNS})",
+        default=DEFAULT_RUNS,
+        help=f"timed calls per simulated nightly run: the first N of each session (default {DEFAULT_RUNS})",
     )
     rates.add_argument(
-        "--speedup-tol",
-        type=float,
-        nargs="+",
-        default=None,
-        help="speedup tolerance(s) to evaluate, e.g. 0.05 0.1 (default: the default)",
+        "--speedup-tol", type=float, nargs="+", default=None, help="speedup tolerances to choose from (default 3%%..10%%)"
     )
     rates.add_argument(
-        "--latency-tol",
-        type=float,
-        nargs="+",
-        default=None,
-        help="latency tolerance(s) to evaluate, e.g. 0.2 0.3 (default: the default)",
+        "--latency-tol", type=float, nargs="+", default=None, help="latency tolerances to choose from (default 10%%..40%%)"
     )
+    rates.add_argument("--trials", type=argtypes.positive, default=None, help=argparse.SUPPRESS)  # before 0.3; ignored
+    _confirm_timing(rates)
     rates.add_argument(
-        "--trials", type=argtypes.positive, default=400, help="simulated nightly checks per scenario (default 400)"
+        "--results-dir", type=Path, default=Path("calibration"), help="the tuning batch of sessions (default calibration/)"
     )
-    _dirs(rates, results=True)
 
     commands.add_parser("models", help="list the built-in models").set_defaults(handler="models")
     child = commands.add_parser("run-spec")  # no help: internal, an isolated child reading the bench its parent wrote
@@ -241,7 +261,8 @@ def bench_flags(bench: argparse.ArgumentParser) -> None:
         default=None,
         metavar="KIND[@P][:SYMBOL]",
         help="self-test: exception, crash, hang or oom at the measured mode's first call; or raise@P: each prediction attempt raises "
-        "with probability P (default 1; P < 1 plants a flaky run). :SYMBOL limits it to one symbol",
+        "with probability P (default 1; P < 1 plants a flaky run); or slow@F: each measured prediction 1+F times as long "
+        "(default 0.3), a planted timing regression. :SYMBOL limits it to one symbol",
     )
     bench.add_argument(
         "--plant", dest="fault", type=argtypes.planted, metavar="KIND[:SYMBOL]", help="deprecated alias of --fault KIND[:SYMBOL]"
@@ -287,6 +308,7 @@ def bench_flags(bench: argparse.ArgumentParser) -> None:
         help="distort the real window as CASE (see `extreme`); the symbol becomes SYMBOL~CASE (--stress: deprecated alias)",
     )
     bench.add_argument("--run-id", help=argparse.SUPPRESS)  # a run id to write under (tests; results are never overwritten)
+    bench.add_argument("--confirms", default="", help=argparse.SUPPRESS)  # a re-bench: the compiled run id it re-measures
     bench.add_argument(
         "--confirm",
         type=argtypes.k_of_n,
@@ -296,6 +318,19 @@ def bench_flags(bench: argparse.ArgumentParser) -> None:
         "fewer than K failures make it flaky, recorded with its flip rate",
     )
     _dirs(bench, results=True, data=True)
+
+
+def _confirm_timing(parser: argparse.ArgumentParser) -> None:
+    from harness.confirmation import DEFAULT_TIMING_CONFIRM
+
+    k, n = DEFAULT_TIMING_CONFIRM
+    parser.add_argument(
+        "--confirm-timing",
+        type=argtypes.k_of_n,
+        default=DEFAULT_TIMING_CONFIRM,
+        metavar="K/N",
+        help=f"a latency or speedup regression stands when K of N measurements (the run and `confirm`'s re-benches) show it (default {k}/{n})",
+    )
 
 
 def _dirs(parser: argparse.ArgumentParser, *, results: bool = False, data: bool = False, baselines: bool = False) -> None:

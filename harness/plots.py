@@ -20,12 +20,14 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from harness.changepoints import Change
 from harness.compare import Comparison
 from harness.gate import Baseline, Tolerances
 from harness.history import Series
 from harness.recommend import ADOPT_SPEEDUP, WORTH_SPEEDUP
 
 EAGER, COMPILED, INTERLEAVED_EAGER, NAIVE = "#4C72B0", "#DD8452", "#8DA0CB", "#999999"
+CHANGE = "#8B008B"  # a change point in a trend
 DPI = 110
 
 _P = ParamSpec("_P")
@@ -322,8 +324,9 @@ def _trend_bands(baseline: Baseline, speed_ax: Axes, latency_ax: Axes, mae_ax: A
 
 
 @_plain_text
-def trend(history: Series, baseline: Baseline | None, path: Path, *, gated: bool = True) -> Path:
-    """Speedup, latencies and MAE of every past run of one key, with the baseline and its tolerance band."""
+def trend(history: Series, baseline: Baseline | None, path: Path, *, gated: bool = True, changes: Sequence[Change] = ()) -> Path:
+    """Speedup, latencies and MAE of every past run of one key, with the baseline and its tolerance band, and a
+    dotted line where a metric's level changed (:mod:`harness.changepoints`)."""
     times = [datetime.fromisoformat(point.timestamp_utc) for point in history.points]
     comparisons = [point.comparison for point in history.points]
     figure = Figure(figsize=(8.0, 7.0), layout="constrained")
@@ -337,6 +340,11 @@ def trend(history: Series, baseline: Baseline | None, path: Path, *, gated: bool
     }
     if any(c.speedup is None for c in comparisons):
         legends[speed_ax].append(Line2D([], [], marker="x", color="#B22222", linestyle="none", label="no speedup: a mode failed"))
+    for change in changes:
+        ax = speed_ax if change.metric == "speedup" else latency_ax
+        ax.axvline(times[change.index], color=CHANGE, linestyle=":", linewidth=1.8)
+    for ax in {speed_ax if c.metric == "speedup" else latency_ax for c in changes}:
+        legends[ax].append(Line2D([], [], color=CHANGE, linestyle=":", label="change point"))
     if baseline is not None:
         _trend_bands(baseline, speed_ax, latency_ax, mae_ax)
         band = "baseline ± tolerance" if gated else "baseline ± tolerance (another machine: timings not gated)"

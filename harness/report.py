@@ -17,6 +17,7 @@ from pathlib import Path
 
 from harness import __version__, plots
 from harness.baselines import load_baselines
+from harness.changepoints import MIN_SHIFT, MIN_SIZE, changes
 from harness.compare import INTERLEAVED, Comparison, ModeSummary, build_comparisons
 from harness.gate import Baseline, Check, check
 from harness.history import Series, series
@@ -294,13 +295,20 @@ def build(
     for history in histories:
         current = by_key.get((history.key, history.environment))
         name = _slug(history)
+        moved = changes(history)
         plots.trend(
-            history, _checked_baseline(current) if current else None, out_dir / name, gated=bool(current and current.gated)
+            history,
+            _checked_baseline(current) if current else None,
+            out_dir / name,
+            gated=bool(current and current.gated),
+            changes=moved,
         )
         blocks.append(Heading(3, f"{plots.row_label(history.points[-1].comparison)} · {history.key.device}"))
+        found = "; ".join(change.describe() for change in moved) if moved else "none"
         blocks.append(
             Paragraph(
-                f"{len(history.points)} run(s), {_to_second(history.points[0].timestamp_utc)} to {_to_second(history.points[-1].timestamp_utc)}; environment {history.environment}."
+                f"{len(history.points)} run(s), {_to_second(history.points[0].timestamp_utc)} to {_to_second(history.points[-1].timestamp_utc)}; environment {history.environment}. "
+                f"Change points (ruptures PELT, a level held for {MIN_SIZE}+ runs and moved {MIN_SHIFT:.0%}+): {found}."
             )
         )
         blocks.append(Image(name, f"history of {history.key.label()}"))

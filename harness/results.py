@@ -2,7 +2,8 @@
 
 One row per run: one (symbol, mode, configuration) measured N times, the raw per-prediction latencies kept in
 a list column. Version 2 added the interleaved eager reference, the machine reference, flakiness and numerical
-drift; version 3 the CPU's ISA flags (part of where a run ran); older files still read (those columns empty). Files are written atomically (temp file + rename) into the results directory, one file per
+drift; version 3 the CPU's ISA flags (part of where a run ran); version 4 ``confirms`` (a re-bench that confirms or
+clears a timing regression names the run it re-measures); older files still read (those columns empty). Files are written atomically (temp file + rename) into the results directory, one file per
 bench invocation, so nothing already written is ever rewritten.
 """
 
@@ -28,8 +29,8 @@ from harness.errors import InputError
 from harness.fingerprint import Fingerprint
 from harness.textenum import TextEnum
 
-SCHEMA_VERSION = 3
-READABLE_VERSIONS = ("1", "2", "3")
+SCHEMA_VERSION = 4
+READABLE_VERSIONS = ("1", "2", "3", "4")
 Mode = Literal["eager", "compiled"]
 
 
@@ -121,6 +122,7 @@ class RunRecord:
     break_even_calls: float | None = None  # compile_s / (eager - compiled median): predictions until compiling paid off
     compile_freezing: bool = False  # torch._inductor.config.freezing was on
     sdpa_backend: str = ""  # SDPA restricted to this backend ("" = torch chose)
+    confirms: str = ""  # schema v4: the compiled run id this re-bench re-measures (``harness confirm``); "" for a normal run
     # environment fingerprint
     harness_version: str
     git_commit: str
@@ -434,9 +436,9 @@ def _first_line(exc: BaseException) -> str:
     return lines[0] if lines else type(exc).__name__
 
 
-# columns added by versions 2 and 3 (they have defaults, and an older file reads with those)
+# columns added by versions 2 to 4 (they have defaults, and an older file reads with those)
 _V2_COLUMNS = frozenset(
     name
     for name in SCHEMA.names
     if SCHEMA.names.index(name) > SCHEMA.names.index("naive_mae_pct") and name not in FINGERPRINT_FIELDS
-) | {"cpu_flags"}
+) | {"cpu_flags", "confirms"}

@@ -212,6 +212,7 @@ def _what_ran(spec: RunSpec, *, run_id: str, model_parameters: int, device: str)
         "naive_mae_pct": 100.0 * naive_mae / truth_scale if truth_scale > 0 else None,  # persistence: the skill reference
         "quantile_levels": list(spec.params.quantile_levels),
         "confirm": f"{k}/{n}",
+        "confirms": spec.confirms,
         **fingerprint(device).as_dict(),
     }
 

@@ -50,6 +50,7 @@ class RunSpec:
     runs: int = DEFAULT_RUNS
     compile: CompileSettings = field(default_factory=CompileSettings)
     run_id: str = ""
+    confirms: str = ""  # a re-bench: the compiled run id whose timing regression it confirms or clears
     confirm: tuple[int, int] = DEFAULT_CONFIRM  # (k, n): a failing call is tried up to n times; k failures confirm it
     fault: Fault | None = None  # self-test (--fault): planted at the first call or at every attempt (harness.faults)
     warm_compile: bool = True  # compiled mode: compile a second time on the now-filled inductor cache, timed
@@ -161,8 +162,9 @@ class _Caller:
         self.window = spec.window  # swapped for shorter contexts by the shape-variation calls
         self.injector = random.Random(0)  # planted failures: reproducible pattern
 
-    def _attempt(self, *, first: bool) -> tuple[float, np.ndarray] | BaseException:
+    def _attempt(self, *, first: bool, measured: bool) -> tuple[float, np.ndarray] | BaseException:
         fault = self.spec.fault
+        slowdown = fault.slowdown if fault is not None and fault.kind is FaultKind.SLOW and measured else 0.0
         try:
             if fault is not None and fault.kind.first_call_only and first:
                 strike(fault.kind, self.spec.mode)
@@ -172,14 +174,16 @@ class _Caller:
             start = time.perf_counter()
             forecast = predict(self.pipeline, self.window, self.spec.params)
             _synchronize(self.device)
+            if slowdown:  # planted by --fault slow@F: this call takes 1 + F times as long
+                time.sleep((time.perf_counter() - start) * slowdown)
             return time.perf_counter() - start, forecast
         except Exception as exc:  # a failing compile or model is a result, not a crash
             return exc
 
-    def __call__(self, module: object, what: str, *, first: bool = False) -> Call:
+    def __call__(self, module: object, what: str, *, first: bool = False, measured: bool = True) -> Call:
         self.pipeline.model = module
         k, n = self.spec.confirm
-        outcomes = [self._attempt(first=first)]
+        outcomes = [self._attempt(first=first, measured=measured)]
         if not isinstance(outcomes[0], BaseException):
             return Call(seconds=outcomes[0][0], forecast=outcomes[0][1], error=None, flipped=False)
         log.warning("%s: %s: %s; re-running to confirm (%d of %d)", what, type(outcomes[0]).__name__, outcomes[0], k, n)
@@ -187,7 +191,7 @@ class _Caller:
             failures = sum(isinstance(o, BaseException) for o in outcomes)
             if failures >= k or failures + (n - len(outcomes)) < k:  # decided either way
                 break
-            outcomes.append(self._attempt(first=first))
+            outcomes.append(self._attempt(first=first, measured=measured))
         errors = [o for o in outcomes if isinstance(o, BaseException)]
         passes = [o for o in outcomes if not isinstance(o, BaseException)]
         if len(errors) >= k:
@@ -282,7 +286,7 @@ def _measure(spec: RunSpec, pipeline: Chronos2Pipeline, *, device: str, referenc
     ref_call = call if reference is None else _Caller(reference, spec, device)
     reference_module = ref_call.pipeline.model
     with progress(f"{symbol} compiled: eager reference (float32, float64)", logger=log) as phase:
-        first_reference = ref_call(reference_module, f"{symbol} eager reference")
+        first_reference = ref_call(reference_module, f"{symbol} eager reference", measured=False)
         if first_reference.ok:
             out.float64_forecast = _float64_forecast(ref_call.pipeline, spec)
         else:
@@ -312,7 +316,7 @@ def _measure(spec: RunSpec, pipeline: Chronos2Pipeline, *, device: str, referenc
                     if which == "compiled":
                         out.calls.append(call(compiled_module, f"{symbol} compiled prediction {index + 1}"))
                     else:
-                        out.paired.append(ref_call(reference_module, f"{symbol} eager reference {index + 1}"))
+                        out.paired.append(ref_call(reference_module, f"{symbol} eager reference {index + 1}", measured=False))
                 _log_call(symbol, "compiled", index, out.calls[-1])
                 detail = f"{_seconds(out.calls[-1])} (eager {_seconds(out.paired[-1])})"
                 bar.advance(seconds=out.calls[-1].seconds, failed=not out.calls[-1].ok, detail=detail)  # after both timings

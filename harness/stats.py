@@ -1,8 +1,9 @@
-"""Pure statistics on raw latency samples: medians and bootstrap confidence intervals."""
+"""Pure statistics: medians and bootstrap intervals of latency samples, exact intervals of rates."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -53,3 +54,38 @@ def speedup_ci(
 def ratios(numerators: Sequence[float], denominators: Sequence[float]) -> tuple[float, ...]:
     """Element-wise numerator / denominator over pairs where both are finite and the denominator is positive."""
     return tuple(n / d for n, d in zip(numerators, denominators, strict=True) if np.isfinite(n) and np.isfinite(d) and d > 0)
+
+
+def binomial_interval(hits: int, trials: int, *, confidence: float = DEFAULT_CONFIDENCE) -> tuple[float, float]:
+    """Exact (Clopper-Pearson) interval of a rate seen ``hits`` times in ``trials`` independent trials: 0 of 12 still
+    allows up to 26%. Never narrower than the data supports, which is the point."""
+    if not 0 <= hits <= trials or trials <= 0:
+        raise ValueError(f"need 0 <= hits <= trials and trials > 0, got {hits} of {trials}")
+    from scipy.stats import beta
+
+    alpha = 1.0 - confidence
+    low = 0.0 if hits == 0 else float(beta.ppf(alpha / 2, hits, trials - hits + 1))
+    high = 1.0 if hits == trials else float(beta.ppf(1 - alpha / 2, hits + 1, trials - hits))
+    return low, high
+
+
+@dataclass(frozen=True)
+class Rate:
+    """``hits`` of ``trials`` independent trials (bench sessions, or nights), with its exact interval."""
+
+    hits: int
+    trials: int
+
+    @property
+    def value(self) -> float:
+        return self.hits / self.trials if self.trials else float("nan")
+
+    def interval(self, confidence: float = DEFAULT_CONFIDENCE) -> tuple[float, float]:
+        return binomial_interval(self.hits, self.trials, confidence=confidence)
+
+    def text(self, confidence: float = DEFAULT_CONFIDENCE) -> str:
+        """``0/12 = 0% [95% CI 0%, 26%]``."""
+        if not self.trials:
+            return "no trials"
+        low, high = self.interval(confidence)
+        return f"{self.hits}/{self.trials} = {self.value:.0%} [{confidence:.0%} CI {low:.0%}, {high:.0%}]"

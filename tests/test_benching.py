@@ -95,7 +95,7 @@ def test_old_fault_flags_are_aliases_of_fault() -> None:
     ("text", "fragment"),
     [
         ("boom", "KIND must be one of"),
-        ("crash@0.5", "only raise takes a probability"),
+        ("crash@0.5", "only raise@P and slow@F take a number"),
         ("raise@x", "not a number"),
         ("raise@0", "must be in (0, 1]"),
         ("raise@nan", "must be in (0, 1]"),

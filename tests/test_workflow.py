@@ -113,6 +113,7 @@ def bench_job(wf: Node) -> list[str]:
         "fail-fast must be false: a torch version that fails must not cancel the other": strategy.get("fail-fast") is False,
         "max-parallel must be 1: legs side by side on one runner make the timings lie": strategy.get("max-parallel") == 1,
         "no step runs `nox -s bench_eager bench_compiled`": "bench_compiled" in nox(step)[0],
+        "no `confirm` after the benches: one host swing would fail the night": nox(step)[0][-1:] == ["confirm"],
         "HARNESS_TORCH is not matrix.torch: every leg would bench one torch": env.get("HARNESS_TORCH") == "${{ matrix.torch }}",
         "the results upload needs `if: always()`: a bench that failed part-way still uploads": upload.get("if") in ALWAYS,
         f"results artifact named {options.get('name')!r}": options.get("name") == "results-torch-${{ matrix.torch }}",
@@ -133,6 +134,8 @@ def compare_job(wf: Node) -> list[str]:
         "jobs.compare.if must be !cancelled()": str(job.get("if")).removeprefix("${{").removesuffix("}}").strip() in ALWAYS,
         "no step runs `nox -s compare`": index >= 0,
         "compare without --strict after `--`: a new or missing key would pass unseen": "--strict" in posargs,
+        "compare without --history-dir history: a regression would not say when it began": option(posargs, "--history-dir", {})
+        == "history",
         f"compare reads {merged!r}, not where the results were downloaded": merged in [path(s) for s in downloads],
         "continue-on-error would hide a regression": not job.get("continue-on-error") and not step.get("continue-on-error"),
     }
@@ -210,7 +213,19 @@ BROKEN = {  # what breaks: (the rule that must see it, text of nightly.yml, its 
     "fail-fast": (bench_job, "fail-fast: false", "fail-fast: true", "fail-fast"),
     "legs in parallel": (bench_job, "max-parallel: 1", "max-parallel: 2", "max-parallel"),
     "one torch": (bench_job, "HARNESS_TORCH: ${{ matrix.torch }}", "HARNESS_TORCH: 2.13.0", "HARNESS_TORCH"),
-    "eager only": (bench_job, "  nox -s bench_eager bench_compiled --\n", "  nox -s bench_eager --\n", "bench_compiled"),
+    "eager only": (
+        bench_job,
+        "  nox -s bench_eager bench_compiled confirm --\n",
+        "  nox -s bench_eager confirm --\n",
+        "bench_compiled",
+    ),
+    "no confirmation": (
+        bench_job,
+        "  nox -s bench_eager bench_compiled confirm --\n",
+        "  nox -s bench_eager bench_compiled --\n",
+        "confirm",
+    ),
+    "no history": (compare_job, " --history-dir history", "", "history-dir"),
     "upload on success": (bench_job, "Upload results\n        if: always()\n", "Upload results\n", "always()"),
     "artifact name": (bench_job, "name: results-torch-${{ matrix.torch }}", "name: results", "results artifact named"),
     "upload path": (bench_job, "path: results/", "path: logs/", "does not take in"),

@@ -1,0 +1,112 @@
+"""Change points in a key's history (ruptures PELT): found where a level moved and stayed, not in noise, and named by
+compare and the report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from harness.changepoints import change_points, changes
+from harness.cli import main
+from harness.history import series
+from harness.results import RunRecord, write_records
+from tests.factories import make_record
+
+
+def test_a_step_is_found_where_it_starts() -> None:
+    rng = np.random.default_rng(0)
+    values = list(1.0 + rng.normal(0, 0.01, 12)) + list(0.88 + rng.normal(0, 0.01, 8))
+    assert change_points(values) == [12]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_noise_alone_has_no_change_point(seed: int) -> None:
+    values = list(1.0 + np.random.default_rng(seed).normal(0, 0.02, 40))
+    assert change_points(values) == []
+
+
+def test_a_step_smaller_than_the_minimum_shift_is_not_reported() -> None:
+    values = [1.0] * 10 + [1.01] * 10  # a clean step, but 1%: under the 3% a change must move
+    assert change_points(values) == []
+    assert change_points(values, min_shift=0.005) == [10]
+
+
+def test_one_outlier_is_not_a_change_and_short_or_broken_series_give_none() -> None:
+    rng = np.random.default_rng(1)
+    values = list(1.0 + rng.normal(0, 0.01, 20))
+    values[9] = 1.4
+    assert change_points(values) == []
+    assert change_points([1.0, 2.0, 2.0]) == []
+    assert change_points([1.0, 1.0, float("nan"), 2.0, 2.0, 2.0]) == []
+
+
+def _night(index: int, compiled_s: float, rng: np.random.Generator) -> list[RunRecord]:
+    stamp = f"2026-11-{index + 1:02d}T03:17"
+    eager = make_record(
+        "eager",
+        latencies=list(0.1 * (1 + rng.uniform(-0.01, 0.01, 20))),
+        run_id=f"e{index:02d}",
+        timestamp_utc=f"{stamp}:00+00:00",
+    )
+    compiled = make_record(
+        "compiled",
+        latencies=list(compiled_s * (1 + rng.uniform(-0.01, 0.01, 20))),
+        paired_eager_latencies_s=list(0.1 * (1 + rng.uniform(-0.01, 0.01, 20))),
+        run_id=f"c{index:02d}",
+        timestamp_utc=f"{stamp}:30+00:00",
+        git_commit=f"commit{index:02d}",
+    )
+    return [eager, compiled]
+
+
+def _history(directory: Path, nights: int = 14, change_at: int = 9) -> Path:
+    rng = np.random.default_rng(2)
+    for index in range(nights):
+        write_records(_night(index, 0.050 if index < change_at else 0.060, rng), directory / f"n{index:02d}", name="run")
+    return directory
+
+
+def test_history_changes_name_the_run_and_commit_where_the_level_moved(tmp_path: Path) -> None:
+    from harness.results import read_records
+
+    (history,) = series(read_records(_history(tmp_path)))
+    found = {change.metric: change for change in changes(history)}
+    assert set(found) == {"speedup", "compiled latency"}
+    assert found["compiled latency"].run_id == "c09" and found["compiled latency"].commit == "commit09"
+    assert found["compiled latency"].relative == pytest.approx(0.2, abs=0.02)
+    assert found["speedup"].relative == pytest.approx(-1 / 6, abs=0.02)
+
+
+def test_compare_says_when_the_regression_began(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    history = _history(tmp_path / "history")
+    baselines = tmp_path / "baselines"
+    assert (
+        main(
+            ["-q", "update-baselines", "--reason", "t", "--results-dir", str(history / "n00"), "--baselines-dir", str(baselines)]
+        )
+        == 0
+    )
+    capsys.readouterr()
+    latest = ["--results-dir", str(history / "n13"), "--baselines-dir", str(baselines)]
+    assert main(["compare", *latest, "--history-dir", str(history)]) == 1
+    out = capsys.readouterr().out
+    assert (
+        "history: this regression began at speedup" in out and "from run c09" in out and "commit09" in out
+    )  # +20% latency is inside 25%
+    assert main(["compare", *latest]) == 1
+    assert "history:" not in capsys.readouterr().out  # no --history-dir, nothing claimed
+
+
+def test_report_marks_the_change_point_in_the_trend_and_names_it(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    history = _history(tmp_path / "history")
+    out = tmp_path / "report"
+    assert (
+        main(["-q", "report", "--results-dir", str(history), "--baselines-dir", str(tmp_path / "none"), "--output", str(out)])
+        == 0
+    )
+    text = (out / "index.md").read_text()
+    assert "Change points (ruptures PELT" in text and "from run c09" in text
+    assert list(out.glob("trend-*.png"))

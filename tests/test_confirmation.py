@@ -1,0 +1,249 @@
+"""Confirm before failing: a timing regression stands only when a re-bench sees it too; everything else needs no
+confirmation. Pure rules first, then compare reading re-benches, then the confirm command's orchestration."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from harness.baselines import baseline_from, render, support
+from harness.cli import main
+from harness.compare import compare_pair, rebenched
+from harness.confirmation import confirm, decided, timing_regressions
+from harness.faults import Fault, FaultKind
+from harness.findings import FindingKind
+from harness.gate import Tolerances, check
+from harness.keys import key_of
+from harness.rebench import ConfirmOptions, request_for
+from harness.results import RunRecord, write_records
+from tests.factories import make_record
+
+
+def _pair(compiled_s: float, *, run: str, stamp: str, confirms: str = "", seed: int = 0, **extra: Any) -> list[RunRecord]:
+    rng = np.random.default_rng(seed)
+
+    def noisy(center: float) -> list[float]:
+        return list(center * (1 + rng.uniform(-0.005, 0.005, 20)))
+
+    common: dict[str, Any] = {"confirms": confirms}
+    eager = make_record("eager", latencies=noisy(0.100), run_id=f"{run}e", timestamp_utc=f"{stamp}:00+00:00", **common)
+    compiled = make_record(
+        "compiled",
+        latencies=noisy(compiled_s),
+        paired_eager_latencies_s=noisy(0.100),
+        run_id=run,
+        timestamp_utc=f"{stamp}:30+00:00",
+        **{**common, "drift_max_abs": 1e-6, "drift_tolerance_abs": 1e-4, **extra},
+    )
+    return [eager, compiled]
+
+
+def _checked(records: list[RunRecord], base: list[RunRecord]) -> Any:
+    baseline = baseline_from(compare_pair(key_of(base[1]), *base), tolerances=Tolerances(), provenance={})
+    return check(compare_pair(key_of(records[1]), *records), [baseline])
+
+
+BASE = _pair(0.050, run="b", stamp="2026-11-25T09:00")
+
+
+def test_a_slowdown_the_rebench_also_sees_is_confirmed_and_fails() -> None:
+    slow = _checked(_pair(0.070, run="r1", stamp="2026-11-25T10:00"), BASE)
+    assert {f.metric for f in timing_regressions(slow)} == {"compiled.latency_s", "speedup"}
+    again = _checked(_pair(0.071, run="r2", stamp="2026-11-25T10:05", seed=1), BASE)
+    assert decided(slow, [again])
+    outcome = confirm(slow, [again])
+    assert {f.metric for f in outcome.regressions} == {"compiled.latency_s", "speedup"}
+    message = next(f.message for f in outcome.regressions if f.metric == "speedup")
+    assert "confirmed: regressed in 2 of 2 measurements" in message and "(re-bench: 1.4" in message  # both values shown
+
+
+def test_a_slowdown_the_rebench_does_not_see_is_a_transient_and_passes() -> None:
+    slow = _checked(_pair(0.070, run="r1", stamp="2026-11-25T10:00"), BASE)
+    clean = _checked(_pair(0.050, run="r2", stamp="2026-11-25T10:05", seed=1), BASE)
+    outcome = confirm(slow, [clean])
+    assert not outcome.regressions
+    swings = [f for f in outcome.findings if f.kind is FindingKind.SWING]
+    assert {f.metric for f in swings} == {"compiled.latency_s", "speedup"}
+    assert all("not confirmed: regressed in 1 of 2 measurements, 2 needed" in f.message for f in swings)
+
+
+def test_without_a_rebench_a_timing_regression_stands_marked_unconfirmed() -> None:
+    slow = _checked(_pair(0.070, run="r1", stamp="2026-11-25T10:00"), BASE)
+    assert not decided(slow, [])
+    outcome = confirm(slow, [])
+    assert len(outcome.regressions) == 2 and all("unconfirmed: no re-bench" in f.message for f in outcome.regressions)
+
+
+def test_accuracy_and_success_regressions_need_no_confirmation() -> None:
+    broken = _pair(0.050, run="r1", stamp="2026-11-25T10:00", mae=12.0, drift_max_abs=1.0)
+    checked = _checked(broken, BASE)
+    assert not timing_regressions(checked) and decided(checked, [])
+    clean = _checked(_pair(0.050, run="r2", stamp="2026-11-25T10:05", seed=1), BASE)
+    assert confirm(checked, [clean]) == checked  # a re-bench cannot clear a wrong answer
+    assert {f.metric for f in checked.regressions} >= {"compiled.mae", "compiled.drift"}
+
+
+def test_k_of_n_counts_every_measurement() -> None:
+    slow = _checked(_pair(0.070, run="r1", stamp="2026-11-25T10:00"), BASE)
+    clean = _checked(_pair(0.050, run="r2", stamp="2026-11-25T10:05", seed=1), BASE)
+    slow_again = _checked(_pair(0.070, run="r3", stamp="2026-11-25T10:10", seed=2), BASE)
+    assert not decided(slow, [clean], (2, 3))  # 1 of 2 so far: one more re-bench can still confirm it
+    assert len(confirm(slow, [clean, slow_again], (2, 3)).regressions) == 2
+    assert not confirm(slow, [clean, clean], (3, 3)).regressions
+    assert confirm(slow, [], (1, 1)) == slow  # 1/1: no confirmation at all
+
+
+def test_rebenched_finds_reruns_by_the_run_they_remeasure() -> None:
+    records = _pair(0.070, run="r1", stamp="2026-11-25T10:00") + _pair(0.05, run="r2", stamp="2026-11-25T10:05", confirms="r1")
+    found = rebenched(records)
+    ((run, key),) = found
+    assert run == "r1" and key == key_of(records[1]) and found[(run, key)][0].eager is not None
+
+
+def _dirs(tmp_path: Path) -> tuple[Path, Path]:
+    results, baselines = tmp_path / "results", tmp_path / "baselines"
+    write_records(BASE, tmp_path / "base", name="base")
+    assert (
+        main(
+            [
+                "-q",
+                "update-baselines",
+                "--reason",
+                "t",
+                "--results-dir",
+                str(tmp_path / "base"),
+                "--baselines-dir",
+                str(baselines),
+            ]
+        )
+        == 0
+    )
+    return results, baselines
+
+
+def test_compare_fails_on_a_confirmed_slowdown_and_passes_a_cleared_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    results, baselines = _dirs(tmp_path)
+    capsys.readouterr()
+    dirs = ["--results-dir", str(results), "--baselines-dir", str(baselines)]
+    write_records(_pair(0.070, run="r1", stamp="2026-11-25T10:00"), results, name="night")
+    assert main(["compare", *dirs]) == 1
+    assert "unconfirmed: no re-bench" in capsys.readouterr().out
+    write_records(_pair(0.050, run="x1", stamp="2026-11-25T10:05", confirms="r1"), results, name="rebench1")
+    assert main(["compare", *dirs]) == 0
+    out = capsys.readouterr().out
+    assert "not confirmed" in out and "a transient" in out and "0 regression(s)" in out
+    assert main(["compare", *dirs, "--confirm-timing", "1/1"]) == 1  # confirmation off: the first measurement decides
+    capsys.readouterr()
+    write_records(_pair(0.072, run="r2", stamp="2026-11-25T11:00"), results, name="night2")
+    write_records(_pair(0.071, run="x2", stamp="2026-11-25T11:05", confirms="r2"), results, name="rebench2")
+    assert main(["compare", *dirs]) == 1
+    assert "confirmed: regressed in 2 of 2 measurements" in capsys.readouterr().out
+
+
+def test_compare_warns_when_the_baseline_rests_on_fewer_sessions_than_calibrated(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    results, baselines = _dirs(tmp_path)
+    (path,) = baselines.glob("*.json")
+    assert json.loads(path.read_text())["provenance"]["sessions"] == 1
+    write_records(_pair(0.050, run="r1", stamp="2026-11-25T10:00", seed=3), results, name="night")
+    assert main(["compare", "--results-dir", str(results), "--baselines-dir", str(baselines)]) == 0
+    assert "warning: this baseline rests on 1 session(s)" in capsys.readouterr().out
+
+
+def test_support_is_read_from_provenance_or_counted_from_older_run_ids() -> None:
+    baseline = baseline_from(compare_pair(key_of(BASE[1]), *BASE), tolerances=Tolerances(), provenance={})
+    old = dataclasses.replace(
+        baseline,
+        provenance={
+            "run_ids": ["20261126T095643456Z-a", "20261126T095715652Z-b", "20261126T100046539Z-c", "20261126T100115325Z-d"]
+        },
+    )
+    counted = support(old)
+    assert counted is not None and counted.sessions == 2 and counted.inferred
+    assert counted.first_utc == "2026-11-26T09:56:43Z" and counted.last_utc == "2026-11-26T10:01:15Z"
+    new = dataclasses.replace(baseline, provenance={"sessions": 12, "span_utc": ["2026-11-26T11:21:44Z", "2026-11-26T12:10:00Z"]})
+    recorded = support(new)
+    assert recorded is not None and recorded.sessions == 12 and not recorded.inferred
+    assert '"sessions": 12' in render(new)
+
+
+def test_slow_fault_parses_with_its_size() -> None:
+    assert Fault.parse("slow") == Fault(kind=FaultKind.SLOW, slowdown=0.3)
+    assert Fault.parse("slow@0.2:GOOG") == Fault(kind=FaultKind.SLOW, slowdown=0.2, symbol="GOOG")
+    assert Fault.parse("slow@0.2").text() == "slow@0.2"
+    for bad in ("slow@0", "slow@x", "slow@11"):
+        with pytest.raises(ValueError, match=r"slow@"):
+            Fault.parse(bad)
+
+
+def test_the_rebench_asks_for_what_the_checked_run_recorded(tmp_path: Path) -> None:
+    record = _pair(0.070, run="r1", stamp="2026-11-25T10:00", compile_mode="max-autotune", context_length=96, rows_used=300)[1]
+    options = ConfirmOptions(results_dir=tmp_path, baselines_dir=tmp_path, fault=Fault(kind=FaultKind.SLOW, slowdown=0.3))
+    compiled = request_for(record, mode="compiled", options=options)
+    assert compiled.confirms == "r1" and compiled.compile_mode == "max-autotune" and compiled.context_length == 96
+    assert (
+        compiled.rows == 300
+        and compiled.symbol == ("BTCUSD",)
+        and compiled.model == "tiny"
+        and compiled.runs == record.n_predictions
+    )
+    assert compiled.fault is not None and request_for(record, mode="eager", options=options).fault is None
+
+
+def test_confirm_command_rebenches_only_keys_whose_timing_regressed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import torch
+
+    results, baselines = _dirs(tmp_path)
+    version: dict[str, Any] = {"torch_version": str(torch.__version__)}
+    base = [dataclasses.replace(r, **version) for r in BASE]
+    write_records(base, tmp_path / "base2", name="base")
+    for path in baselines.glob("*.json"):
+        path.unlink()
+    assert (
+        main(
+            [
+                "-q",
+                "update-baselines",
+                "--reason",
+                "t",
+                "--results-dir",
+                str(tmp_path / "base2"),
+                "--baselines-dir",
+                str(baselines),
+            ]
+        )
+        == 0
+    )
+    night = [dataclasses.replace(r, **version) for r in _pair(0.070, run="r1", stamp="2026-11-25T10:00")]
+    write_records(night, results, name="night")
+    asked = []
+
+    def fake_bench(request: Any) -> int:  # the re-bench: a clean measurement, written as bench would
+        asked.append(request)
+        pair = [
+            dataclasses.replace(r, **version)
+            for r in _pair(0.050, run="x1", stamp="2026-11-25T10:05", confirms=request.confirms, seed=4)
+        ]
+        write_records([pair[0] if request.mode == "eager" else pair[1]], request.results_dir, name=f"x1-{request.mode}")
+        return 0
+
+    monkeypatch.setattr("harness.benching.bench", fake_bench)
+    dirs = ["--results-dir", str(results), "--baselines-dir", str(baselines)]
+    capsys.readouterr()
+    assert main(["confirm", *dirs]) == 0
+    out = capsys.readouterr().out
+    assert [r.mode for r in asked] == ["eager", "compiled"] and asked[0].confirms == "r1"
+    assert "swing:" in out and "not confirmed" in out
+    assert main(["confirm", *dirs]) == 0  # decided already: nothing re-benched twice
+    assert len(asked) == 2
+    assert main(["compare", *dirs]) == 0
