@@ -247,3 +247,34 @@ def test_confirm_command_rebenches_only_keys_whose_timing_regressed(
     assert main(["confirm", *dirs]) == 0  # decided already: nothing re-benched twice
     assert len(asked) == 2
     assert main(["compare", *dirs]) == 0
+
+
+def test_compiled_seconds_slower_with_its_interleaved_partner_slower_too_is_the_host() -> None:
+    """A slower host slows both models in the compiled process alike: compiled seconds +30%, the uncompiled partner
+    +30%, the speedup unchanged. Not a compile regression (eager's two witnesses decide a slowdown of both modes)."""
+    rng = np.random.default_rng(7)
+    slow_host = [
+        make_record(
+            "eager",
+            latencies=list(0.100 * (1 + rng.uniform(-0.005, 0.005, 20))),
+            run_id="e",
+            timestamp_utc="2026-11-25T10:00:00+00:00",
+        ),
+        make_record(
+            "compiled",
+            latencies=list(0.065 * (1 + rng.uniform(-0.005, 0.005, 20))),
+            paired_eager_latencies_s=list(0.130 * (1 + rng.uniform(-0.005, 0.005, 20))),
+            run_id="c",
+            timestamp_utc="2026-11-25T10:00:30+00:00",
+        ),
+    ]
+    checked = _checked(slow_host, BASE)
+    kinds = {f.metric: f.kind for f in checked.findings}
+    assert kinds["compiled.latency_s"] is FindingKind.SWING and kinds["speedup"] is FindingKind.HOLDS
+    assert not checked.regressions
+    message = next(f.message for f in checked.findings if f.metric == "compiled.latency_s")
+    assert "so is the uncompiled model interleaved with it" in message
+    # the compile alone slower (partner held): a regression, as before
+    assert "compiled.latency_s" in {
+        f.metric for f in _checked(_pair(0.070, run="r1", stamp="2026-11-25T10:00"), BASE).regressions
+    }

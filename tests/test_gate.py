@@ -113,7 +113,9 @@ def test_without_partners_the_speedup_comes_from_the_sessions() -> None:
 def test_a_slower_machine_moves_latency_but_not_the_interleaved_speedup() -> None:
     base = baseline_of(*run_pair())
     findings = find_findings(comparison(*run_pair(host=1.3, seed=7)), base)  # everything 30% slower
-    assert kinds(findings) == {"eager.latency_s": "regression", "compiled.latency_s": "regression"}  # seconds are seconds
+    # seconds are seconds: both eager witnesses read 30% slower (a slowdown of both modes, or the host: a regression,
+    # for confirm to re-bench); compiled's own seconds moved with its interleaved partner, so they are not the compile
+    assert kinds(findings) == {"eager.latency_s": "regression", "compiled.latency_s": "swing"}
 
 
 def test_compiled_10_percent_slower_is_caught_by_speedup_and_latency() -> None:
