@@ -78,3 +78,11 @@ def against(text: str) -> dict[str, str]:
         return parse_against(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def slow_fault(text: str) -> Fault:
+    """``confirm --fault``: only ``slow@F`` makes sense in a re-bench (a slowdown that persists)."""
+    planted = fault(text)
+    if planted.kind.value != "slow":
+        raise argparse.ArgumentTypeError(f"{text!r}: confirm plants only slow@F in its re-benches, e.g. slow@0.3")
+    return planted

@@ -11,6 +11,7 @@ is found in at least K of the first N measurements (that run and its re-benches)
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Sequence
 
 from harness.findings import Finding, FindingKind
@@ -24,54 +25,68 @@ def timing_regressions(check: Check) -> tuple[Finding, ...]:
     return tuple(f for f in check.findings if f.regression and f.metric in TIMING_METRICS)
 
 
-def _hits(finding: Finding, reruns: Sequence[Check]) -> int:
-    """Measurements in which ``finding``'s metric regressed: the checked run, and each re-bench that regressed too."""
-    return 1 + sum(1 for rerun in reruns for f in rerun.findings if f.metric == finding.metric and f.regression)
+def _seen(finding: Finding, rerun: Check) -> Finding | None:
+    """The re-bench's finding on ``finding``'s metric, when it measured one: a re-bench that failed, crashed or gave a
+    non-finite value measured nothing, and is not a measurement that could clear anything."""
+    found = next((f for f in rerun.findings if f.metric == finding.metric), None)
+    return found if found is not None and found.current is not None and math.isfinite(found.current) else None
+
+
+def _tally(finding: Finding, reruns: Sequence[Check], n: int) -> tuple[int, int, list[Finding | None]]:
+    """(measurements in which the metric regressed, measurements made, each re-bench's finding), over the first N."""
+    seen = [_seen(finding, rerun) for rerun in list(reruns)[: max(n - 1, 0)]]
+    made = [f for f in seen if f is not None]
+    return 1 + sum(1 for f in made if f.regression), 1 + len(made), seen
 
 
 def decided(check: Check, reruns: Sequence[Check], k_of_n: tuple[int, int] = DEFAULT_TIMING_CONFIRM) -> bool:
     """No further re-bench can change the outcome: for every timing regression, K is reached or out of reach."""
     k, n = k_of_n
-    measured = list(reruns)[: max(n - 1, 0)]
-    left = n - 1 - len(measured)
-    return all(_hits(f, measured) >= k or _hits(f, measured) + left < k for f in timing_regressions(check))
+    for finding in timing_regressions(check):
+        hits, made, _ = _tally(finding, reruns, n)
+        if not (hits >= k or hits + (n - made) < k):
+            return False
+    return True
 
 
 def _value(finding: Finding | None) -> str:
     if finding is None or finding.current is None:
-        return "n/a"
+        return "no measurement"
     unit = "x" if finding.metric == "speedup" else "s"
     return f"{finding.current:.4g}{unit} ({finding.kind.value})"
 
 
 def confirm(check: Check, reruns: Sequence[Check], k_of_n: tuple[int, int] = DEFAULT_TIMING_CONFIRM) -> Check:
-    """``check`` with each timing regression confirmed (regression in >= K of the first N measurements: it stands,
-    every value named), cleared (a swing, exit 0) or left standing as unconfirmed (no re-bench was made)."""
+    """``check`` with each timing regression confirmed (a regression in >= K of the first N measurements: it stands,
+    every value named), cleared (K out of reach: a swing, exit 0), or left standing as unconfirmed (no re-bench, a
+    re-bench that measured nothing, or K still within reach)."""
     k, n = k_of_n
     regressions = timing_regressions(check)
     if not regressions or n <= 1:
         return check
-    measured = list(reruns)[: n - 1]
     out = []
     for finding in check.findings:
         if finding not in regressions:
             out.append(finding)
             continue
-        if not measured:
+        hits, made, seen = _tally(finding, reruns, n)
+        values = ", ".join(_value(f) for f in seen)
+        if not seen:
             note = " (unconfirmed: no re-bench; `python -m harness confirm` re-measures it in fresh processes)"
             out.append(dataclasses.replace(finding, message=finding.message + note))
-            continue
-        seen = [next((f for f in rerun.findings if f.metric == finding.metric), None) for rerun in measured]
-        hits = _hits(finding, measured)
-        values = ", ".join(_value(f) for f in seen)
-        total = 1 + len(measured)
-        if hits >= k:
-            message = f"{finding.message}; confirmed: regressed in {hits} of {total} measurements (re-bench: {values})"
+        elif hits >= k:
+            message = f"{finding.message}; confirmed: regressed in {hits} of {made} measurements (re-bench: {values})"
             out.append(dataclasses.replace(finding, message=message))
-        else:
+        elif hits + (n - made) < k:
             message = (
-                f"{finding.message}; not confirmed: regressed in {hits} of {total} measurements, {k} needed "
+                f"{finding.message}; not confirmed: regressed in {hits} of {made} measurements, {k} needed "
                 f"(re-bench: {values}): a transient, not a regression"
             )
             out.append(dataclasses.replace(finding, kind=FindingKind.SWING, message=message))
+        else:
+            message = (
+                f"{finding.message} (unconfirmed: regressed in {hits} of {made} measurements, {k} of {n} needed to decide; "
+                f"re-bench: {values})"
+            )
+            out.append(dataclasses.replace(finding, message=message))
     return dataclasses.replace(check, findings=tuple(out))

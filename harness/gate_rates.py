@@ -157,7 +157,7 @@ def _print_outcomes(simulator: Simulator, tolerances: Tolerances, confirm_timing
             print(
                 f"    {label:<34} {verb} {seen.per_key(key, scenario).text():<28} confirmed {seen.per_key(key, scenario, confirmed=True).text()}"
             )
-        smallest = smallest_caught(simulator, key, tolerances, confirmed=True)
+        smallest = smallest_caught(simulator, key, tolerances, confirmed=True, confirm_timing=confirm_timing)
         print(
             f"    smallest compiled slowdown caught (confirmed) in every session: {'> 50%' if smallest is None else f'{smallest:.0%}'}"
         )

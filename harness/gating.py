@@ -179,20 +179,21 @@ def load_histories(directory: Path | None, *, confidence: float) -> dict[tuple[o
 
 def began(comparison: Comparison, checked: Check, histories: dict[tuple[object, str], Series]) -> list[str]:
     """For each timing regression, where its history shows the level moved: the run and commit it began with."""
-    from harness.changepoints import changes
+    from harness.changepoints import MIN_SIZE, changes
 
     history = histories.get((comparison.key, comparison.environment))
     metrics = {_CHANGED[f.metric] for f in checked.regressions if f.metric in _CHANGED}
     if history is None or not metrics:
         return []
     latest: dict[str, str] = {}
-    for change in changes(history):  # oldest first: the last change of a metric is where its current level began
-        if change.metric in metrics:
+    for change in changes(history):  # oldest first: the last worsening of a metric is where its current level began
+        worse = change.relative < 0 if change.metric == "speedup" else change.relative > 0
+        if change.metric in metrics and worse:
             latest[change.metric] = f"  history: this regression began at {change.describe()}"
     lines = [latest[metric] for metric in sorted(latest)]
     quiet = sorted(metrics - set(latest))
     if quiet:
         lines.append(
-            f"  history: no change point in {', '.join(quiet)} over {len(history.points)} run(s) (a new level must hold 2 runs to be one)"
+            f"  history: no change point in {', '.join(quiet)} over {len(history.points)} run(s) (a new level must hold {MIN_SIZE} runs to be one)"
         )
     return lines

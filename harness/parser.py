@@ -92,7 +92,7 @@ def build() -> argparse.ArgumentParser:
     _confirm_timing(confirm)
     confirm.add_argument(
         "--fault",
-        type=argtypes.fault,
+        type=argtypes.slow_fault,
         default=None,
         metavar="slow@F",
         help="self-test: plant this fault in the compiled re-benches too (slow@0.3: a compiled slowdown that persists, and is confirmed)",

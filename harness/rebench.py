@@ -50,7 +50,7 @@ def request_for(record: RunRecord, *, mode: str, options: ConfirmOptions) -> Ben
         backend=record.compile_backend or "inductor",
         dynamic=record.compile_dynamic or "auto",
         inductor_cache=record.compile_cache or "cold",
-        attn=record.attn_implementation if record.mode == "compiled" else "eager",
+        attn=record.attn_implementation,  # the compiled run's: eager mode always loads eager attention
         dtype=record.dtype or "float32",
         sdpa_backend=record.sdpa_backend,
         freezing=record.compile_freezing,

@@ -32,7 +32,7 @@ from harness.compare import Comparison, compare_pair, pool_runs
 from harness.confirmation import DEFAULT_TIMING_CONFIRM, confirm
 from harness.findings import FindingKind
 from harness.gate import Baseline, Check, Tolerances, check
-from harness.keys import key_of
+from harness.keys import environment_of, key_of, settings_of
 from harness.results import RunRecord
 from harness.stats import Rate
 from harness.textenum import TextEnum
@@ -67,13 +67,13 @@ def sessions_of(records: Iterable[RunRecord]) -> dict[str, list[Session]]:
     (``confirms``) are not sessions of their own."""
     ordered = sorted((r for r in records if not r.confirms), key=lambda r: (r.timestamp_utc, r.run_id))
     out: dict[str, list[Session]] = {}
-    last_eager: dict[str, RunRecord] = {}
+    last_eager: dict[tuple[object, str], RunRecord] = {}
     for record in ordered:
-        shared = f"{record.symbol}|{record.model_id}|{record.torch_version}|{record.context_length}|{record.data_sha256}"
+        shared = (settings_of(record), environment_of(record))  # same settings, machine and software: as compare pairs
         if record.mode == "eager":
             last_eager[shared] = record
         elif shared in last_eager and record.latencies_s and last_eager[shared].latencies_s:
-            out.setdefault(key_of(record).label(), []).append(Session(eager=last_eager.pop(shared), compiled=record))
+            out.setdefault(key_of(record).label(), []).append(Session(eager=last_eager[shared], compiled=record))
     return out
 
 
@@ -137,8 +137,16 @@ def fires(checked: Check, scenario: Scenario) -> bool:
     changed, any regression (a false alarm); for a flaky call, a flaky finding (it is reported, not failed)."""
     if scenario is Scenario.FLAKY_CALL:
         return any(f.kind is FindingKind.FLAKY for f in checked.findings)
-    metric = {Scenario.FAILED_CALL: "compiled.success_rate", Scenario.DRIFT: "compiled.drift"}.get(scenario)
-    return any(f.regression and (metric is None or f.metric == metric) for f in checked.findings)
+    metrics = PLANTED_METRICS.get(scenario)
+    return any(f.regression and (metrics is None or f.metric in metrics) for f in checked.findings)
+
+
+PLANTED_METRICS: dict[Scenario, frozenset[str]] = {  # a change counts as caught only by a finding on what it changed
+    Scenario.COMPILED_SLOWER: frozenset({"compiled.latency_s", "speedup"}),
+    Scenario.EAGER_SLOWER: frozenset({"eager.latency_s"}),
+    Scenario.FAILED_CALL: frozenset({"compiled.success_rate"}),
+    Scenario.DRIFT: frozenset({"compiled.drift"}),
+}
 
 
 def comparison_of(session: Session) -> Comparison:
@@ -185,7 +193,9 @@ class Outcomes:
 class Simulator:
     """Checks of planted sessions against baselines, with every comparison computed once and reused across tolerances."""
 
-    def __init__(self, current: dict[str, list[Session]], baseline_for: Callable[[str, int], Baseline], *, runs: int) -> None:
+    def __init__(
+        self, current: dict[str, list[Session]], baseline_for: Callable[[str, frozenset[int]], Baseline], *, runs: int
+    ) -> None:
         self.keys = tuple(sorted(current))
         self.nights = min(len(current[key]) for key in self.keys)
         self.current = {
@@ -194,7 +204,7 @@ class Simulator:
             ]
             for key in self.keys
         }
-        self.baseline_for = baseline_for
+        self.baseline_for = baseline_for  # (key, the nights this check uses) -> the baseline it is checked against
         self._comparisons: dict[tuple[str, int, Scenario, float], Comparison] = {}
 
     def comparison(self, key: str, night: int, scenario: Scenario, size: float) -> Comparison:
@@ -204,9 +214,9 @@ class Simulator:
         return self._comparisons[slot]
 
     def check(
-        self, key: str, night: int, scenario: Scenario, size: float, tolerances: Tolerances, *, against: int | None = None
+        self, key: str, night: int, scenario: Scenario, size: float, tolerances: Tolerances, *, used: frozenset[int] = frozenset()
     ) -> Check:
-        baseline = dataclasses.replace(self.baseline_for(key, night if against is None else against), tolerances=tolerances)
+        baseline = dataclasses.replace(self.baseline_for(key, used | {night}), tolerances=tolerances)
         return check(self.comparison(key, night, scenario, size), [baseline])
 
     def outcomes(
@@ -217,49 +227,62 @@ class Simulator:
         size: float = PLANTED,
         confirm_timing: tuple[int, int] | None = DEFAULT_TIMING_CONFIRM,
     ) -> Outcomes:
+        """Each night of each key checked with ``scenario`` planted; with ``confirm_timing`` (K, N), its re-benches are
+        the next N - 1 sessions of the key, with the same change planted, against the same baseline (which, when
+        tuning, leaves out the night and its re-benches alike)."""
         fired: dict[tuple[str, Scenario], tuple[bool, ...]] = {}
         confirmed: dict[tuple[str, Scenario], tuple[bool, ...]] = {}
         gates: dict[str, str] = {}
         for key in self.keys:
             for scenario in scenarios:
-                checks = [self.check(key, night, scenario, size, tolerances) for night in range(self.nights)]
-                gates[key] = checks[0].match.kind.value
-                fired[(key, scenario)] = tuple(fires(c, scenario) for c in checks)
-                if confirm_timing is None or self.nights < 2:
-                    confirmed[(key, scenario)] = fired[(key, scenario)]
-                    continue
-                again = [
-                    self.check(key, _next(night, self.nights), scenario, size, tolerances, against=night)
-                    for night in range(self.nights)
-                ]
-                confirmed[(key, scenario)] = tuple(
-                    fires(confirm(c, [r], confirm_timing), scenario) for c, r in zip(checks, again, strict=True)
-                )
+                seen, after = [], []
+                for night in range(self.nights):
+                    reruns = _following(night, self.nights, (confirm_timing[1] - 1) if confirm_timing else 0)
+                    used = frozenset(reruns)
+                    checked = self.check(key, night, scenario, size, tolerances, used=used)
+                    gates[key] = checked.match.kind.value
+                    seen.append(fires(checked, scenario))
+                    if confirm_timing is None or not reruns:
+                        after.append(seen[-1])
+                        continue
+                    again = [self.check(key, rerun, scenario, size, tolerances, used=used | {night}) for rerun in reruns]
+                    after.append(fires(confirm(checked, again, confirm_timing), scenario))
+                fired[(key, scenario)], confirmed[(key, scenario)] = tuple(seen), tuple(after)
         return Outcomes(fired=fired, confirmed=confirmed, keys=self.keys, nights=self.nights, gates=gates)
 
 
-def _next(night: int, nights: int) -> int:
-    """The session that stands in for night ``night``'s re-bench: the next fresh process (the previous, for the last)."""
-    return night + 1 if night + 1 < nights else night - 1
+def _following(night: int, nights: int, count: int) -> list[int]:
+    """The sessions that stand in for night ``night``'s re-benches: the next fresh processes (wrapping to the earlier
+    ones at the end of the batch), never the night itself."""
+    order = [*range(night + 1, nights), *range(night - 1, -1, -1)]
+    return order[: max(count, 0)]
 
 
 def leave_one_out(sessions: dict[str, list[Session]], *, runs: int) -> Simulator:
-    """The tuning batch: each session checked against a baseline pooled from the others of its key."""
-    cache: dict[tuple[str, int], Baseline] = {}
+    """The tuning batch: each session checked against a baseline pooled from the other sessions of its key (those
+    standing in for its re-benches left out too)."""
+    cache: dict[tuple[str, frozenset[int]], Baseline] = {}
 
-    def baseline_for(key: str, night: int) -> Baseline:
-        if (key, night) not in cache:
-            cache[(key, night)] = pooled_baseline([s for i, s in enumerate(sessions[key]) if i != night])
-        return cache[(key, night)]
+    def baseline_for(key: str, used: frozenset[int]) -> Baseline:
+        if (key, used) not in cache:
+            cache[(key, used)] = pooled_baseline([s for i, s in enumerate(sessions[key]) if i not in used])
+        return cache[(key, used)]
 
     return Simulator(sessions, baseline_for, runs=runs)
 
 
 def held_out(tuning: dict[str, list[Session]], test: dict[str, list[Session]], *, runs: int) -> Simulator:
     """The test batch: each test session checked against the baseline pooled from every tuning session of its key."""
+    from harness.errors import InputError
+
     shared = sorted(set(tuning) & set(test))
+    if not shared:
+        raise InputError(
+            "--test-dir: no key in common with --results-dir (the test batch must bench the keys the tuning batch did, "
+            "with the same settings, machine and software); fix: record both batches with the same bench flags"
+        )
     baselines = {key: pooled_baseline(tuning[key]) for key in shared}
-    return Simulator({key: test[key] for key in shared}, lambda key, _night: baselines[key], runs=runs)
+    return Simulator({key: test[key] for key in shared}, lambda key, _used: baselines[key], runs=runs)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -272,8 +295,10 @@ class Choice:
     eager_caught: Rate  # per check
 
     def rank(self) -> tuple[float, ...]:
-        """Fewest false-alarm nights, then most slowdowns caught, then the widest tolerances (margin for a new day)."""
+        """A 10% compiled slowdown caught in >= 95% of checks first, then the fewest false-alarm nights, then the most
+        slowdowns caught, then the widest tolerances (margin for a new day)."""
         return (
+            not self.compiled_caught.value >= TARGET_DETECTION,
             self.false_alarm_nights.hits,
             -self.compiled_caught.hits,
             -self.eager_caught.hits,
@@ -304,10 +329,17 @@ def choose(
     return sorted(scored, key=Choice.rank)
 
 
-def smallest_caught(simulator: Simulator, key: str, tolerances: Tolerances, *, confirmed: bool) -> float | None:
+def smallest_caught(
+    simulator: Simulator,
+    key: str,
+    tolerances: Tolerances,
+    *,
+    confirmed: bool,
+    confirm_timing: tuple[int, int] = DEFAULT_TIMING_CONFIRM,
+) -> float | None:
     """The smallest compiled slowdown of :data:`SLOWDOWNS` caught in every session of ``key``."""
     for size in SLOWDOWNS:
-        seen = simulator.outcomes(tolerances, (Scenario.COMPILED_SLOWER,), size=size).per_key(
+        seen = simulator.outcomes(tolerances, (Scenario.COMPILED_SLOWER,), size=size, confirm_timing=confirm_timing).per_key(
             key, Scenario.COMPILED_SLOWER, confirmed=confirmed
         )
         if seen.hits == seen.trials:

@@ -263,7 +263,7 @@ def _measure(spec: RunSpec, pipeline: Chronos2Pipeline, *, device: str, referenc
     symbol = spec.window.symbol
     if spec.mode == "eager":
         with progress(f"{symbol} eager: first call", logger=log) as phase:
-            out.first = call(eager_module, f"{symbol} eager first call", first=True)
+            out.first = call(eager_module, f"{symbol} eager first call", first=True, measured=False)
             phase.note = "" if out.first.ok else "failed"
         if not out.first.ok:
             return out
@@ -303,7 +303,7 @@ def _measure(spec: RunSpec, pipeline: Chronos2Pipeline, *, device: str, referenc
             out.setup_error = exc
             return out
         with progress(f"{symbol} compiled: first call (compiles)", logger=log) as phase:
-            out.first = call(compiled_module, f"{symbol} compiled first call", first=True)
+            out.first = call(compiled_module, f"{symbol} compiled first call", first=True, measured=False)
             phase.note = "" if out.first.ok else "failed"
         if not out.first.ok:
             return out
@@ -328,7 +328,9 @@ def _measure(spec: RunSpec, pipeline: Chronos2Pipeline, *, device: str, referenc
         out.recompiles = dynamo_stats()[0] - (out.graphs or 0)
         if spec.warm_compile:
             with progress(f"{symbol} compiled: compiling again (warm caches)", logger=log):
-                out.warm_compile_s = call(compile_module(target, spec.compile), f"{symbol} compiled again (warm caches)").seconds
+                out.warm_compile_s = call(
+                    compile_module(target, spec.compile), f"{symbol} compiled again (warm caches)", measured=False
+                ).seconds
     pipeline.model = compiled_module
     return out
 
@@ -343,7 +345,7 @@ def _vary_shapes(call: _Caller, compiled_module: object, spec: RunSpec) -> list[
             if used - trim < 2 * PATCH:
                 break
             call.window = dataclasses.replace(full, context=full.context.iloc[-(used - trim) :])
-            result = call(compiled_module, f"{spec.window.symbol} compiled, context -{trim} rows")
+            result = call(compiled_module, f"{spec.window.symbol} compiled, context -{trim} rows", measured=False)
             if result.seconds is not None:
                 seconds.append(result.seconds)
     finally:

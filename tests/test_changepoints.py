@@ -3,6 +3,7 @@ compare and the report."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -64,7 +65,7 @@ def _night(index: int, compiled_s: float, rng: np.random.Generator) -> list[RunR
 def _history(directory: Path, nights: int = 14, change_at: int = 9) -> Path:
     rng = np.random.default_rng(2)
     for index in range(nights):
-        write_records(_night(index, 0.050 if index < change_at else 0.060, rng), directory / f"n{index:02d}", name="run")
+        write_records(_night(index, 0.050 if index < change_at else 0.065, rng), directory / f"n{index:02d}", name="run")
     return directory
 
 
@@ -75,8 +76,8 @@ def test_history_changes_name_the_run_and_commit_where_the_level_moved(tmp_path:
     found = {change.metric: change for change in changes(history)}
     assert set(found) == {"speedup", "compiled latency"}
     assert found["compiled latency"].run_id == "c09" and found["compiled latency"].commit == "commit09"
-    assert found["compiled latency"].relative == pytest.approx(0.2, abs=0.02)
-    assert found["speedup"].relative == pytest.approx(-1 / 6, abs=0.02)
+    assert found["compiled latency"].relative == pytest.approx(0.3, abs=0.02)
+    assert found["speedup"].relative == pytest.approx(-0.3 / 1.3, abs=0.02)
 
 
 def test_compare_says_when_the_regression_began(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -110,3 +111,40 @@ def test_report_marks_the_change_point_in_the_trend_and_names_it(tmp_path: Path)
     text = (out / "index.md").read_text()
     assert "Change points (ruptures PELT" in text and "from run c09" in text
     assert list(out.glob("trend-*.png"))
+
+
+def test_an_old_improvement_is_not_where_a_regression_began(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rng = np.random.default_rng(3)
+    levels = [0.060] * 6 + [0.050] * 8  # faster from run 6 on: an improvement, the only change
+    for index, level in enumerate(levels):
+        write_records(_night(index, level, rng), tmp_path / "history" / f"n{index:02d}", name="run")
+    baselines = tmp_path / "baselines"
+    assert (
+        main(
+            [
+                "-q",
+                "update-baselines",
+                "--reason",
+                "t",
+                "--results-dir",
+                str(tmp_path / "history" / "n00"),
+                "--baselines-dir",
+                str(baselines),
+            ]
+        )
+        == 0
+    )
+    from harness.baselines import load_baselines
+    from harness.compare import build_comparisons
+    from harness.gate import check as gate_check
+    from harness.gating import began, load_histories
+    from harness.results import read_records
+
+    (comparison,), _ = build_comparisons(read_records(tmp_path / "history" / "n13"))
+    histories = load_histories(tmp_path / "history", confidence=0.95)
+    recorded = [b for b, _ in load_baselines(baselines).values()]
+    faster = [dataclasses.replace(b, speedup=(b.speedup or 0.0) * 1.5) for b in recorded]  # a speedup regression
+    checked = gate_check(comparison, faster)
+    lines = began(comparison, checked, histories)
+    assert lines and all("began at" not in line for line in lines)  # the only change was for the better
+    assert "no change point in speedup" in lines[0]

@@ -20,7 +20,7 @@ from harness.findings import FindingKind
 from harness.gate import Tolerances, check
 from harness.keys import key_of
 from harness.rebench import ConfirmOptions, request_for
-from harness.results import RunRecord, write_records
+from harness.results import RunRecord, RunStatus, write_records
 from tests.factories import make_record
 
 
@@ -86,6 +86,33 @@ def test_accuracy_and_success_regressions_need_no_confirmation() -> None:
     clean = _checked(_pair(0.050, run="r2", stamp="2026-11-25T10:05", seed=1), BASE)
     assert confirm(checked, [clean]) == checked  # a re-bench cannot clear a wrong answer
     assert {f.metric for f in checked.regressions} >= {"compiled.mae", "compiled.drift"}
+
+
+def test_a_rebench_that_measured_nothing_cannot_clear_a_regression() -> None:
+    slow = _checked(_pair(0.070, run="r1", stamp="2026-11-25T10:00"), BASE)
+    crashed = _pair(0.050, run="r2", stamp="2026-11-25T10:05", seed=1)
+    crashed[1] = dataclasses.replace(
+        crashed[1],
+        status=RunStatus.FAIL_CRASH,
+        latencies_s=[],
+        latency_median_s=None,
+        paired_eager_latencies_s=[],
+        n_success=0,
+        success_rate=0.0,
+    )
+    outcome = confirm(slow, [_checked(crashed, BASE)])
+    assert {f.metric for f in outcome.regressions} >= {"compiled.latency_s", "speedup"}  # stands, unconfirmed
+    speedup = next(f for f in outcome.findings if f.metric == "speedup")
+    assert "unconfirmed" in speedup.message and "no measurement" in speedup.message
+    assert not decided(slow, [_checked(crashed, BASE)], (2, 3))  # a third measurement is still owed
+
+
+def test_an_undecided_k_of_n_stands_unconfirmed() -> None:
+    slow = _checked(_pair(0.070, run="r1", stamp="2026-11-25T10:00"), BASE)
+    slow_again = _checked(_pair(0.070, run="r3", stamp="2026-11-25T10:10", seed=2), BASE)
+    outcome = confirm(slow, [slow_again], (3, 3))  # 2 of 2 so far, 3 needed: not cleared
+    assert len(outcome.regressions) == 2
+    assert all("3 of 3 needed to decide" in f.message for f in outcome.regressions)
 
 
 def test_k_of_n_counts_every_measurement() -> None:
@@ -201,8 +228,7 @@ def test_the_rebench_asks_for_what_the_checked_run_recorded(tmp_path: Path) -> N
 def test_confirm_command_rebenches_only_keys_whose_timing_regressed(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import torch
-
+    torch = pytest.importorskip("torch")
     results, baselines = _dirs(tmp_path)
     version: dict[str, Any] = {"torch_version": str(torch.__version__)}
     base = [dataclasses.replace(r, **version) for r in BASE]
