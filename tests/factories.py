@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Any
 
 from harness.results import RunRecord
@@ -78,3 +79,20 @@ def make_record(
 
 def replace(record: RunRecord, **changes: Any) -> RunRecord:
     return dataclasses.replace(record, **changes)
+
+
+def record_baselines(results_dir: Path, baselines_dir: Path) -> None:
+    """``update-baselines`` from ``results_dir`` into ``baselines_dir``, as a test's setup (it must succeed)."""
+    from harness.cli import main
+
+    command = [
+        "-q",
+        "update-baselines",
+        "--reason",
+        "test setup",
+        "--results-dir",
+        str(results_dir),
+        "--baselines-dir",
+        str(baselines_dir),
+    ]
+    assert main(command) == 0

@@ -13,7 +13,7 @@ from harness.changepoints import change_points, changes
 from harness.cli import main
 from harness.history import series
 from harness.results import RunRecord, write_records
-from tests.factories import make_record
+from tests.factories import make_record, record_baselines
 
 
 def test_a_step_is_found_where_it_starts() -> None:
@@ -83,12 +83,7 @@ def test_history_changes_name_the_run_and_commit_where_the_level_moved(tmp_path:
 def test_compare_says_when_the_regression_began(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     history = _history(tmp_path / "history")
     baselines = tmp_path / "baselines"
-    assert (
-        main(
-            ["-q", "update-baselines", "--reason", "t", "--results-dir", str(history / "n00"), "--baselines-dir", str(baselines)]
-        )
-        == 0
-    )
+    record_baselines(history / "n00", baselines)
     capsys.readouterr()
     latest = ["--results-dir", str(history / "n13"), "--baselines-dir", str(baselines)]
     assert main(["compare", *latest, "--history-dir", str(history)]) == 1
@@ -119,21 +114,7 @@ def test_an_old_improvement_is_not_where_a_regression_began(tmp_path: Path, caps
     for index, level in enumerate(levels):
         write_records(_night(index, level, rng), tmp_path / "history" / f"n{index:02d}", name="run")
     baselines = tmp_path / "baselines"
-    assert (
-        main(
-            [
-                "-q",
-                "update-baselines",
-                "--reason",
-                "t",
-                "--results-dir",
-                str(tmp_path / "history" / "n00"),
-                "--baselines-dir",
-                str(baselines),
-            ]
-        )
-        == 0
-    )
+    record_baselines(tmp_path / "history" / "n00", baselines)
     from harness.baselines import load_baselines
     from harness.compare import build_comparisons
     from harness.gate import check as gate_check

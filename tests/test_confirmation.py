@@ -21,7 +21,7 @@ from harness.gate import Tolerances, check
 from harness.keys import key_of
 from harness.rebench import ConfirmOptions, request_for
 from harness.results import RunRecord, RunStatus, write_records
-from tests.factories import make_record
+from tests.factories import make_record, record_baselines
 
 
 def _pair(compiled_s: float, *, run: str, stamp: str, confirms: str = "", seed: int = 0, **extra: Any) -> list[RunRecord]:
@@ -135,21 +135,7 @@ def test_rebenched_finds_reruns_by_the_run_they_remeasure() -> None:
 def _dirs(tmp_path: Path) -> tuple[Path, Path]:
     results, baselines = tmp_path / "results", tmp_path / "baselines"
     write_records(BASE, tmp_path / "base", name="base")
-    assert (
-        main(
-            [
-                "-q",
-                "update-baselines",
-                "--reason",
-                "t",
-                "--results-dir",
-                str(tmp_path / "base"),
-                "--baselines-dir",
-                str(baselines),
-            ]
-        )
-        == 0
-    )
+    record_baselines(tmp_path / "base", baselines)
     return results, baselines
 
 
@@ -235,21 +221,7 @@ def test_confirm_command_rebenches_only_keys_whose_timing_regressed(
     write_records(base, tmp_path / "base2", name="base")
     for path in baselines.glob("*.json"):
         path.unlink()
-    assert (
-        main(
-            [
-                "-q",
-                "update-baselines",
-                "--reason",
-                "t",
-                "--results-dir",
-                str(tmp_path / "base2"),
-                "--baselines-dir",
-                str(baselines),
-            ]
-        )
-        == 0
-    )
+    record_baselines(tmp_path / "base2", baselines)
     night = [dataclasses.replace(r, **version) for r in _pair(0.070, run="r1", stamp="2026-11-25T10:00")]
     write_records(night, results, name="night")
     asked = []
