@@ -155,7 +155,7 @@ def _print_outcomes(simulator: Simulator, tolerances: Tolerances, confirm_timing
             )
             verb = "false alarm" if scenario is Scenario.NOTHING else "caught"
             print(
-                f"    {label:<34} {verb} {seen.per_key(key, scenario).text():<28} confirmed {seen.per_key(key, scenario, confirmed=True).text()}"
+                f"    {label:<34} {verb:<11} {seen.per_key(key, scenario).text():<36} confirmed {seen.per_key(key, scenario, confirmed=True).text()}"
             )
         smallest = smallest_caught(simulator, key, tolerances, confirmed=True, confirm_timing=confirm_timing)
         print(
@@ -167,11 +167,11 @@ def _print_outcomes(simulator: Simulator, tolerances: Tolerances, confirm_timing
         alarms = seen.per_night(Scenario.NOTHING, confirmed=confirmed)
         caught = seen.per_night(Scenario.COMPILED_SLOWER, confirmed=confirmed)
         print(
-            f"  {word:<11} nights with a false alarm {alarms.text():<28} (target <= {TARGET_NIGHT_FALSE_ALARMS:.0%}: "
+            f"  {word:<11} nights with a false alarm {alarms.text():<36} (target <= {TARGET_NIGHT_FALSE_ALARMS:.0%}: "
             f"{_verdict(alarms, upper=TARGET_NIGHT_FALSE_ALARMS)})"
         )
         print(
-            f"  {word:<11} nights catching compiled +{PLANTED:.0%} (planted in every key) {caught.text():<28} "
+            f"  {word:<11} nights catching compiled +{PLANTED:.0%} (planted in every key) {caught.text():<36} "
             f"(target >= {TARGET_DETECTION:.0%}: {_verdict(caught, lower=TARGET_DETECTION)})"
         )
         print(
