@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import tempfile
 from dataclasses import dataclass, fields, replace
@@ -52,6 +53,12 @@ class BenchRequest:
     dtype: str = "float32"
     sdpa_backend: str = ""
     freezing: bool = False
+    gemm_backends: str = ""
+    cpp_wrapper: bool = False
+    compile_scope: str = "model"
+    compile_threads: int = 0
+    omp_bind: str = ""
+    starts: bool = False
     fault: Fault | None = None
     isolate: bool = True
     timeout: float = DEFAULT_TIMEOUT_S
@@ -109,6 +116,11 @@ class BenchRequest:
             dtype=self.dtype,
             freezing=self.freezing,
             sdpa_backend=self.sdpa_backend,
+            gemm_backends=self.gemm_backends,
+            cpp_wrapper=self.cpp_wrapper,
+            scope=self.compile_scope,
+            threads=self.compile_threads,
+            omp_bind=self.omp_bind,
         )
 
 
@@ -159,6 +171,9 @@ def plan(request: BenchRequest) -> list[RunSpec]:
                 fault=fault,
                 warm_compile=request.warm_compile,
                 vary_shapes=request.vary_shapes,
+                starts=replace(request, symbol=(symbol,), isolate=False, run_id=run_id, fault=None).to_json()
+                if request.starts and request.mode == "compiled"
+                else "",
             )
         )
     for spec in specs:
@@ -169,6 +184,18 @@ def plan(request: BenchRequest) -> list[RunSpec]:
                 "fix: leave out --run-id, or give a new one (results are never overwritten)"
             )
     return specs
+
+
+def _omp_environment(request: BenchRequest) -> None:
+    """Set --omp-bind's variables for this process, which runs the bench: only before torch has started OpenMP."""
+    from harness.compiling import omp_environment
+
+    wanted = omp_environment(request.compile_settings())
+    if not wanted or all(os.environ.get(name) == value for name, value in wanted.items()):
+        return
+    if "torch" in sys.modules:
+        raise InputError("--omp-bind: torch is already loaded in this process; fix: leave --isolate on (the default)")
+    os.environ.update(wanted)
 
 
 def result_name(spec: RunSpec) -> str:
@@ -182,6 +209,8 @@ def bench(request: BenchRequest) -> int:
 
     specs = plan(request)
     check_writable_dir(request.results_dir, "--results-dir")  # before the runs, not after them
+    if request.mode == "compiled" and not request.isolate:
+        _omp_environment(request)
     for spec in specs:
         name = result_name(spec)
         if request.isolate:

@@ -71,6 +71,12 @@ def _run_spec(args: argparse.Namespace) -> int:
     return run_spec_file(args.spec)
 
 
+def _start_probe(args: argparse.Namespace) -> int:
+    from harness.starts import probe
+
+    return probe(args.probe)
+
+
 def _sweep_base(args: argparse.Namespace, command: str, *owned: str) -> BenchRequest:
     """The bench flags after ``--`` as the request every run of a sweep starts from."""
     from harness.benching import BenchRequest
@@ -86,15 +92,13 @@ def _sweep_base(args: argparse.Namespace, command: str, *owned: str) -> BenchReq
 
 def _configs(args: argparse.Namespace) -> int:
     from harness.benching import configs
-    from harness.configs import expand
+    from harness.configs import CONFIG_FLAGS, expand
 
     try:
         names = expand(args.configs)
     except ValueError as exc:
         raise InputError(f"--configs {args.configs!r}: {exc}") from None
-    return configs(
-        _sweep_base(args, "configs", "--attn", "--dtype", "--freezing", "--compile-mode", "--dynamic", "--sdpa-backend"), names
-    )
+    return configs(_sweep_base(args, "configs", *CONFIG_FLAGS), names)
 
 
 def _extreme(args: argparse.Namespace) -> int:
@@ -184,6 +188,7 @@ def _models(args: argparse.Namespace) -> int:
 _HANDLERS = {
     "bench": _bench,
     "run_spec": _run_spec,
+    "start_probe": _start_probe,
     "configs": _configs,
     "extreme": _extreme,
     "compare": _compare,

@@ -55,6 +55,19 @@ class ModeSummary:
     partner_latency_median_s: float | None = None
     partner_latency_ci_s: tuple[float, float] | None = None
     n_partner_failures: int = 0
+    # schema v5: GEMM kernels, reduced precision judged on its own, the floor, precompiled starts
+    dtype: str = "float32"
+    cpp_template_kernels: int | None = None
+    extern_kernel_calls: int | None = None
+    drift_reference: str = ""
+    precision_mae_diff_pct: float | None = None
+    precision_windows: int = 0
+    flops_per_prediction: float | None = None
+    matmul_gflops: float | None = None
+    matmul_gflops_compiled: float | None = None
+    start_warm_disk_s: float | None = None
+    start_precompiled_s: float | None = None
+    precompiled_kind: str = ""
 
 
 def summarize(
@@ -97,6 +110,18 @@ def summarize(
         partner_latency_median_s=stats.median(partner) if partner else None,
         partner_latency_ci_s=stats.median_ci(partner, confidence=confidence, resamples=resamples) if partner else None,
         n_partner_failures=len(record.paired_eager_latencies_s) - len(partner),
+        dtype=record.dtype,
+        cpp_template_kernels=record.cpp_template_kernels,
+        extern_kernel_calls=record.extern_kernel_calls,
+        drift_reference=record.drift_reference,
+        precision_mae_diff_pct=record.precision_mae_diff_pct,
+        precision_windows=record.precision_windows,
+        flops_per_prediction=record.flops_per_prediction,
+        matmul_gflops=record.matmul_gflops,
+        matmul_gflops_compiled=record.matmul_gflops_compiled,
+        start_warm_disk_s=record.start_warm_disk_s,
+        start_precompiled_s=record.start_precompiled_s,
+        precompiled_kind=record.precompiled_kind,
     )
 
 
@@ -191,6 +216,9 @@ def compare_pair(
             speedup_ci=interval,
             compiled_flaky=compiled_summary.n_flaky,
             drift=drift if drift[0] is not None and drift[1] is not None else None,  # type: ignore[arg-type]
+            precision=compiled_summary.dtype,
+            precision_mae_diff=compiled_summary.precision_mae_diff_pct,
+            precision_windows=compiled_summary.precision_windows,
         )
     return Comparison(
         key=key,

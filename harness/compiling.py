@@ -1,9 +1,12 @@
-"""How compiled mode compiles: the settings, ``torch.compile`` after a dynamo reset, inductor's switches and caches,
-SDPA backends, and dynamo's counters (graphs, breaks). Imports torch only when called."""
+"""How compiled mode compiles: the settings, ``torch.compile`` after a dynamo reset (of the whole model or of its
+encoder stack only), an AOTInductor package of the encoder, inductor's switches and caches, SDPA backends, thread
+settings, and dynamo's and inductor's counters (graphs, breaks, GEMM kernels). Imports torch only when called."""
 
 from __future__ import annotations
 
 import contextlib
+import copy
+import functools
 import os
 import shutil
 import tempfile
@@ -24,6 +27,11 @@ class CompileSettings:
     dtype: str = "float32"  # the compiled model's weights: "float32" or "bfloat16" (eager mode is always float32)
     freezing: bool = False  # torch._inductor.config.freezing: constant-fold weights (the usual CPU inference switch)
     sdpa_backend: str = ""  # with attn "sdpa": restrict SDPA to "math", "flash", "efficient" or "cudnn" ("" = torch chooses)
+    gemm_backends: str = ""  # inductor's max_autotune_gemm_backends (e.g. "CPP,ATEN": C++ GEMM templates); "" = torch's
+    cpp_wrapper: bool = False  # inductor's cpp_wrapper: the generated wrapper in C++, less Python between kernels
+    scope: str = "model"  # what is compiled: "model", "encoder" (the encoder stack, fullgraph=True) or "aot-encoder"
+    threads: int = 0  # intra-op threads for the compiled model's calls (0 = the process's, torch's default)
+    omp_bind: str = ""  # OMP_PROC_BIND for the whole run's process ("close", "spread"; "" = unset), with OMP_PLACES=cores
 
     @property
     def backend_label(self) -> str:
@@ -51,14 +59,96 @@ def inductor_cache(cache: str) -> Iterator[None]:
             shutil.rmtree(fresh, ignore_errors=True)
 
 
-def compile_module(module: Any, settings: CompileSettings) -> Any:
-    """A fresh ``torch.compile`` of ``module``: dynamo's caches and counters reset first (inductor's stay)."""
+SCOPES = ("model", "encoder", "aot-encoder")
+
+
+def compile_module(module: Any, settings: CompileSettings, *, package: str = "") -> Any:
+    """A fresh compile of ``module`` (a Chronos-2 model) as ``settings.scope`` says, dynamo's caches and counters reset
+    first (inductor's stay): the whole model with ``torch.compile``; only its encoder stack with ``fullgraph=True`` (the
+    data-dependent pre- and post-processing stays eager); or the encoder exported and built into an AOTInductor package
+    at the first call (``package``: load this package instead of building one: a precompiled start)."""
     import torch
     from torch._dynamo.utils import counters
 
     torch._dynamo.reset()
     counters.clear()
+    if settings.scope == "encoder":
+        encoder = torch.compile(
+            module.encoder, mode=settings.mode, backend=settings.backend, dynamic=settings.dynamic, fullgraph=True
+        )
+        return with_encoder(module, encoder)
+    if settings.scope == "aot-encoder":
+        return with_encoder(module, AotEncoder(module.encoder, package=package))
     return torch.compile(module, mode=settings.mode, backend=settings.backend, dynamic=settings.dynamic)
+
+
+def with_encoder(model: Any, encoder: Any) -> Any:
+    """A shallow copy of ``model`` (same weights) whose encoder is ``encoder``: the eager model stays as it was."""
+    clone = copy.copy(model)
+    clone._modules = dict(model._modules)
+    clone._modules["encoder"] = encoder
+    return clone
+
+
+def AotEncoder(encoder: Any, *, package: str = "") -> Any:
+    """The encoder stack as an AOTInductor package (an ``nn.Module`` holding the encoder, so the model's parameters
+    still count): built at the first call from that call's inputs (``torch.export``, static shapes), or loaded from
+    ``package``. Called as the encoder is (keyword arguments), returning its output; ``.package`` names the file."""
+    return _aot_encoder_class()(encoder, package)
+
+
+@functools.cache
+def _aot_encoder_class() -> type:
+    import time
+
+    import torch
+
+    class _AotEncoder(torch.nn.Module):
+        def __init__(self, encoder: Any, package: str) -> None:
+            super().__init__()
+            self.encoder, self.package = encoder, package
+            self.runner: Any = None
+            self.build_s: float | None = None
+
+        def forward(self, **kwargs: Any) -> Any:
+            if self.runner is None:
+                self.runner = self._load(kwargs)
+            return self.runner(**kwargs)
+
+        def _load(self, kwargs: dict[str, Any]) -> Any:
+            if not self.package:
+                start = time.perf_counter()
+                exported = torch.export.export(self.encoder, (), kwargs=kwargs, strict=False)
+                cache = os.environ.get("TORCHINDUCTOR_CACHE_DIR") or tempfile.mkdtemp(prefix="harness-aot-")
+                target = os.path.join(cache, "harness-encoder.pt2")
+                self.package = str(torch._inductor.aoti_compile_and_package(exported, package_path=target))
+                self.build_s = time.perf_counter() - start
+            return torch._inductor.aoti_load_package(self.package)
+
+    return _AotEncoder
+
+
+def compiled_threads(settings: CompileSettings) -> contextlib.AbstractContextManager[None]:
+    """Intra-op threads while the compiled model compiles or runs (inductor's C++ kernels take the count at compile
+    time); the process's setting is restored after, so the interleaved eager calls keep it."""
+    return _threads(settings.threads) if settings.threads else contextlib.nullcontext()
+
+
+@contextlib.contextmanager
+def _threads(count: int) -> Iterator[None]:
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def omp_environment(settings: CompileSettings) -> dict[str, str]:
+    """The OpenMP variables a run's process needs before torch starts its thread pool ({} when unset)."""
+    return {"OMP_PROC_BIND": settings.omp_bind, "OMP_PLACES": "cores"} if settings.omp_bind else {}
 
 
 @contextlib.contextmanager
@@ -67,7 +157,12 @@ def inductor_config(settings: CompileSettings) -> Iterator[None]:
     import torch._inductor.config as inductor_config
 
     off = settings.cache == "off"  # every inductor cache disabled: the warm compile then shows in-memory reuse only
-    with inductor_config.patch(freezing=settings.freezing, force_disable_caches=off), _sdpa_backend(settings.sdpa_backend):
+    switches: dict[str, object] = {"freezing": settings.freezing, "force_disable_caches": off}
+    if settings.gemm_backends:
+        switches["max_autotune_gemm_backends"] = settings.gemm_backends
+    if settings.cpp_wrapper:
+        switches["cpp_wrapper"] = True
+    with inductor_config.patch(switches), _sdpa_backend(settings.sdpa_backend):
         yield
 
 
@@ -81,6 +176,14 @@ def _sdpa_backend(name: str) -> contextlib.AbstractContextManager[None]:
     from torch.nn.attention import SDPBackend, sdpa_kernel
 
     return sdpa_kernel([getattr(SDPBackend, SDPA_BACKENDS[name])])
+
+
+def gemm_kernels() -> tuple[int, int]:
+    """(C++ GEMM template kernels, calls to external kernels such as ATen/MKL/oneDNN) inductor generated since the last
+    ``compile_module``: which GEMM backends ran."""
+    from torch._dynamo.utils import counters
+
+    return int(counters["inductor"]["cpp_templated_kernel_counter"]), int(counters["inductor"]["extern_calls"])
 
 
 def dynamo_stats() -> tuple[int, int, list[str]]:

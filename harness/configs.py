@@ -26,11 +26,61 @@ CONFIGS: dict[str, dict[str, object]] = {
     "sdpa-math": {"attn": "sdpa", "sdpa_backend": "math"},
     "sdpa-efficient": {"attn": "sdpa", "sdpa_backend": "efficient"},  # CUDA; on CPU it has no kernel
     "sdpa-flash": {"attn": "sdpa", "sdpa_backend": "flash"},  # Chronos-2's float mask rules it out
+    # the deeper search (issue 16): inductor's C++ GEMM templates, its C++ wrapper, the encoder alone, threads, AOT
+    "max-autotune-cpp": {"compile_mode": "max-autotune", "gemm_backends": "CPP,ATEN"},
+    "cpp-wrapper": {"cpp_wrapper": True},
+    "encoder": {"compile_scope": "encoder"},  # the encoder stack, fullgraph=True; pre/post-processing stays eager
+    "freezing-cpp-gemm": {"freezing": True, "compile_mode": "max-autotune", "gemm_backends": "CPP,ATEN"},
+    "freezing-cpp-wrapper": {"freezing": True, "cpp_wrapper": True},
+    "encoder-freezing": {"compile_scope": "encoder", "freezing": True},
+    "encoder-freezing-cpp-gemm": {
+        "compile_scope": "encoder",
+        "freezing": True,
+        "compile_mode": "max-autotune",
+        "gemm_backends": "CPP,ATEN",
+    },
+    "threads-1": {"compile_threads": 1},  # the compiled model on one thread (its eager partner keeps the process's)
+    "omp-close": {"omp_bind": "close"},  # OpenMP threads pinned to cores, eager partner included
+    "aot-encoder": {"compile_scope": "aot-encoder"},  # torch.export + AOTInductor package of the encoder
+    "aot-encoder-freezing": {"compile_scope": "aot-encoder", "freezing": True},
+    "encoder-bf16": {"compile_scope": "encoder", "dtype": "bfloat16"},
 }
+# the bench flags a configuration sets: a sweep refuses them after `--`
+CONFIG_FLAGS = (
+    "--attn",
+    "--dtype",
+    "--freezing",
+    "--compile-mode",
+    "--dynamic",
+    "--sdpa-backend",
+    "--gemm-backends",
+    "--cpp-wrapper",
+    "--compile-scope",
+    "--compile-threads",
+    "--omp-bind",
+)
 SETS: dict[str, tuple[str, ...]] = {
     "default": ("default", "sdpa", "static", "freezing", "bf16"),  # about one cold compile each
-    "full": tuple(CONFIGS),  # adds dynamic, max-autotune (slow to compile on CPU), reduce-overhead (CUDA graphs), SDPA backends
+    "full": tuple(CONFIGS),  # every configuration: the search's, dynamic, reduce-overhead (CUDA graphs), SDPA backends
     "gpu": ("default", "sdpa", "reduce-overhead", "bf16", "sdpa-efficient", "sdpa-flash", "sdpa-math"),
+    # the search for a configuration worth adopting on CPU (docs/configurations.md#the-search); with --starts
+    "search": (
+        "default",
+        "freezing",
+        "cpp-wrapper",
+        "encoder",
+        "max-autotune-cpp",
+        "freezing-cpp-gemm",
+        "freezing-cpp-wrapper",
+        "encoder-freezing",
+        "encoder-freezing-cpp-gemm",
+        "threads-1",
+        "omp-close",
+        "aot-encoder",
+        "aot-encoder-freezing",
+        "bf16",
+        "encoder-bf16",
+    ),
 }
 
 
@@ -53,6 +103,7 @@ class Pick:
     best: Comparison | None
     candidates: int
     passing: int
+    members: tuple[Comparison, ...] = ()  # every configuration of the group
 
 
 def pick_best(comparisons: Iterable[Comparison]) -> list[Pick]:
@@ -84,6 +135,7 @@ def pick_best(comparisons: Iterable[Comparison]) -> list[Pick]:
                 best=best,
                 candidates=len(members),
                 passing=len(passing),
+                members=tuple(members),
             )
         )
     return picks

@@ -131,19 +131,24 @@ def version_tuple(text: str) -> tuple[int, ...]:
 
 
 def print_best(comparisons: list[Comparison]) -> None:
+    """Per group of configurations: the search table (harness.search), then the best that passes every gate."""
     from harness.configs import pick_best
+    from harness.search import format_table, search_row, start_text
 
     for pick in pick_best(comparisons):
         if pick.candidates < 2:
             continue
+        print(f"configurations of {pick.label}:")
+        print(format_table([search_row(c) for c in pick.members]))
         if pick.best is None:
-            print(f"best configuration for {pick.label}: none of {pick.candidates} passes every gate: keep eager")
+            print(f"best configuration for {pick.label}: none of {pick.candidates} passes every gate: keep eager\n")
             continue
         best = pick.best
         interval = f" [{best.confidence:.0%} CI {best.speedup_ci[0]:.2f}, {best.speedup_ci[1]:.2f}]" if best.speedup_ci else ""
         print(
             f"best configuration for {pick.label}: {best.key.compile_config}, speedup {best.speedup:.2f}x{interval}, "
-            f"{best.recommendation.value} ({pick.passing} of {pick.candidates} configurations pass every gate)"
+            f"{best.recommendation.value} ({pick.passing} of {pick.candidates} configurations pass every gate); "
+            f"{start_text(best)}\n"
         )
 
 

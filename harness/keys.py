@@ -154,6 +154,16 @@ def compile_config(record: RunRecord) -> str:
         label += ",freezing=true"
     if record.sdpa_backend:
         label += f",sdpa_backend={record.sdpa_backend}"
+    if record.gemm_backends:
+        label += f",gemm={record.gemm_backends}"
+    if record.cpp_wrapper:
+        label += ",cpp_wrapper=true"
+    if record.compile_scope:
+        label += f",scope={record.compile_scope}"
+    if record.compile_threads:
+        label += f",threads={record.compile_threads}"
+    if record.omp_bind:
+        label += f",omp_bind={record.omp_bind}"
     return label
 
 

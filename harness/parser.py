@@ -179,6 +179,9 @@ def build() -> argparse.ArgumentParser:
     )
 
     commands.add_parser("models", help="list the built-in models").set_defaults(handler="models")
+    probe = commands.add_parser("start-probe")  # no help: internal, a fresh process measuring one precompiled start
+    probe.set_defaults(handler="start_probe")
+    probe.add_argument("probe", type=Path)
     child = commands.add_parser("run-spec")  # no help: internal, an isolated child reading the bench its parent wrote
     child.set_defaults(handler="run_spec")
     child.add_argument("spec", type=Path)
@@ -254,6 +257,41 @@ def bench_flags(bench: argparse.ArgumentParser) -> None:
         "--freezing",
         action="store_true",
         help="compile with torch._inductor.config.freezing (constant-folded weights, a CPU inference switch)",
+    )
+    bench.add_argument(
+        "--gemm-backends",
+        default="",
+        metavar="LIST",
+        help="inductor's max_autotune_gemm_backends, e.g. CPP,ATEN (C++ GEMM templates; with --compile-mode max-autotune)",
+    )
+    bench.add_argument(
+        "--cpp-wrapper", action="store_true", help="inductor's cpp_wrapper: the generated wrapper code in C++, not Python"
+    )
+    bench.add_argument(
+        "--compile-scope",
+        choices=("model", "encoder", "aot-encoder"),
+        default="model",
+        help="what compiled mode compiles: the whole model (default), its encoder stack with fullgraph=True, or the encoder "
+        "exported and built as an AOTInductor package at the first call",
+    )
+    bench.add_argument(
+        "--compile-threads",
+        type=argtypes.positive,
+        default=None,
+        metavar="N",
+        help="intra-op threads for the compiled model's calls (the interleaved eager calls keep the process's)",
+    )
+    bench.add_argument(
+        "--omp-bind",
+        choices=("close", "spread"),
+        default="",
+        help="OMP_PROC_BIND (with OMP_PLACES=cores) for the run's process, eager partner included",
+    )
+    bench.add_argument(
+        "--starts",
+        action="store_true",
+        help="compiled mode: after the timed calls, measure precompiled starts in fresh processes (warm disk cache, "
+        "portable cache artifacts or the AOTInductor package)",
     )
     bench.add_argument(
         "--fault",

@@ -53,12 +53,61 @@ def recommend(
     speedup_ci: tuple[float, float] | None = None,
     compiled_flaky: int = 0,
     drift: tuple[float, float] | None = None,
+    precision: str = "float32",
+    precision_mae_diff: float | None = None,
+    precision_windows: int = 0,
 ) -> tuple[Recommendation, str]:
     """The rules above, in order: failures, flakiness, drift (``(max abs difference, tolerance)``), MAE, speed.
 
     With an interval, "speedup > 1.5x" must hold for its lower end: a point estimate above 1.5x whose interval
     reaches down to 1.5x is UNCERTAIN, not ADOPT (5 calls of a fast model often are).
+
+    A reduced ``precision`` (bfloat16) answers two questions apart: drift (compiled against eager in the same dtype,
+    with that dtype's own error as tolerance: did compiling change the numbers?) and accuracy (the dtype's MAE over
+    ``precision_windows`` rolling evaluation windows against float32 eager, ``precision_mae_diff``: within the same
+    2%, and required: one 7-step window says too little about a dtype). Its verdicts name the precision.
     """
+    reduced = precision != "float32"
+    if reduced:
+        if not compiled_success_rate >= 1.0 or compiled_flaky or (drift is not None and drift_judge.exceeds(*drift)):
+            pass  # the rules below say why, in order
+        elif precision_mae_diff is None or not precision_windows:
+            return (
+                Recommendation.INCOMPLETE,
+                f"no rolling-window MAE in {precision} against float32 eager: cannot judge the dtype",
+            )
+        elif not abs(precision_mae_diff) < ADOPT_MAE_DIFF_PCT:
+            return (
+                Recommendation.REJECT_ACCURACY,
+                f"{precision} moves the MAE over {precision_windows} rolling windows by {precision_mae_diff:+.2f}% "
+                f"(limit ±{ADOPT_MAE_DIFF_PCT:g}%)",
+            )
+        else:
+            mae_diff = precision_mae_diff  # the dtype's accuracy, judged on the rolling windows
+    recommendation, reason = _recommend(
+        compiled_success_rate=compiled_success_rate,
+        speedup=speedup,
+        mae_diff=mae_diff,
+        speedup_ci=speedup_ci,
+        compiled_flaky=compiled_flaky,
+        drift=drift,
+    )
+    if reduced and recommendation not in REJECTED:
+        reason = (
+            f"in {precision} (MAE over {precision_windows} rolling windows {precision_mae_diff:+.3f}% vs float32 eager): {reason}"
+        )
+    return recommendation, reason
+
+
+def _recommend(
+    *,
+    compiled_success_rate: float,
+    speedup: float | None,
+    mae_diff: float | None,
+    speedup_ci: tuple[float, float] | None,
+    compiled_flaky: int,
+    drift: tuple[float, float] | None,
+) -> tuple[Recommendation, str]:
     if not compiled_success_rate >= 1.0:
         return Recommendation.REJECT_FAILURES, f"compiled succeeded in {compiled_success_rate:.0%} of predictions (100% required)"
     if compiled_flaky:

@@ -269,6 +269,7 @@ def build(
             )
         )
 
+    blocks.extend(_search(comparisons))
     blocks.append(Heading(2, "Latency distributions"))
     blocks.append(
         Paragraph(
@@ -312,6 +313,40 @@ def build(
             )
         )
         blocks.append(Image(name, f"history of {history.key.label()}"))
+    return blocks
+
+
+def _search(comparisons: Sequence[Comparison]) -> list[Block]:
+    """The configuration search (harness.search) of every group benched in two or more configurations, and its best."""
+    from harness.configs import pick_best
+    from harness.search import HEADER, cells, ordered, search_row, start_text
+
+    picks = [pick for pick in pick_best(comparisons) if pick.candidates >= 2]
+    if not picks:
+        return []
+    blocks: list[Block] = [
+        Heading(2, "Configuration search"),
+        Paragraph(
+            "Each compile configuration against the same eager model: speedup with its interval, drift against its "
+            "tolerance (reduced precision: against eager in its own dtype), compile time cold and warm, a fresh process's "
+            "start from the warm disk cache and precompiled (cache artifacts or AOTInductor package), the predictions "
+            "after which compiling pays for itself, and the share of the physical floor (FLOPs at measured matmul speed) "
+            "eager and compiled reach."
+        ),
+    ]
+    for pick in picks:
+        blocks.append(Heading(3, pick.label))
+        blocks.append(Table(HEADER, tuple(cells(row) for row in ordered([search_row(c) for c in pick.members]))))
+        if pick.best is None:
+            blocks.append(Paragraph(f"Best configuration: none of {pick.candidates} passes every gate: keep eager."))
+            continue
+        best = pick.best
+        blocks.append(
+            Paragraph(
+                f"Best configuration: {plots.short_config(best.key.compile_config)}, {_speedup(best)}, "
+                f"{best.recommendation.value} ({pick.passing} of {pick.candidates} pass every gate); {start_text(best)}."
+            )
+        )
     return blocks
 
 

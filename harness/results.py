@@ -3,7 +3,9 @@
 One row per run: one (symbol, mode, configuration) measured N times, the raw per-prediction latencies kept in
 a list column. Version 2 added the interleaved eager reference, the machine reference, flakiness and numerical
 drift; version 3 the CPU's ISA flags (part of where a run ran); version 4 ``confirms`` (a re-bench that confirms or
-clears a timing regression names the run it re-measures); older files still read (those columns empty). Files are written atomically (temp file + rename) into the results directory, one file per
+clears a timing regression names the run it re-measures); version 5 the deeper compile configurations (GEMM backends,
+cpp_wrapper, scope, threads), reduced precision judged against its own eager, the distance to the matmul floor and
+precompiled starts; older files still read (those columns empty). Files are written atomically (temp file + rename) into the results directory, one file per
 bench invocation, so nothing already written is ever rewritten.
 """
 
@@ -29,8 +31,8 @@ from harness.errors import InputError
 from harness.fingerprint import Fingerprint
 from harness.textenum import TextEnum
 
-SCHEMA_VERSION = 4
-READABLE_VERSIONS = ("1", "2", "3", "4")
+SCHEMA_VERSION = 5
+READABLE_VERSIONS = ("1", "2", "3", "4", "5")
 Mode = Literal["eager", "compiled"]
 
 
@@ -123,6 +125,27 @@ class RunRecord:
     compile_freezing: bool = False  # torch._inductor.config.freezing was on
     sdpa_backend: str = ""  # SDPA restricted to this backend ("" = torch chose)
     confirms: str = ""  # schema v4: the compiled run id this re-bench re-measures (``harness confirm``); "" for a normal run
+    # schema v5: the compile configuration's further switches (harness.compiling.CompileSettings)
+    gemm_backends: str = ""  # inductor's max_autotune_gemm_backends ("" = torch's default)
+    cpp_wrapper: bool = False
+    compile_scope: str = ""  # "" = the whole model; "encoder" (fullgraph) or "aot-encoder" (AOTInductor package)
+    compile_threads: int = 0  # intra-op threads of the compiled model's calls (0 = the process's)
+    omp_bind: str = ""  # OMP_PROC_BIND of the run's process ("" = unset)
+    cpp_template_kernels: int | None = None  # GEMMs inductor generated from its C++ templates
+    extern_kernel_calls: int | None = None  # calls to external kernels (ATen, MKL, oneDNN) in the generated code
+    # reduced precision: drift is judged against eager in the same dtype, with that dtype's own error as yardstick
+    drift_reference: str = ""  # "" = float32 eager; "bfloat16 eager" for a bf16 configuration
+    precision_error_abs: float | None = None  # eager in the configuration's dtype vs float32 eager, max abs
+    precision_mae_diff_pct: float | None = None  # its MAE over the rolling windows vs float32 eager's, percent
+    precision_windows: int = 0  # rolling evaluation windows behind precision_mae_diff_pct
+    # distance to the limit: FLOPs of one prediction over a matmul throughput measured in the same run
+    flops_per_prediction: float | None = None  # torch.utils.flop_counter.FlopCounterMode, one eager prediction
+    matmul_gflops: float | None = None  # 2048^2 float32 matmul, this process's threads
+    matmul_gflops_compiled: float | None = None  # the same in the configuration's dtype and threads
+    # precompiled starts: compile cost of a fresh process (start cost = first call - steady call), seconds
+    start_warm_disk_s: float | None = None  # inductor's on-disk caches filled by this run
+    start_precompiled_s: float | None = None  # from a portable cache artifact, or from the AOTInductor package
+    precompiled_kind: str = ""  # "cache artifacts" | "AOTInductor package" | "" (not measured)
     # environment fingerprint
     harness_version: str
     git_commit: str

@@ -67,20 +67,24 @@ def build_record(spec: RunSpec, measured: Measured, *, device: str, pipeline: Ch
     )
     yardstick = max_abs(measured.eager_forecast, measured.float64_forecast)
     floor = noise_floor(yardstick, measured.eager_forecast)
-    tolerance = drift_tolerance(yardstick, measured.eager_forecast) if compiled else None
+    # drift is judged against eager in the configuration's own dtype, with that dtype's error (against float32) as
+    # yardstick, as float32 eager is judged with its error against float64: compiling, not the dtype, is on trial
+    precision_error = max_abs(measured.precision_forecast, measured.eager_forecast)
+    low_precision = measured.precision_forecast is not None
+    drift_ref = measured.precision_forecast if low_precision else measured.eager_forecast
+    drift_yardstick = precision_error if low_precision else yardstick
+    tolerance = drift_tolerance(drift_yardstick, drift_ref) if compiled else None
     drift_by_q: list[float] = []
     drift: float | None = None
-    if compiled and measured.eager_forecast is not None:
+    if compiled and drift_ref is not None:
         compiled_forecasts = (
             [measured.first.forecast] if measured.first and measured.first.forecast is not None else []
         ) + forecasts
         if compiled_forecasts:
-            worst = np.max(
-                np.stack([np.abs(f - measured.eager_forecast) for f in compiled_forecasts]), axis=0
-            )  # (targets, steps, q)
+            worst = np.max(np.stack([np.abs(f - drift_ref) for f in compiled_forecasts]), axis=0)  # (targets, steps, q)
             drift_by_q = [float(x) for x in worst.max(axis=(0, 1))]
             drift = float(worst.max())
-    scale = float(np.max(np.abs(measured.eager_forecast))) if measured.eager_forecast is not None else 0.0
+    scale = float(np.max(np.abs(drift_ref))) if drift_ref is not None else 0.0
 
     truth = spec.window.truth_close
     mae = float(np.mean(np.abs(scored - truth))) if scored is not None else None
@@ -127,7 +131,26 @@ def build_record(spec: RunSpec, measured: Measured, *, device: str, pipeline: Ch
         peak_rss_mb=peak_rss_mb(),
         peak_cuda_mb=peak_cuda_mb(device),
         break_even_calls=break_even(compile_s, paired, latencies) if compiled else None,
+        cpp_template_kernels=measured.gemm[0] if measured.gemm else None,
+        extern_kernel_calls=measured.gemm[1] if measured.gemm else None,
+        drift_reference=f"{spec.compile.dtype} eager" if low_precision else "",
+        precision_error_abs=precision_error,
+        precision_mae_diff_pct=measured.precision_mae_diff_pct,
+        precision_windows=measured.precision_windows,
+        flops_per_prediction=measured.flops,
+        matmul_gflops=measured.matmul_gflops,
+        matmul_gflops_compiled=measured.matmul_gflops_compiled,
+        start_warm_disk_s=measured.starts.get("disk"),
+        start_precompiled_s=measured.starts.get("artifacts", measured.starts.get("aot")),
+        precompiled_kind=_precompiled_kind(measured.starts),
     )
+
+
+def _precompiled_kind(starts: dict[str, float | None]) -> str:
+    """What ``start_precompiled_s`` measured (harness.starts kinds); "" when no precompiled start was measured."""
+    if starts.get("artifacts") is not None:
+        return "cache artifacts"
+    return "AOTInductor package" if starts.get("aot") is not None else ""
 
 
 def peak_rss_mb() -> float:
@@ -200,6 +223,11 @@ def _what_ran(spec: RunSpec, *, run_id: str, model_parameters: int, device: str)
         "dtype": spec.compile.dtype if compiled else "float32",
         "compile_freezing": spec.compile.freezing if compiled else False,
         "sdpa_backend": spec.compile.sdpa_backend if compiled else "",
+        "gemm_backends": spec.compile.gemm_backends if compiled else "",
+        "cpp_wrapper": spec.compile.cpp_wrapper if compiled else False,
+        "compile_scope": spec.compile.scope if compiled and spec.compile.scope != "model" else "",
+        "compile_threads": spec.compile.threads if compiled else 0,
+        "omp_bind": spec.compile.omp_bind if compiled else "",
         "model_id": spec.source.model_id,
         "model_trained": spec.source.trained,
         "model_parameters": model_parameters,

@@ -18,7 +18,15 @@ from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
-from harness.compiling import CompileSettings, compile_module, dynamo_stats, inductor_cache, inductor_config
+from harness.compiling import (
+    CompileSettings,
+    compile_module,
+    compiled_threads,
+    dynamo_stats,
+    gemm_kernels,
+    inductor_cache,
+    inductor_config,
+)
 from harness.data import OHLC, BenchWindow, OhlcSeries
 from harness.errors import InputError
 from harness.faults import Fault, FaultKind, InjectedFailure, strike
@@ -57,6 +65,7 @@ class RunSpec:
     vary_shapes: bool = (
         False  # compiled mode: after the timed calls, 3 calls on shorter contexts (new shapes), recompiles counted
     )
+    starts: str = ""  # compiled mode: this run's one-symbol request (JSON): measure precompiled starts in fresh processes
 
 
 class ForecastError(RuntimeError):
@@ -162,7 +171,7 @@ class _Caller:
         self.window = spec.window  # swapped for shorter contexts by the shape-variation calls
         self.injector = random.Random(0)  # planted failures: reproducible pattern
 
-    def _attempt(self, *, first: bool, measured: bool) -> tuple[float, np.ndarray] | BaseException:
+    def _attempt(self, *, first: bool, measured: bool, threads: bool) -> tuple[float, np.ndarray] | BaseException:
         fault = self.spec.fault
         slowdown = fault.slowdown if fault is not None and fault.kind is FaultKind.SLOW and measured else 0.0
         try:
@@ -170,20 +179,22 @@ class _Caller:
                 strike(fault.kind, self.spec.mode)
             if fault is not None and fault.kind is FaultKind.RAISE and self.injector.random() < fault.probability:
                 raise InjectedFailure(f"planted by --fault {fault.text()} in {self.spec.mode} mode")
-            _synchronize(self.device)
-            start = time.perf_counter()
-            forecast = predict(self.pipeline, self.window, self.spec.params)
-            _synchronize(self.device)
+            with compiled_threads(self.spec.compile) if threads else contextlib.nullcontext():  # set outside the timing
+                _synchronize(self.device)
+                start = time.perf_counter()
+                forecast = predict(self.pipeline, self.window, self.spec.params)
+                _synchronize(self.device)
             if slowdown:  # planted by --fault slow@F: this call takes 1 + F times as long
                 time.sleep((time.perf_counter() - start) * slowdown)
             return time.perf_counter() - start, forecast
         except Exception as exc:  # a failing compile or model is a result, not a crash
             return exc
 
-    def __call__(self, module: object, what: str, *, first: bool = False, measured: bool = True) -> Call:
+    def __call__(self, module: object, what: str, *, first: bool = False, measured: bool = True, threads: bool = False) -> Call:
+        """``threads``: the compiled model's call, under the configuration's thread setting."""
         self.pipeline.model = module
         k, n = self.spec.confirm
-        outcomes = [self._attempt(first=first, measured=measured)]
+        outcomes = [self._attempt(first=first, measured=measured, threads=threads)]
         if not isinstance(outcomes[0], BaseException):
             return Call(seconds=outcomes[0][0], forecast=outcomes[0][1], error=None, flipped=False)
         log.warning("%s: %s: %s; re-running to confirm (%d of %d)", what, type(outcomes[0]).__name__, outcomes[0], k, n)
@@ -191,7 +202,7 @@ class _Caller:
             failures = sum(isinstance(o, BaseException) for o in outcomes)
             if failures >= k or failures + (n - len(outcomes)) < k:  # decided either way
                 break
-            outcomes.append(self._attempt(first=first, measured=measured))
+            outcomes.append(self._attempt(first=first, measured=measured, threads=threads))
         errors = [o for o in outcomes if isinstance(o, BaseException)]
         passes = [o for o in outcomes if not isinstance(o, BaseException)]
         if len(errors) >= k:
@@ -236,6 +247,14 @@ class Measured:
     recompiles: int | None = None  # graphs compiled after the first call (shape changes, guard failures)
     warm_compile_s: float | None = None
     shape_variant_s: list[float] = field(default_factory=list)
+    gemm: tuple[int, int] | None = None  # (C++ template GEMMs, external kernel calls) of the first compile
+    precision_forecast: np.ndarray | None = None  # a reduced-precision configuration: eager in its dtype, uncompiled
+    precision_mae_diff_pct: float | None = None  # that eager's rolling-window MAE vs float32 eager's, percent
+    precision_windows: int = 0
+    flops: float | None = None  # one eager prediction
+    matmul_gflops: float | None = None  # float32, the process's threads
+    matmul_gflops_compiled: float | None = None  # the configuration's dtype and threads
+    starts: dict[str, float | None] = field(default_factory=dict)  # precompiled starts, by harness.starts kind
 
     def errors(self) -> list[BaseException]:
         calls = [self.first, *self.calls] if self.first else self.calls
@@ -257,28 +276,41 @@ def _float64_forecast(pipeline: Chronos2Pipeline, spec: RunSpec) -> np.ndarray |
 
 
 def _measure(spec: RunSpec, pipeline: Chronos2Pipeline, *, device: str, reference: Chronos2Pipeline | None = None) -> Measured:
+    if spec.mode == "eager":
+        return _measure_eager(spec, pipeline, device=device)
+    return _measure_compiled(spec, pipeline, device=device, reference=reference)
+
+
+def _measure_eager(spec: RunSpec, pipeline: Chronos2Pipeline, *, device: str) -> Measured:
     out = Measured()
     call = _Caller(pipeline, spec, device)
     eager_module = pipeline.model
     symbol = spec.window.symbol
-    if spec.mode == "eager":
-        with progress(f"{symbol} eager: first call", logger=log) as phase:
-            out.first = call(eager_module, f"{symbol} eager first call", first=True, measured=False)
-            phase.note = "" if out.first.ok else "failed"
-        if not out.first.ok:
-            return out
-        out.eager_forecast = out.first.forecast
-        with progress(f"{symbol} eager", total=spec.runs, unit="predictions", logger=log) as bar:
-            for index in range(spec.runs):
-                out.reference_s.append(machine_reference())
-                out.calls.append(call(eager_module, f"{symbol} eager prediction {index + 1}"))
-                _log_call(symbol, "eager", index, out.calls[-1])
-                bar.advance(
-                    seconds=out.calls[-1].seconds, failed=not out.calls[-1].ok, detail=_seconds(out.calls[-1])
-                )  # after the timing
-        with progress(f"{symbol} eager: float64 reference", logger=log):
-            out.float64_forecast = _float64_forecast(pipeline, spec)
+    with progress(f"{symbol} eager: first call", logger=log) as phase:
+        out.first = call(eager_module, f"{symbol} eager first call", first=True, measured=False)
+        phase.note = "" if out.first.ok else "failed"
+    if not out.first.ok:
         return out
+    out.eager_forecast = out.first.forecast
+    with progress(f"{symbol} eager", total=spec.runs, unit="predictions", logger=log) as bar:
+        for index in range(spec.runs):
+            out.reference_s.append(machine_reference())
+            out.calls.append(call(eager_module, f"{symbol} eager prediction {index + 1}"))
+            _log_call(symbol, "eager", index, out.calls[-1])
+            bar.advance(
+                seconds=out.calls[-1].seconds, failed=not out.calls[-1].ok, detail=_seconds(out.calls[-1])
+            )  # after the timing
+    with progress(f"{symbol} eager: float64 reference", logger=log):
+        out.float64_forecast = _float64_forecast(pipeline, spec)
+    return out
+
+
+def _measure_compiled(
+    spec: RunSpec, pipeline: Chronos2Pipeline, *, device: str, reference: Chronos2Pipeline | None = None
+) -> Measured:
+    out = Measured()
+    call = _Caller(pipeline, spec, device)
+    symbol = spec.window.symbol
 
     # compiled: eager mode's model first (reference forecast, float64 yardstick), then compile, then interleave.
     # The reference is this pipeline's own module unless the configuration changes attention or dtype: then it is
@@ -296,25 +328,32 @@ def _measure(spec: RunSpec, pipeline: Chronos2Pipeline, *, device: str, referenc
         return out
     out.eager_forecast = first_reference.forecast
     target = pipeline.model
+    if reference is not None and spec.compile.dtype != "float32":  # reduced precision: eager in that dtype, uncompiled
+        with progress(f"{symbol} compiled: eager in {spec.compile.dtype}", logger=log):
+            out.precision_forecast = call(target, f"{symbol} eager {spec.compile.dtype}", measured=False).forecast
     with inductor_config(spec.compile):
         try:
-            compiled_module = compile_module(target, spec.compile)
+            with compiled_threads(spec.compile):
+                compiled_module = compile_module(target, spec.compile)
         except Exception as exc:
             out.setup_error = exc
             return out
         with progress(f"{symbol} compiled: first call (compiles)", logger=log) as phase:
-            out.first = call(compiled_module, f"{symbol} compiled first call", first=True, measured=False)
+            out.first = call(compiled_module, f"{symbol} compiled first call", first=True, measured=False, threads=True)
             phase.note = "" if out.first.ok else "failed"
         if not out.first.ok:
             return out
         out.graphs, out.graph_breaks, out.break_reasons = dynamo_stats()
+        if spec.compile.scope == "aot-encoder":  # torch.export: one graph by construction, dynamo's counters unused
+            out.graphs, out.graph_breaks, out.break_reasons = 1, 0, []
+        out.gemm = gemm_kernels()
         with progress(f"{symbol} compiled", total=spec.runs, unit="predictions", logger=log) as bar:
             for index in range(spec.runs):  # ABBA order: neither mode always runs first
                 out.reference_s.append(machine_reference())
                 order = ("compiled", "eager") if index % 2 == 0 else ("eager", "compiled")
                 for which in order:
                     if which == "compiled":
-                        out.calls.append(call(compiled_module, f"{symbol} compiled prediction {index + 1}"))
+                        out.calls.append(call(compiled_module, f"{symbol} compiled prediction {index + 1}", threads=True))
                     else:
                         out.paired.append(ref_call(reference_module, f"{symbol} eager reference {index + 1}", measured=False))
                 _log_call(symbol, "compiled", index, out.calls[-1])
@@ -325,14 +364,68 @@ def _measure(spec: RunSpec, pipeline: Chronos2Pipeline, *, device: str, referenc
         if spec.vary_shapes:
             with progress(f"{symbol} compiled: shorter contexts (new shapes)", logger=log):
                 out.shape_variant_s = _vary_shapes(call, compiled_module, spec)
-        out.recompiles = dynamo_stats()[0] - (out.graphs or 0)
-        if spec.warm_compile:
-            with progress(f"{symbol} compiled: compiling again (warm caches)", logger=log):
-                out.warm_compile_s = call(
-                    compile_module(target, spec.compile), f"{symbol} compiled again (warm caches)", measured=False
-                ).seconds
+        out.recompiles = 0 if spec.compile.scope == "aot-encoder" else dynamo_stats()[0] - (out.graphs or 0)
+        _after_timed(out, spec, call, compiled_module, target, ref_call.pipeline)
     pipeline.model = compiled_module
     return out
+
+
+def _after_timed(
+    out: Measured, spec: RunSpec, call: _Caller, compiled_module: object, target: object, eager: Chronos2Pipeline
+) -> None:
+    """After the timed calls, inside the configuration's switches: the floor, the dtype's accuracy, the warm compile
+    and the precompiled starts."""
+    symbol = spec.window.symbol
+    _limits(out, spec, eager)
+    if spec.compile.dtype != "float32" and eager is not call.pipeline:
+        _precision_skill(out, spec, call.pipeline, target, eager)
+    if spec.warm_compile:
+        with progress(f"{symbol} compiled: compiling again (warm caches)", logger=log):
+            with compiled_threads(spec.compile):
+                again = compile_module(target, spec.compile)
+            out.warm_compile_s = call(again, f"{symbol} compiled again (warm caches)", measured=False, threads=True).seconds
+    if spec.starts:
+        from harness.starts import measure_starts
+
+        with progress(f"{symbol} compiled: precompiled starts (fresh processes)", logger=log):
+            out.starts = measure_starts(spec, compiled_module)
+    call.pipeline.model = compiled_module
+
+
+def _limits(out: Measured, spec: RunSpec, eager: Chronos2Pipeline) -> None:
+    """FLOPs of one eager prediction and the matmul throughput of this process now: the floor any compiler faces."""
+    from harness.limits import count_flops, matmul_gflops
+
+    try:
+        out.flops = count_flops(lambda: predict(eager, spec.window, spec.params))
+        out.matmul_gflops = matmul_gflops("float32")
+        with compiled_threads(spec.compile):
+            out.matmul_gflops_compiled = matmul_gflops(spec.compile.dtype)
+    except Exception as exc:  # a diagnostic: its failure is logged, never the run's
+        log.warning("%s: FLOP count or matmul throughput failed: %s: %s", spec.window.symbol, type(exc).__name__, exc)
+
+
+def _precision_skill(
+    out: Measured, spec: RunSpec, pipeline: Chronos2Pipeline, uncompiled: object, eager: Chronos2Pipeline
+) -> None:
+    """Does the dtype change accuracy? Its eager model's MAE over the rolling evaluation windows against float32
+    eager's, in percent (uncompiled on both sides: whether compiling changed the numbers is the drift check's job)."""
+    from harness.evaluation import rolling_skill
+    from harness.recommend import mae_diff_pct
+
+    compiled_module = pipeline.model
+    try:
+        pipeline.model = uncompiled
+        low = rolling_skill(pipeline, spec.series, context_length=spec.params.context_length)
+        full = rolling_skill(eager, spec.series, context_length=spec.params.context_length)
+        out.precision_mae_diff_pct = mae_diff_pct(full.model_mae_pct, low.model_mae_pct)
+        out.precision_windows = min(low.windows, full.windows)
+    except Exception as exc:  # without it the configuration cannot be adopted (the recommendation needs the figure)
+        log.warning(
+            "%s: rolling-window MAE in %s failed: %s: %s", spec.window.symbol, spec.compile.dtype, type(exc).__name__, exc
+        )
+    finally:
+        pipeline.model = compiled_module
 
 
 def _vary_shapes(call: _Caller, compiled_module: object, spec: RunSpec) -> list[float]:
@@ -345,7 +438,7 @@ def _vary_shapes(call: _Caller, compiled_module: object, spec: RunSpec) -> list[
             if used - trim < 2 * PATCH:
                 break
             call.window = dataclasses.replace(full, context=full.context.iloc[-(used - trim) :])
-            result = call(compiled_module, f"{spec.window.symbol} compiled, context -{trim} rows", measured=False)
+            result = call(compiled_module, f"{spec.window.symbol} compiled, context -{trim} rows", measured=False, threads=True)
             if result.seconds is not None:
                 seconds.append(result.seconds)
     finally:

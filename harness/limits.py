@@ -1,0 +1,44 @@
+"""Distance to the limit: the FLOPs of one prediction and a matmul throughput measured in the same process, so that a
+latency can be read as a share of the physical floor (FLOPs / throughput). Imports torch only when called."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+MATMUL_SIZE = 2048  # a square matmul large enough to run near the machine's peak (2 * 2048^3 = 17.2 GFLOP)
+MATMUL_REPEATS = 3  # the best of these, after one warm-up: the throughput the machine can reach, not its average
+
+
+def count_flops(call: Callable[[], object]) -> float:
+    """Floating-point operations of ``call()`` as torch's FlopCounterMode counts them (matmuls, attention, convs)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    counter = FlopCounterMode(display=False)
+    with counter:
+        call()
+    return float(counter.get_total_flops())
+
+
+def matmul_gflops(dtype: str = "float32", *, size: int = MATMUL_SIZE, repeats: int = MATMUL_REPEATS) -> float:
+    """GFLOP/s of a ``size`` x ``size`` matmul in ``dtype`` on this process's threads: the best of ``repeats``."""
+    import torch
+
+    generator = torch.Generator().manual_seed(0)
+    a = torch.randn(size, size, generator=generator).to(getattr(torch, dtype))
+    b = torch.randn(size, size, generator=generator).to(getattr(torch, dtype))
+    torch.mm(a, b)  # warm-up: thread pool, packing buffers
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        torch.mm(a, b)
+        best = min(best, time.perf_counter() - start)
+    return 2.0 * size**3 / best / 1e9
+
+
+def floor_share(flops: float | None, gflops: float | None, latency_s: float | None) -> float | None:
+    """The floor (FLOPs at the measured throughput) as a share of ``latency_s``: 1.0 would be a prediction running
+    every FLOP at matmul speed with nothing else. None when anything is missing or not positive. Pure."""
+    if not flops or not gflops or not latency_s or flops <= 0 or gflops <= 0 or latency_s <= 0:
+        return None
+    return flops / (gflops * 1e9) / latency_s
