@@ -3,6 +3,7 @@ latency can be read as a share of the physical floor (FLOPs / throughput). Impor
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 
@@ -39,6 +40,8 @@ def matmul_gflops(dtype: str = "float32", *, size: int = MATMUL_SIZE, repeats: i
 def floor_share(flops: float | None, gflops: float | None, latency_s: float | None) -> float | None:
     """The floor (FLOPs at the measured throughput) as a share of ``latency_s``: 1.0 would be a prediction running
     every FLOP at matmul speed with nothing else. None when anything is missing or not positive. Pure."""
-    if not flops or not gflops or not latency_s or flops <= 0 or gflops <= 0 or latency_s <= 0:
+    if flops is None or gflops is None or latency_s is None:
+        return None
+    if not all(math.isfinite(x) and x > 0 for x in (flops, gflops, latency_s)):
         return None
     return flops / (gflops * 1e9) / latency_s

@@ -21,6 +21,7 @@ from harness.results import RunRecord, RunStatus
 if TYPE_CHECKING:
     from chronos.chronos2 import Chronos2Pipeline
 
+    from harness.compiling import CompileSettings
     from harness.params import BenchParams
     from harness.runner import Measured, RunSpec
 
@@ -215,19 +216,7 @@ def _what_ran(spec: RunSpec, *, run_id: str, model_parameters: int, device: str)
         "data_sha256": spec.series.sha256,
         "rows_used": spec.window.rows_used,
         "mode": spec.mode,
-        "compile_mode": spec.compile.mode if compiled else "",
-        "compile_backend": spec.compile.backend_label if compiled else "",
-        "compile_dynamic": spec.compile.dynamic_label if compiled else "",
-        "compile_cache": spec.compile.cache if compiled else "",
-        "attn_implementation": spec.compile.attn_implementation if compiled else "eager",
-        "dtype": spec.compile.dtype if compiled else "float32",
-        "compile_freezing": spec.compile.freezing if compiled else False,
-        "sdpa_backend": spec.compile.sdpa_backend if compiled else "",
-        "gemm_backends": spec.compile.gemm_backends if compiled else "",
-        "cpp_wrapper": spec.compile.cpp_wrapper if compiled else False,
-        "compile_scope": spec.compile.scope if compiled and spec.compile.scope != "model" else "",
-        "compile_threads": spec.compile.threads if compiled else 0,
-        "omp_bind": spec.compile.omp_bind if compiled else "",
+        **compile_fields(spec.compile, compiled=compiled),
         "model_id": spec.source.model_id,
         "model_trained": spec.source.trained,
         "model_parameters": model_parameters,
@@ -242,6 +231,34 @@ def _what_ran(spec: RunSpec, *, run_id: str, model_parameters: int, device: str)
         "confirm": f"{k}/{n}",
         "confirms": spec.confirms,
         **fingerprint(device).as_dict(),
+    }
+
+
+def compile_fields(settings: CompileSettings, *, compiled: bool) -> dict[str, Any]:
+    """The row's columns for how the model was compiled (eager mode: the uncompiled defaults)."""
+    if not compiled:
+        return {
+            "compile_mode": "",
+            "compile_backend": "",
+            "compile_dynamic": "",
+            "compile_cache": "",
+            "attn_implementation": "eager",
+            "dtype": "float32",
+        }
+    return {
+        "compile_mode": settings.mode,
+        "compile_backend": settings.backend_label,
+        "compile_dynamic": settings.dynamic_label,
+        "compile_cache": settings.cache,
+        "attn_implementation": settings.attn_implementation,
+        "dtype": settings.dtype,
+        "compile_freezing": settings.freezing,
+        "sdpa_backend": settings.sdpa_backend,
+        "gemm_backends": settings.gemm_backends,
+        "cpp_wrapper": settings.cpp_wrapper,
+        "compile_scope": settings.scope if settings.scope != "model" else "",
+        "compile_threads": settings.threads,
+        "omp_bind": settings.omp_bind,
     }
 
 

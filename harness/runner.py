@@ -365,6 +365,7 @@ def _measure_compiled(
             with progress(f"{symbol} compiled: shorter contexts (new shapes)", logger=log):
                 out.shape_variant_s = _vary_shapes(call, compiled_module, spec)
         out.recompiles = 0 if spec.compile.scope == "aot-encoder" else dynamo_stats()[0] - (out.graphs or 0)
+        ref_call.pipeline.model = reference_module  # the interleaved loop may have left the compiled model in place
         _after_timed(out, spec, call, compiled_module, target, ref_call.pipeline)
     pipeline.model = compiled_module
     return out
@@ -374,9 +375,10 @@ def _after_timed(
     out: Measured, spec: RunSpec, call: _Caller, compiled_module: object, target: object, eager: Chronos2Pipeline
 ) -> None:
     """After the timed calls, inside the configuration's switches: the floor, the dtype's accuracy, the warm compile
-    and the precompiled starts."""
+    and the precompiled starts. ``eager``: the pipeline holding eager mode's (uncompiled float32) model."""
     symbol = spec.window.symbol
     _limits(out, spec, eager)
+    call.pipeline.model = target
     if spec.compile.dtype != "float32" and eager is not call.pipeline:
         _precision_skill(out, spec, call.pipeline, target, eager)
     if spec.warm_compile:

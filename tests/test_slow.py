@@ -36,3 +36,55 @@ def test_chronos_2_arch_eager_and_compiled(tmp_path: Path) -> None:
     )  # the seed scenario: 500 daily rows - 7 held back
     assert 100_000_000 < records["eager"].model_parameters < 140_000_000
     assert records["compiled"].mae == pytest.approx(records["eager"].mae, rel=1e-3)
+
+
+def _tiny(tmp_path: Path, *flags: str) -> list[str]:
+    return [
+        "-q",
+        "bench",
+        "--mode",
+        "compiled",
+        "--model",
+        "tiny",
+        "--runs",
+        "2",
+        "--no-warm-compile",
+        "--results-dir",
+        str(tmp_path),
+        "--data-dir",
+        str(ROOT / "trainingdata"),
+        "--hyperparams-dir",
+        str(ROOT / "hyperparams"),
+        *flags,
+    ]
+
+
+@pytest.mark.slow
+def test_encoder_only_compile_is_one_graph_and_measures_its_starts(tmp_path: Path) -> None:
+    assert main(_tiny(tmp_path, "--compile-scope", "encoder", "--starts")) == 0
+    (record,) = read_records(tmp_path)
+    assert record.status == "pass" and record.compile_scope == "encoder"
+    assert (record.n_graphs, record.n_graph_breaks) == (1, 0)  # fullgraph=True: no break, or it would have failed
+    assert record.start_warm_disk_s is not None and record.start_warm_disk_s >= 0
+    assert record.start_precompiled_s is not None and record.precompiled_kind == "cache artifacts"
+    assert record.flops_per_prediction and record.flops_per_prediction > 1e6
+    assert record.matmul_gflops and record.matmul_gflops > 1
+
+
+@pytest.mark.slow
+def test_aot_package_loads_in_a_fresh_process(tmp_path: Path) -> None:
+    assert main(_tiny(tmp_path, "--compile-scope", "aot-encoder", "--starts")) == 0
+    (record,) = read_records(tmp_path)
+    assert record.status == "pass" and record.drift_max_abs is not None
+    assert record.precompiled_kind == "AOTInductor package" and record.start_precompiled_s is not None
+    assert record.start_warm_disk_s is None  # an AOT package is not started from inductor's caches
+
+
+@pytest.mark.slow
+def test_bf16_drift_is_judged_against_bf16_eager(tmp_path: Path) -> None:
+    assert main(_tiny(tmp_path, "--dtype", "bfloat16")) == 0
+    (record,) = read_records(tmp_path)
+    assert record.drift_reference == "bfloat16 eager"
+    assert record.precision_error_abs is not None and record.precision_error_abs > 0  # bf16 moves the forecast
+    assert record.drift_tolerance_abs is not None and record.drift_tolerance_abs >= record.precision_error_abs
+    assert record.precision_windows == 20 and record.precision_mae_diff_pct is not None

@@ -1,0 +1,130 @@
+"""The configuration search: every configuration reachable and keyed apart, the search table's figures (break-even,
+precompiled starts, share of the floor), reduced precision judged against its own eager and on rolling windows."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from harness.benching import BenchRequest
+from harness.compare import compare_pair
+from harness.configs import CONFIG_FLAGS, CONFIGS, SETS, expand, pick_best
+from harness.keys import compile_config, key_of
+from harness.limits import floor_share
+from harness.recommend import Recommendation, recommend
+from harness.rows import compile_fields
+from harness.search import best_start, break_even, cells, format_table, search_row, start_text
+from harness.starts import kinds_for
+from tests.factories import make_record
+
+EAGER = [0.20] * 10
+FAST = [0.10] * 10  # compiled twice as fast: 0.10 s saved per call
+
+
+def compiled(config: str = "default", **overrides: object) -> object:
+    settings = BenchRequest(mode="compiled", **CONFIGS[config]).compile_settings()  # type: ignore[arg-type]
+    fields = {
+        **compile_fields(settings, compiled=True),
+        "latencies": FAST,
+        "paired_eager_latencies_s": EAGER,
+        "compile_s": 50.0,
+        "drift_max_abs": 1e-4,
+        "drift_tolerance_abs": 1e-3,
+        "run_id": f"run-{config}",
+    }
+    fields.update(overrides)
+    return make_record("compiled", **fields)
+
+
+def compare(config: str = "default", **overrides: object):  # type: ignore[no-untyped-def]
+    record = compiled(config, **overrides)
+    return compare_pair(key_of(record), make_record("eager", latencies=EAGER), record)  # type: ignore[arg-type]
+
+
+def test_every_configuration_is_reachable_from_the_bench_flags_and_refused_after_a_sweep() -> None:
+    for name, settings in CONFIGS.items():
+        BenchRequest(mode="compiled", **settings).compile_settings()  # type: ignore[arg-type]  # every field exists
+        for field in settings:
+            assert f"--{field.replace('_', '-')}" in CONFIG_FLAGS, (name, field)
+    assert expand("search") == list(SETS["search"])
+
+
+def test_every_configuration_gets_its_own_key() -> None:
+    labels = [compile_config(compiled(name)) for name in CONFIGS]  # type: ignore[arg-type]
+    assert len(set(labels)) == len(labels)
+    assert "scope=encoder" in compile_config(compiled("encoder"))  # type: ignore[arg-type]
+    assert "gemm=CPP,ATEN" in compile_config(compiled("freezing-cpp-gemm"))  # type: ignore[arg-type]
+    # the whole-model default keeps the label older baselines were recorded under
+    assert compile_config(compiled("default")) == "mode=default,backend=inductor,dynamic=auto,attn=eager"  # type: ignore[arg-type]
+
+
+def test_break_even_is_start_cost_over_time_saved_per_call() -> None:
+    comparison = compare(start_warm_disk_s=8.0, start_precompiled_s=2.0, precompiled_kind="cache artifacts")
+    assert break_even(50.0, comparison.compiled) == pytest.approx(500.0)
+    assert best_start(comparison.compiled) == (2.0, "cache artifacts")
+    row = search_row(comparison)
+    assert row.break_even_cold == pytest.approx(500.0) and row.break_even_start == pytest.approx(20.0)
+    assert "500 predictions cold (compile 50.0 s), 20 from cache artifacts (2.0 s)" in start_text(comparison)
+
+
+def test_a_slower_compiled_model_never_breaks_even() -> None:
+    comparison = compare(latencies=[0.30] * 10, start_warm_disk_s=1.0)
+    assert break_even(50.0, comparison.compiled) is None
+    assert cells(search_row(comparison))[5] == "never / never"
+
+
+def test_starts_not_measured_say_so() -> None:
+    comparison = compare()
+    assert best_start(comparison.compiled) is None
+    assert "precompiled starts not measured" in start_text(comparison)
+    assert kinds_for("aot-encoder") == ("aot",) and kinds_for("model") == ("disk", "artifacts")
+
+
+def test_floor_share_is_flops_at_matmul_speed_over_latency() -> None:
+    assert floor_share(20e9, 200.0, 0.2) == pytest.approx(0.5)  # 0.1 s of matmul in a 0.2 s prediction
+    for bad in (None, 0.0, -1.0, math.nan, math.inf):
+        assert floor_share(bad, 200.0, 0.2) is None
+        assert floor_share(20e9, bad, 0.2) is None
+        assert floor_share(20e9, 200.0, bad) is None
+    row = search_row(compare(flops_per_prediction=20e9, matmul_gflops=400.0, matmul_gflops_compiled=400.0))
+    assert row.floor_eager == pytest.approx(0.25) and row.floor_compiled == pytest.approx(0.5)
+
+
+def test_bf16_is_judged_against_bf16_eager_and_on_rolling_windows() -> None:
+    adopt = dict(compiled_success_rate=1.0, speedup=2.0, mae_diff=5.0, speedup_ci=(1.9, 2.1), precision="bfloat16")
+    verdict, reason = recommend(**adopt, precision_mae_diff=0.5, precision_windows=20)  # type: ignore[arg-type]
+    assert verdict is Recommendation.ADOPT and "in bfloat16" in reason and "20 rolling windows" in reason
+    verdict, reason = recommend(**adopt, precision_mae_diff=2.5, precision_windows=20)  # type: ignore[arg-type]
+    assert verdict is Recommendation.REJECT_ACCURACY and "+2.50%" in reason
+    verdict, _ = recommend(**adopt, precision_mae_diff=math.nan, precision_windows=20)  # type: ignore[arg-type]
+    assert verdict is Recommendation.REJECT_ACCURACY  # a NaN never passes
+    verdict, _ = recommend(**adopt, precision_mae_diff=None, precision_windows=0)  # type: ignore[arg-type]
+    assert verdict is Recommendation.INCOMPLETE
+    verdict, _ = recommend(**adopt, precision_mae_diff=0.5, precision_windows=20, drift=(3.0, 1.0))  # type: ignore[arg-type]
+    assert verdict is Recommendation.REJECT_ACCURACY  # compiling itself moved the numbers beyond bf16's own noise
+
+
+def test_float32_keeps_the_seven_step_mae_rule() -> None:
+    verdict, _ = recommend(compiled_success_rate=1.0, speedup=2.0, mae_diff=5.0, speedup_ci=(1.9, 2.1))
+    assert verdict is Recommendation.REJECT_ACCURACY
+
+
+def test_the_best_configuration_passes_every_gate_and_the_table_lists_all() -> None:
+    bf16 = compare(
+        "bf16",
+        latencies=[0.08] * 10,
+        precision_mae_diff_pct=0.3,
+        precision_windows=20,
+        drift_reference="bfloat16 eager",
+        run_id="run-bf16",
+    )
+    drifting = compare("freezing", latencies=[0.05] * 10, drift_max_abs=1.0, run_id="run-freezing")
+    plain = compare("default")
+    picks = pick_best([plain, drifting, bf16])
+    assert len(picks) == 1 and picks[0].best is bf16 and picks[0].passing == 2
+    assert bf16.recommendation is Recommendation.ADOPT and "bfloat16" in bf16.reason
+    table = format_table([search_row(c) for c in picks[0].members])
+    lines = table.splitlines()
+    assert len(lines) == 4 and lines[1].lstrip().startswith("freezing")  # fastest first, rejected or not
+    assert "vs bfloat16 eager" in table and "reject compiled: forecasts differ" in table
