@@ -162,6 +162,16 @@ def bench_compiled(session: nox.Session, torch: str) -> None:
     _bench(session, "compiled", torch)
 
 
+@nox.session(default=False)
+@nox.parametrize("torch", TORCH_VERSIONS, ids=TORCH_VERSIONS)
+def search(session: nox.Session, torch: str) -> None:
+    """The configuration search (harness/configs.py SETS["search"]) with precompiled starts, in this torch's venv;
+    then `nox -s compare` prints the search table and names the best configuration. Bench flags after --."""
+    _install(session, f"torch=={torch}", *_requirements("bench"))
+    bench_args, _ = _split_posargs(session)
+    session.run("python", "-m", "harness", "configs", "--configs", "search", "--", "--starts", *bench_args)
+
+
 def _compare_args(known: argparse.Namespace) -> list[str]:
     out = []
     if known.results_dir:

@@ -33,6 +33,24 @@ class CompileSettings:
     threads: int = 0  # intra-op threads for the compiled model's calls (0 = the process's, torch's default)
     omp_bind: str = ""  # OMP_PROC_BIND for the whole run's process ("close", "spread"; "" = unset), with OMP_PLACES=cores
 
+    def columns(self) -> dict[str, Any]:
+        """The result row's columns for these settings (harness.results.RunRecord)."""
+        return {
+            "compile_mode": self.mode,
+            "compile_backend": self.backend_label,
+            "compile_dynamic": self.dynamic_label,
+            "compile_cache": self.cache,
+            "attn_implementation": self.attn_implementation,
+            "dtype": self.dtype,
+            "compile_freezing": self.freezing,
+            "sdpa_backend": self.sdpa_backend,
+            "gemm_backends": self.gemm_backends,
+            "cpp_wrapper": self.cpp_wrapper,
+            "compile_scope": self.scope if self.scope != "model" else "",
+            "compile_threads": self.threads,
+            "omp_bind": self.omp_bind,
+        }
+
     @property
     def backend_label(self) -> str:
         return self.backend if isinstance(self.backend, str) else getattr(self.backend, "__name__", "custom")
@@ -59,7 +77,15 @@ def inductor_cache(cache: str) -> Iterator[None]:
             shutil.rmtree(fresh, ignore_errors=True)
 
 
-SCOPES = ("model", "encoder", "aot-encoder")
+# an eager run's columns for the compile settings (the uncompiled defaults)
+EAGER_COLUMNS: dict[str, Any] = {
+    "compile_mode": "",
+    "compile_backend": "",
+    "compile_dynamic": "",
+    "compile_cache": "",
+    "attn_implementation": "eager",
+    "dtype": "float32",
+}
 
 
 def compile_module(module: Any, settings: CompileSettings, *, package: str = "") -> Any:

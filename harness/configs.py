@@ -6,11 +6,17 @@ line up. Pure: no torch.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, cast
 
 from harness.compare import Comparison
 from harness.recommend import REJECTED
+
+if TYPE_CHECKING:
+    from harness.results import RunRecord
 
 # name -> bench settings (BenchRequest fields) that differ from the default configuration
 CONFIGS: dict[str, dict[str, object]] = {
@@ -82,6 +88,23 @@ SETS: dict[str, tuple[str, ...]] = {
         "encoder-bf16",
     ),
 }
+
+
+@functools.cache
+def _names_by_label() -> dict[str, str]:
+    from harness.benching import BenchRequest
+    from harness.keys import compile_config
+
+    labels: dict[str, str] = {}
+    for name, settings in CONFIGS.items():
+        columns = BenchRequest(mode="compiled", **settings).compile_settings().columns()  # type: ignore[arg-type]
+        labels.setdefault(compile_config(cast("RunRecord", SimpleNamespace(**columns))), name)
+    return labels
+
+
+def name_of(label: str) -> str:
+    """The configuration name (``aot-encoder-freezing``) of a compile-config label, or the label when none matches."""
+    return _names_by_label().get(label, label)
 
 
 def expand(selection: str) -> list[str]:

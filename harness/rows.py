@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from harness import drift as drift_judge
+from harness.compiling import EAGER_COLUMNS
 from harness.data import OHLC
 from harness.fingerprint import fingerprint
 from harness.models import parameter_count
@@ -21,7 +22,6 @@ from harness.results import RunRecord, RunStatus
 if TYPE_CHECKING:
     from chronos.chronos2 import Chronos2Pipeline
 
-    from harness.compiling import CompileSettings
     from harness.params import BenchParams
     from harness.runner import Measured, RunSpec
 
@@ -216,7 +216,7 @@ def _what_ran(spec: RunSpec, *, run_id: str, model_parameters: int, device: str)
         "data_sha256": spec.series.sha256,
         "rows_used": spec.window.rows_used,
         "mode": spec.mode,
-        **compile_fields(spec.compile, compiled=compiled),
+        **(spec.compile.columns() if compiled else EAGER_COLUMNS),
         "model_id": spec.source.model_id,
         "model_trained": spec.source.trained,
         "model_parameters": model_parameters,
@@ -231,34 +231,6 @@ def _what_ran(spec: RunSpec, *, run_id: str, model_parameters: int, device: str)
         "confirm": f"{k}/{n}",
         "confirms": spec.confirms,
         **fingerprint(device).as_dict(),
-    }
-
-
-def compile_fields(settings: CompileSettings, *, compiled: bool) -> dict[str, Any]:
-    """The row's columns for how the model was compiled (eager mode: the uncompiled defaults)."""
-    if not compiled:
-        return {
-            "compile_mode": "",
-            "compile_backend": "",
-            "compile_dynamic": "",
-            "compile_cache": "",
-            "attn_implementation": "eager",
-            "dtype": "float32",
-        }
-    return {
-        "compile_mode": settings.mode,
-        "compile_backend": settings.backend_label,
-        "compile_dynamic": settings.dynamic_label,
-        "compile_cache": settings.cache,
-        "attn_implementation": settings.attn_implementation,
-        "dtype": settings.dtype,
-        "compile_freezing": settings.freezing,
-        "sdpa_backend": settings.sdpa_backend,
-        "gemm_backends": settings.gemm_backends,
-        "cpp_wrapper": settings.cpp_wrapper,
-        "compile_scope": settings.scope if settings.scope != "model" else "",
-        "compile_threads": settings.threads,
-        "omp_bind": settings.omp_bind,
     }
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from harness.compare import Comparison, ModeSummary
+from harness.configs import name_of
 from harness.limits import floor_share
-from harness.plots import short_config
 
 
 def saved_per_call(summary: ModeSummary | None) -> float | None:
@@ -48,6 +48,7 @@ class SearchRow:
     drift: float | None
     tolerance: float | None
     drift_reference: str  # "" = float32 eager
+    mae_diff: str  # the MAE difference the recommendation used: 7-step window, or rolling windows for a reduced dtype
     cold_s: float | None  # compile at the first call, empty caches (in the run's process)
     warm_s: float | None  # compiled again in the same process, caches warm
     disk_s: float | None  # a fresh process, inductor's on-disk caches filled
@@ -74,12 +75,13 @@ def search_row(comparison: Comparison) -> SearchRow:
     if compiled and compiled.cpp_template_kernels is not None:
         gemm = f"{compiled.cpp_template_kernels} C++ / {compiled.extern_kernel_calls} extern"
     return SearchRow(
-        config=short_config(comparison.key.compile_config),
+        config=name_of(comparison.key.compile_config),
         speedup=comparison.speedup,
         speedup_ci=comparison.speedup_ci,
         drift=compiled.drift_max_abs if compiled else None,
         tolerance=compiled.drift_tolerance_abs if compiled else None,
         drift_reference=compiled.drift_reference if compiled else "",
+        mae_diff=_mae_diff(comparison),
         cold_s=compiled.compile_s if compiled else None,
         warm_s=compiled.warm_compile_s if compiled else None,
         disk_s=compiled.start_warm_disk_s if compiled else None,
@@ -96,10 +98,20 @@ def search_row(comparison: Comparison) -> SearchRow:
     )
 
 
+def _mae_diff(comparison: Comparison) -> str:
+    compiled = comparison.compiled
+    if compiled is not None and compiled.dtype != "float32":
+        if compiled.precision_mae_diff_pct is None:
+            return f"- ({compiled.dtype})"
+        return f"{compiled.precision_mae_diff_pct:+.2f}% ({compiled.precision_windows} windows, {compiled.dtype})"
+    return "-" if comparison.mae_diff_pct is None else f"{comparison.mae_diff_pct:+.2f}%"
+
+
 HEADER = (
     "configuration",
     "speedup [CI]",
     "drift / tolerance",
+    "MAE diff",
     "compile cold / warm s",
     "start disk / precompiled s",
     "break-even cold / start",
@@ -129,6 +141,7 @@ def cells(row: SearchRow) -> tuple[str, ...]:
         row.config,
         speed,
         f"{_num(row.drift)} / {_num(row.tolerance)}{against}",
+        row.mae_diff,
         f"{_num(row.cold_s, '.1f')} / {_num(row.warm_s, '.1f')}",
         f"{_num(row.disk_s, '.1f')} / {_num(row.precompiled_s, '.1f')}{kind}",
         f"{_calls(row.break_even_cold)} / {_calls(row.break_even_start)}",

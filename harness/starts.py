@@ -55,8 +55,12 @@ def measure_starts(spec: RunSpec, compiled_module: Any) -> dict[str, float | Non
             artifacts.write_bytes(saved[0])
         package = getattr(getattr(compiled_module, "_modules", {}).get("encoder"), "package", "")
         for kind in kinds_for(spec.compile.scope):
-            if (kind == "artifacts" and saved is None) or (kind == "aot" and not package):
-                log.warning("%s: no %s to start from (torch %s)", spec.window.symbol, kind, torch.__version__)
+            if kind == "artifacts" and saved is None:  # e.g. freezing: inductor bypasses its FX graph cache
+                log.warning("%s: no cache artifacts to start from: inductor cached nothing this run", spec.window.symbol)
+                starts[kind] = None
+                continue
+            if kind == "aot" and not package:
+                log.warning("%s: no AOTInductor package to start from: the first call did not build one", spec.window.symbol)
                 starts[kind] = None
                 continue
             document = {

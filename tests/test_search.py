@@ -8,12 +8,12 @@ import math
 import pytest
 
 from harness.benching import BenchRequest
-from harness.compare import compare_pair
-from harness.configs import CONFIG_FLAGS, CONFIGS, SETS, expand, pick_best
+from harness.compare import Comparison, compare_pair
+from harness.configs import CONFIG_FLAGS, CONFIGS, SETS, expand, name_of, pick_best
 from harness.keys import compile_config, key_of
 from harness.limits import floor_share
 from harness.recommend import Recommendation, recommend
-from harness.rows import compile_fields
+from harness.results import RunRecord
 from harness.search import best_start, break_even, cells, format_table, search_row, start_text
 from harness.starts import kinds_for
 from tests.factories import make_record
@@ -22,10 +22,10 @@ EAGER = [0.20] * 10
 FAST = [0.10] * 10  # compiled twice as fast: 0.10 s saved per call
 
 
-def compiled(config: str = "default", **overrides: object) -> object:
+def compiled(config: str = "default", **overrides: object) -> RunRecord:
     settings = BenchRequest(mode="compiled", **CONFIGS[config]).compile_settings()  # type: ignore[arg-type]
     fields = {
-        **compile_fields(settings, compiled=True),
+        **settings.columns(),
         "latencies": FAST,
         "paired_eager_latencies_s": EAGER,
         "compile_s": 50.0,
@@ -37,9 +37,9 @@ def compiled(config: str = "default", **overrides: object) -> object:
     return make_record("compiled", **fields)
 
 
-def compare(config: str = "default", **overrides: object):  # type: ignore[no-untyped-def]
+def compare(config: str = "default", **overrides: object) -> Comparison:
     record = compiled(config, **overrides)
-    return compare_pair(key_of(record), make_record("eager", latencies=EAGER), record)  # type: ignore[arg-type]
+    return compare_pair(key_of(record), make_record("eager", latencies=EAGER), record)
 
 
 def test_every_configuration_is_reachable_from_the_bench_flags_and_refused_after_a_sweep() -> None:
@@ -50,13 +50,15 @@ def test_every_configuration_is_reachable_from_the_bench_flags_and_refused_after
     assert expand("search") == list(SETS["search"])
 
 
-def test_every_configuration_gets_its_own_key() -> None:
-    labels = [compile_config(compiled(name)) for name in CONFIGS]  # type: ignore[arg-type]
+def test_every_configuration_gets_its_own_key_and_is_named_back() -> None:
+    labels = [compile_config(compiled(name)) for name in CONFIGS]
     assert len(set(labels)) == len(labels)
-    assert "scope=encoder" in compile_config(compiled("encoder"))  # type: ignore[arg-type]
-    assert "gemm=CPP,ATEN" in compile_config(compiled("freezing-cpp-gemm"))  # type: ignore[arg-type]
+    assert [name_of(label) for label in labels] == list(CONFIGS)
+    assert name_of("mode=default,backend=inductor,dynamic=auto,attn=eager,threads=3").endswith("threads=3")  # unknown: as is
+    assert "scope=encoder" in compile_config(compiled("encoder"))
+    assert "gemm=CPP,ATEN" in compile_config(compiled("freezing-cpp-gemm"))
     # the whole-model default keeps the label older baselines were recorded under
-    assert compile_config(compiled("default")) == "mode=default,backend=inductor,dynamic=auto,attn=eager"  # type: ignore[arg-type]
+    assert compile_config(compiled("default")) == "mode=default,backend=inductor,dynamic=auto,attn=eager"
 
 
 def test_break_even_is_start_cost_over_time_saved_per_call() -> None:
@@ -71,7 +73,7 @@ def test_break_even_is_start_cost_over_time_saved_per_call() -> None:
 def test_a_slower_compiled_model_never_breaks_even() -> None:
     comparison = compare(latencies=[0.30] * 10, start_warm_disk_s=1.0)
     assert break_even(50.0, comparison.compiled) is None
-    assert cells(search_row(comparison))[5] == "never / never"
+    assert cells(search_row(comparison))[6] == "never / never"
 
 
 def test_starts_not_measured_say_so() -> None:
@@ -126,5 +128,6 @@ def test_the_best_configuration_passes_every_gate_and_the_table_lists_all() -> N
     assert bf16.recommendation is Recommendation.ADOPT and "bfloat16" in bf16.reason
     table = format_table([search_row(c) for c in picks[0].members])
     lines = table.splitlines()
-    assert len(lines) == 4 and lines[1].lstrip().startswith("freezing")  # fastest first, rejected or not
+    assert len(lines) == 4 and lines[1].lstrip().startswith("freezing ")  # fastest first, rejected or not; by name
     assert "vs bfloat16 eager" in table and "reject compiled: forecasts differ" in table
+    assert "+0.30% (20 windows, bfloat16)" in table
