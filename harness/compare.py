@@ -57,6 +57,7 @@ class ModeSummary:
     n_partner_failures: int = 0
     # schema v5: GEMM kernels, reduced precision judged on its own, the floor, precompiled starts
     dtype: str = "float32"
+    compile_threads: int = 0
     cpp_template_kernels: int | None = None
     extern_kernel_calls: int | None = None
     drift_reference: str = ""
@@ -111,6 +112,7 @@ def summarize(
         partner_latency_ci_s=stats.median_ci(partner, confidence=confidence, resamples=resamples) if partner else None,
         n_partner_failures=len(record.paired_eager_latencies_s) - len(partner),
         dtype=record.dtype,
+        compile_threads=record.compile_threads,
         cpp_template_kernels=record.cpp_template_kernels,
         extern_kernel_calls=record.extern_kernel_calls,
         drift_reference=record.drift_reference,

@@ -133,6 +133,11 @@ class Pick:
     candidates: int
     passing: int
     members: tuple[Comparison, ...] = ()  # every configuration of the group
+    best_float32: Comparison | None = None  # the same pick among float32 configurations, when ``best`` is not one
+
+
+def _fastest(comparisons: list[Comparison]) -> Comparison | None:
+    return max(comparisons, key=lambda c: c.speedup_ci[0] if c.speedup_ci else c.speedup or 0.0, default=None)
 
 
 def pick_best(comparisons: Iterable[Comparison]) -> list[Pick]:
@@ -157,7 +162,8 @@ def pick_best(comparisons: Iterable[Comparison]) -> list[Pick]:
     picks = []
     for (symbol, model, torch_version, device, *_), members in sorted(groups.items(), key=lambda item: str(item[0])):
         passing = [c for c in members if c.recommendation not in REJECTED and c.speedup is not None]
-        best = max(passing, key=lambda c: c.speedup_ci[0] if c.speedup_ci else c.speedup or 0.0, default=None)
+        best = _fastest(passing)
+        full = _fastest([c for c in passing if c.compiled is None or c.compiled.dtype == "float32"])
         picks.append(
             Pick(
                 label=f"{symbol} · {model} · torch {torch_version} · {device}",
@@ -165,6 +171,7 @@ def pick_best(comparisons: Iterable[Comparison]) -> list[Pick]:
                 candidates=len(members),
                 passing=len(passing),
                 members=tuple(members),
+                best_float32=full if full is not best else None,
             )
         )
     return picks

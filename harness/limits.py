@@ -3,6 +3,7 @@ latency can be read as a share of the physical floor (FLOPs / throughput). Impor
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Callable
@@ -22,6 +23,18 @@ def count_flops(call: Callable[[], object]) -> float:
 
 
 def matmul_gflops(dtype: str = "float32", *, size: int = MATMUL_SIZE, repeats: int = MATMUL_REPEATS) -> float:
+    """:func:`measure_matmul`, once per process, dtype and thread count (a process runs one bench; tests run many)."""
+    import torch
+
+    return _matmul_gflops(dtype, size, repeats, torch.get_num_threads())
+
+
+@functools.cache
+def _matmul_gflops(dtype: str, size: int, repeats: int, threads: int) -> float:
+    return measure_matmul(dtype, size=size, repeats=repeats)
+
+
+def measure_matmul(dtype: str = "float32", *, size: int = MATMUL_SIZE, repeats: int = MATMUL_REPEATS) -> float:
     """GFLOP/s of a ``size`` x ``size`` matmul in ``dtype`` on this process's threads: the best of ``repeats``, and of
     the two CPU GEMM libraries torch reaches: ATen's ``mm`` (MKL for float32) and oneDNN's linear on a prepacked
     weight (what inductor's freezing emits in AOT mode). They differ by 2x on some CPUs: on an AMD Zen 5 here MKL's
@@ -32,7 +45,7 @@ def matmul_gflops(dtype: str = "float32", *, size: int = MATMUL_SIZE, repeats: i
     a = torch.randn(size, size, generator=generator).to(getattr(torch, dtype))
     b = torch.randn(size, size, generator=generator).to(getattr(torch, dtype))
     kernels: list[Callable[[], object]] = [lambda: torch.mm(a, b)]
-    if torch.backends.mkldnn.is_available():
+    if torch.backends.mkldnn.is_available():  # type: ignore[no-untyped-call]
         packed = torch.ops.mkldnn._reorder_linear_weight(b, size)
         kernels.append(lambda: torch.ops.mkldnn._linear_pointwise(a, packed, None, "none", [], ""))
     best = float("inf")

@@ -7,6 +7,8 @@ Pure: no I/O, no torch. ``compare`` prints it and the report shows it; :func:`ha
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from harness.compare import Comparison, ModeSummary
@@ -64,10 +66,44 @@ class SearchRow:
     comparison: Comparison
 
 
-def search_row(comparison: Comparison) -> SearchRow:
+Throughputs = dict[tuple[str, int], float]  # (dtype, threads; 0 = the process's) -> best matmul GFLOP/s measured
+
+
+def best_throughputs(comparisons: Iterable[Comparison]) -> Throughputs:
+    """The best matmul throughput any run of a group measured, per dtype and thread count: the machine's floor.
+
+    Each run measures its own (``matmul_gflops``, ``matmul_gflops_compiled``); the floor is a property of the machine,
+    so a table of one machine uses the best, and a run whose measurement missed the faster GEMM library (before 0.4.0
+    only ATen's ``mm`` was timed) cannot make its configuration look faster than physics allows."""
+    best: Throughputs = {}
+    for comparison in comparisons:
+        compiled = comparison.compiled
+        if compiled is None:
+            continue
+        for where, gflops in (
+            (("float32", 0), compiled.matmul_gflops),
+            ((compiled.dtype, compiled.compile_threads), compiled.matmul_gflops_compiled),
+        ):
+            if gflops is not None and math.isfinite(gflops) and gflops > best.get(where, 0.0):
+                best[where] = gflops
+    return best
+
+
+def search_rows(comparisons: Iterable[Comparison]) -> list[SearchRow]:
+    """Every configuration of one group, its floor from the group's best throughputs."""
+    members = list(comparisons)
+    throughputs = best_throughputs(members)
+    return [search_row(c, throughputs) for c in members]
+
+
+def search_row(comparison: Comparison, throughputs: Throughputs | None = None) -> SearchRow:
+    """``throughputs``: the group's (:func:`best_throughputs`); without them, this run's own measurements."""
     compiled = comparison.compiled
     start = best_start(compiled)
     flops = compiled.flops_per_prediction if compiled else None
+    throughputs = throughputs if throughputs is not None else best_throughputs([comparison])
+    eager_gflops = throughputs.get(("float32", 0))
+    compiled_gflops = throughputs.get((compiled.dtype, compiled.compile_threads)) if compiled else None
     graphs = "-"
     if compiled and compiled.n_graphs is not None:
         graphs = f"{compiled.n_graphs} ({compiled.n_graph_breaks or 0} breaks)"
@@ -89,8 +125,8 @@ def search_row(comparison: Comparison) -> SearchRow:
         precompiled_kind=compiled.precompiled_kind if compiled else "",
         break_even_cold=break_even(compiled.compile_s if compiled else None, compiled),
         break_even_start=break_even(start[0], compiled) if start else None,
-        floor_eager=floor_share(flops, compiled.matmul_gflops, compiled.partner_latency_median_s) if compiled else None,
-        floor_compiled=floor_share(flops, compiled.matmul_gflops_compiled, compiled.latency_median_s) if compiled else None,
+        floor_eager=floor_share(flops, eager_gflops, compiled.partner_latency_median_s) if compiled else None,
+        floor_compiled=floor_share(flops, compiled_gflops, compiled.latency_median_s) if compiled else None,
         graphs=graphs,
         gemm=gemm,
         verdict=comparison.recommendation.value,

@@ -14,7 +14,7 @@ from harness.keys import compile_config, key_of
 from harness.limits import floor_share
 from harness.recommend import Recommendation, recommend
 from harness.results import RunRecord
-from harness.search import best_start, break_even, cells, format_table, search_row, start_text
+from harness.search import best_start, break_even, cells, format_table, search_row, search_rows, start_text
 from harness.starts import kinds_for
 from tests.factories import make_record
 
@@ -93,6 +93,16 @@ def test_floor_share_is_flops_at_matmul_speed_over_latency() -> None:
     assert row.floor_eager == pytest.approx(0.25) and row.floor_compiled == pytest.approx(0.5)
 
 
+def test_the_floor_of_a_table_is_the_best_throughput_its_machine_measured() -> None:
+    slow_measure = compare(flops_per_prediction=20e9, matmul_gflops=200.0, matmul_gflops_compiled=200.0, run_id="a")
+    fast_measure = compare("freezing", flops_per_prediction=20e9, matmul_gflops=400.0, matmul_gflops_compiled=math.nan)
+    alone = search_row(slow_measure)
+    assert alone.floor_compiled == pytest.approx(1.0)  # its own (MKL-only) measurement: compiled "at" the floor
+    rows = {row.config: row for row in search_rows([slow_measure, fast_measure])}
+    assert rows["default"].floor_compiled == pytest.approx(0.5)  # against the machine's best: half of it
+    assert rows["freezing"].floor_eager == pytest.approx(0.25)  # a NaN measurement never raises the floor
+
+
 def test_bf16_is_judged_against_bf16_eager_and_on_rolling_windows() -> None:
     adopt = dict(compiled_success_rate=1.0, speedup=2.0, mae_diff=5.0, speedup_ci=(1.9, 2.1), precision="bfloat16")
     verdict, reason = recommend(**adopt, precision_mae_diff=0.5, precision_windows=20)  # type: ignore[arg-type]
@@ -125,6 +135,7 @@ def test_the_best_configuration_passes_every_gate_and_the_table_lists_all() -> N
     plain = compare("default")
     picks = pick_best([plain, drifting, bf16])
     assert len(picks) == 1 and picks[0].best is bf16 and picks[0].passing == 2
+    assert picks[0].best_float32 is plain  # for a user who keeps float32
     assert bf16.recommendation is Recommendation.ADOPT and "bfloat16" in bf16.reason
     table = format_table([search_row(c) for c in picks[0].members])
     lines = table.splitlines()
