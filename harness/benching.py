@@ -133,6 +133,7 @@ def plan(request: BenchRequest) -> list[RunSpec]:
     from harness.rows import new_run_id
     from harness.runner import RunSpec, resolve_device
 
+    _refuse_ignored_settings(request)
     repeated = sorted({symbol for symbol in request.symbol if request.symbol.count(symbol) > 1})
     if repeated:
         raise InputError(
@@ -186,9 +187,36 @@ def plan(request: BenchRequest) -> list[RunSpec]:
     return specs
 
 
+def _refuse_ignored_settings(request: BenchRequest) -> None:
+    """A compile setting that would not apply is refused: a result labelled with a switch that did nothing misleads."""
+    if request.gemm_backends and not request.compile_mode.startswith("max-autotune"):
+        raise InputError(
+            f"--gemm-backends {request.gemm_backends}: inductor autotunes GEMM backends only with max-autotune; "
+            "fix: add --compile-mode max-autotune, or leave --gemm-backends out"
+        )
+    if request.compile_scope == "aot-encoder":
+        ignored = [
+            flag
+            for flag, given in (
+                ("--backend", request.backend != "inductor"),
+                ("--compile-mode", request.compile_mode != "default"),
+                ("--dynamic", request.dynamic != "auto"),
+                ("--gemm-backends", bool(request.gemm_backends)),
+                ("--cpp-wrapper", request.cpp_wrapper),
+            )
+            if given
+        ]
+        if ignored:
+            raise InputError(
+                f"--compile-scope aot-encoder: {', '.join(ignored)} do(es) not apply to an AOTInductor package "
+                "(torch.export, static shapes, inductor); fix: leave them out"
+            )
+
+
 def _omp_environment(request: BenchRequest) -> None:
     """Set --omp-bind's variables for this process, which runs the bench: only before torch has started OpenMP."""
     from harness.compiling import omp_environment
+    from harness.starts import AFFINITY_VARIABLE
 
     wanted = omp_environment(request.compile_settings())
     if not wanted or all(os.environ.get(name) == value for name, value in wanted.items()):
@@ -196,6 +224,12 @@ def _omp_environment(request: BenchRequest) -> None:
     if "torch" in sys.modules:
         raise InputError("--omp-bind: torch is already loaded in this process; fix: leave --isolate on (the default)")
     os.environ.update(wanted)
+    # the binding pins the main thread to one CPU: the run's CPUs are saved for the start probes, and inductor's
+    # compile workers are sized from them, not from the pinned thread's one
+    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    if cpus:
+        os.environ.setdefault(AFFINITY_VARIABLE, ",".join(map(str, cpus)))
+        os.environ.setdefault("TORCHINDUCTOR_COMPILE_THREADS", str(len(cpus)))
 
 
 def result_name(spec: RunSpec) -> str:
@@ -207,10 +241,12 @@ def bench(request: BenchRequest) -> int:
     from harness.results import check_writable_dir, write_records
     from harness.runner import run
 
+    if request.omp_bind and request.mode != "compiled":
+        raise InputError("--omp-bind: binds the compiled run's process; fix: use it with --mode compiled")
+    if request.mode == "compiled" and not request.isolate:
+        _omp_environment(request)  # before plan(), which may load torch
     specs = plan(request)
     check_writable_dir(request.results_dir, "--results-dir")  # before the runs, not after them
-    if request.mode == "compiled" and not request.isolate:
-        _omp_environment(request)
     for spec in specs:
         name = result_name(spec)
         if request.isolate:

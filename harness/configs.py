@@ -55,20 +55,9 @@ CONFIGS: dict[str, dict[str, object]] = {
     "freezing-dynamic": {"freezing": True, "dynamic": "true"},
     "encoder-freezing-dynamic": {"compile_scope": "encoder", "freezing": True, "dynamic": "true"},
 }
-# the bench flags a configuration sets: a sweep refuses them after `--`
-CONFIG_FLAGS = (
-    "--attn",
-    "--dtype",
-    "--freezing",
-    "--compile-mode",
-    "--dynamic",
-    "--sdpa-backend",
-    "--gemm-backends",
-    "--cpp-wrapper",
-    "--compile-scope",
-    "--compile-threads",
-    "--omp-bind",
-)
+# the bench flags a configuration sets (each settings key is a BenchRequest field named as its flag): a sweep refuses
+# them after `--`
+CONFIG_FLAGS = tuple(dict.fromkeys(f"--{field.replace('_', '-')}" for settings in CONFIGS.values() for field in settings))
 SETS: dict[str, tuple[str, ...]] = {
     "default": ("default", "sdpa", "static", "freezing", "bf16"),  # about one cold compile each
     "full": tuple(CONFIGS),  # every configuration: the search's, dynamic, reduce-overhead (CUDA graphs), SDPA backends

@@ -46,11 +46,19 @@ def measure_matmul(dtype: str = "float32", *, size: int = MATMUL_SIZE, repeats: 
     b = torch.randn(size, size, generator=generator).to(getattr(torch, dtype))
     kernels: list[Callable[[], object]] = [lambda: torch.mm(a, b)]
     if torch.backends.mkldnn.is_available():  # type: ignore[no-untyped-call]
-        packed = torch.ops.mkldnn._reorder_linear_weight(b, size)
-        kernels.append(lambda: torch.ops.mkldnn._linear_pointwise(a, packed, None, "none", [], ""))
+        try:
+            packed = torch.ops.mkldnn._reorder_linear_weight(b, size)
+            kernels.append(lambda: torch.ops.mkldnn._linear_pointwise(a, packed, None, "none", [], ""))
+        except RuntimeError:  # no oneDNN kernel for this dtype here
+            pass
     best = float("inf")
-    for kernel in kernels:
-        kernel()  # warm-up: thread pool, packing buffers
+    for index, kernel in enumerate(kernels):
+        try:
+            kernel()  # warm-up: thread pool, packing buffers
+        except RuntimeError:  # oneDNN without this dtype on this CPU: ATen's mm alone
+            if index == 0:
+                raise
+            continue
         for _ in range(repeats):
             start = time.perf_counter()
             kernel()

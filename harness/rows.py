@@ -74,7 +74,11 @@ def build_record(spec: RunSpec, measured: Measured, *, device: str, pipeline: Ch
     low_precision = measured.precision_forecast is not None
     drift_ref = measured.precision_forecast if low_precision else measured.eager_forecast
     drift_yardstick = precision_error if low_precision else yardstick
-    tolerance = drift_tolerance(drift_yardstick, drift_ref) if compiled else None
+    tolerance = (
+        drift_tolerance(drift_yardstick, drift_ref, dtype=spec.compile.dtype if low_precision else "float32")
+        if compiled
+        else None
+    )
     drift_by_q: list[float] = []
     drift: float | None = None
     if compiled and drift_ref is not None:
@@ -240,21 +244,25 @@ DRIFT_FACTOR = 4.0  # compiled may drift from eager by this many times eager's o
 UNMEASURED_FLOOR_ULPS = 4.0  # eager's noise when float64 agrees exactly: compiled kernels reorder sums (8 ulps seen)
 
 
-def noise_floor(float32_error: float | None, eager_forecast: np.ndarray | None) -> float | None:
+DTYPE_EPS = {"float32": float(np.finfo(np.float32).eps), "bfloat16": 2.0**-7}  # relative precision (bf16: 8 bits)
+
+
+def noise_floor(float32_error: float | None, eager_forecast: np.ndarray | None, *, dtype: str = "float32") -> float | None:
     """Eager's own numerical noise: its float32 forecast vs the same weights in float64 (max abs, every quantile of
     every target), and at least float32's relative precision at the forecast's scale (the float64 run can agree to
     the last bit on a small model)."""
     if float32_error is None or eager_forecast is None:
         return None
-    ulp = float(np.finfo(np.float32).eps) * float(np.max(np.abs(eager_forecast)))
+    ulp = DTYPE_EPS.get(dtype, DTYPE_EPS["float32"]) * float(np.max(np.abs(eager_forecast)))
     if float32_error == 0.0:  # nothing measured (float64 agreed to the last bit, e.g. a constant series): a few ulps
         return UNMEASURED_FLOOR_ULPS * ulp
     return max(float32_error, ulp)
 
 
-def drift_tolerance(float32_error: float | None, eager_forecast: np.ndarray | None) -> float | None:
-    """How far compiled may drift from eager: :data:`DRIFT_FACTOR` times eager's own noise floor. Measured per run."""
-    floor = noise_floor(float32_error, eager_forecast)
+def drift_tolerance(float32_error: float | None, eager_forecast: np.ndarray | None, *, dtype: str = "float32") -> float | None:
+    """How far compiled may drift from eager: :data:`DRIFT_FACTOR` times eager's own noise floor. Measured per run.
+    ``dtype``: eager's (the floor is at least that dtype's precision at the forecast's scale)."""
+    floor = noise_floor(float32_error, eager_forecast, dtype=dtype)
     return None if floor is None else DRIFT_FACTOR * floor
 
 

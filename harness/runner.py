@@ -13,6 +13,7 @@ import math
 import random
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -179,14 +180,17 @@ class _Caller:
                 strike(fault.kind, self.spec.mode)
             if fault is not None and fault.kind is FaultKind.RAISE and self.injector.random() < fault.probability:
                 raise InjectedFailure(f"planted by --fault {fault.text()} in {self.spec.mode} mode")
-            with compiled_threads(self.spec.compile) if threads else contextlib.nullcontext():  # set outside the timing
+            # the thread count is set and restored outside the timing
+            with compiled_threads(self.spec.compile) if threads else contextlib.nullcontext():
                 _synchronize(self.device)
                 start = time.perf_counter()
                 forecast = predict(self.pipeline, self.window, self.spec.params)
                 _synchronize(self.device)
+                elapsed = time.perf_counter() - start
             if slowdown:  # planted by --fault slow@F: this call takes 1 + F times as long
-                time.sleep((time.perf_counter() - start) * slowdown)
-            return time.perf_counter() - start, forecast
+                time.sleep(elapsed * slowdown)
+                elapsed *= 1.0 + slowdown
+            return elapsed, forecast
         except Exception as exc:  # a failing compile or model is a result, not a crash
             return exc
 
@@ -330,7 +334,11 @@ def _measure_compiled(
     target = pipeline.model
     if reference is not None and spec.compile.dtype != "float32":  # reduced precision: eager in that dtype, uncompiled
         with progress(f"{symbol} compiled: eager in {spec.compile.dtype}", logger=log):
-            out.precision_forecast = call(target, f"{symbol} eager {spec.compile.dtype}", measured=False).forecast
+            try:  # not through the caller: no planted fault, no confirmation; without it the dtype cannot be judged
+                out.precision_forecast = predict(pipeline, spec.window, spec.params)
+            except Exception as exc:
+                out.setup_error = exc
+                return out
     with inductor_config(spec.compile):
         try:
             with compiled_threads(spec.compile):
@@ -390,7 +398,10 @@ def _after_timed(
         from harness.starts import measure_starts
 
         with progress(f"{symbol} compiled: precompiled starts (fresh processes)", logger=log):
-            out.starts = measure_starts(spec, compiled_module)
+            try:
+                out.starts = measure_starts(spec, compiled_module)
+            except Exception as exc:  # a diagnostic: the timed calls stand without it
+                log.warning("%s: precompiled starts failed: %s: %s", symbol, type(exc).__name__, exc)
     call.pipeline.model = compiled_module
 
 
@@ -398,13 +409,17 @@ def _limits(out: Measured, spec: RunSpec, eager: Chronos2Pipeline) -> None:
     """FLOPs of one eager prediction and the matmul throughput of this process now: the floor any compiler faces."""
     from harness.limits import count_flops, matmul_gflops
 
-    try:
-        out.flops = count_flops(lambda: predict(eager, spec.window, spec.params))
-        out.matmul_gflops = matmul_gflops("float32")
-        with compiled_threads(spec.compile):
-            out.matmul_gflops_compiled = matmul_gflops(spec.compile.dtype)
-    except Exception as exc:  # a diagnostic: its failure is logged, never the run's
-        log.warning("%s: FLOP count or matmul throughput failed: %s: %s", spec.window.symbol, type(exc).__name__, exc)
+    def attempt(what: str, measure: Callable[[], float]) -> float | None:
+        try:
+            return measure()
+        except Exception as exc:  # a diagnostic: its failure is logged, never the run's
+            log.warning("%s: %s failed: %s: %s", spec.window.symbol, what, type(exc).__name__, exc)
+            return None
+
+    out.flops = attempt("FLOP count", lambda: count_flops(lambda: predict(eager, spec.window, spec.params)))
+    out.matmul_gflops = attempt("float32 matmul throughput", lambda: matmul_gflops("float32"))
+    with compiled_threads(spec.compile):
+        out.matmul_gflops_compiled = attempt(f"{spec.compile.dtype} matmul throughput", lambda: matmul_gflops(spec.compile.dtype))
 
 
 def _precision_skill(

@@ -32,6 +32,17 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PROBE_FORMAT = 1
+AFFINITY_VARIABLE = "HARNESS_CPU_AFFINITY"  # the run's CPUs, saved before OMP_PROC_BIND pinned its main thread to one
+
+
+def run_cpus() -> list[int]:
+    """The CPUs the run may use: as saved by ``bench`` before OpenMP binding, else this process's affinity."""
+    saved = os.environ.get(AFFINITY_VARIABLE, "")
+    if saved:
+        return [int(cpu) for cpu in saved.split(",")]
+    return sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+
+
 STEADY_CALLS = 3
 KINDS = ("disk", "artifacts", "aot")
 
@@ -45,9 +56,14 @@ def measure_starts(spec: RunSpec, compiled_module: Any) -> dict[str, float | Non
     """Each start of :func:`kinds_for` in a fresh child process; a probe that fails is None (and logged)."""
     import torch
 
+    from harness.benching import BenchRequest
     from harness.isolation import harness_command, run_child
 
     starts: dict[str, float | None] = {}
+    if spec.compile.cache == "off":  # a "warm" start would compile from scratch: nothing to measure
+        log.warning("%s: --starts with --inductor-cache off: no cache to start from; starts not measured", spec.window.symbol)
+        return starts
+    timeout_s = BenchRequest.from_json(spec.starts, source="the run's request").timeout
     with tempfile.TemporaryDirectory(prefix="harness-starts-") as scratch:
         artifacts = Path(scratch) / "artifacts.bin"
         saved = torch.compiler.save_cache_artifacts() if hasattr(torch.compiler, "save_cache_artifacts") else None
@@ -71,10 +87,11 @@ def measure_starts(spec: RunSpec, compiled_module: Any) -> dict[str, float | Non
                 "artifacts": str(artifacts),
                 "package": package,
                 "out": str(Path(scratch) / f"{kind}.json"),
+                "affinity": run_cpus(),  # the CPUs before any OpenMP binding
             }
             probe_file = Path(scratch) / f"{kind}-probe.json"
             probe_file.write_text(json.dumps(document), encoding="utf-8")
-            result = run_child(harness_command(["-q", "start-probe", str(probe_file)]))
+            result = run_child(harness_command(["-q", "start-probe", str(probe_file)]), timeout_s=timeout_s)
             out = Path(str(document["out"]))
             if result.returncode != 0 or not out.is_file():
                 log.warning("%s: %s start probe: %s %s", spec.window.symbol, kind, result.status, result.message)
@@ -90,21 +107,32 @@ def probe(path: Path) -> int:
 
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
-        if document.get("format") != PROBE_FORMAT or document.get("kind") not in KINDS:
-            raise ValueError(f"format {document.get('format')!r}, kind {document.get('kind')!r}")
-    except (OSError, ValueError, AttributeError) as exc:
+        if not isinstance(document, dict) or document.get("format") != PROBE_FORMAT or document.get("kind") not in KINDS:
+            raise ValueError("not format 1 with a known kind")
+        for field in ("request", "cache_dir", "artifacts", "package", "out"):
+            if not isinstance(document.get(field), str):
+                raise ValueError(f"field {field!r} missing or not text")
+        if document["kind"] == "aot" and not document["package"]:
+            raise ValueError("kind 'aot' without a package")
+        affinity = document.get("affinity") or []
+        if not isinstance(affinity, list) or not all(isinstance(cpu, int) for cpu in affinity):
+            raise ValueError("field 'affinity' not a list of CPU numbers")
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
         raise InputError(
             f"{path}: not a start probe this harness wrote ({exc}); fix: run `python -m harness bench --starts`"
         ) from exc
     kind = document["kind"]
-    # before torch compiles anything: the filled cache (disk), or an empty one (artifacts, aot)
-    os.environ["TORCHINDUCTOR_CACHE_DIR"] = document["cache_dir"] if kind == "disk" else tempfile.mkdtemp(prefix="harness-probe-")
-    figures = _first_call(document, kind)
+    if affinity:  # an OpenMP binding in the parent pinned it to one CPU; this process gets the run's CPUs back
+        os.sched_setaffinity(0, affinity)
+    with tempfile.TemporaryDirectory(prefix="harness-probe-") as empty:
+        # before torch compiles anything: the filled cache (disk), or an empty one (artifacts, aot)
+        os.environ["TORCHINDUCTOR_CACHE_DIR"] = document["cache_dir"] if kind == "disk" else empty
+        figures = _first_call(document, kind, source=str(path))
     Path(document["out"]).write_text(json.dumps(figures), encoding="utf-8")
     return 0
 
 
-def _first_call(document: dict[str, Any], kind: str) -> dict[str, float]:
+def _first_call(document: dict[str, Any], kind: str, *, source: str) -> dict[str, float]:
     import torch
 
     from harness.benching import BenchRequest, plan
@@ -112,7 +140,7 @@ def _first_call(document: dict[str, Any], kind: str) -> dict[str, float]:
     from harness.models import load_pipeline
     from harness.runner import predict, resolve_device
 
-    request = BenchRequest.from_json(document["request"], source=document["out"])
+    request = BenchRequest.from_json(document["request"], source=source)
     with tempfile.TemporaryDirectory(prefix="harness-probe-results-") as results:  # plan refuses an existing result
         spec = plan(dataclasses.replace(request, results_dir=Path(results), isolate=False, quiet=True))[0]
     device = resolve_device(spec.params.device)

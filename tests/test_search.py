@@ -4,10 +4,12 @@ precompiled starts, share of the floor), reduced precision judged against its ow
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
 from harness.benching import BenchRequest
+from harness.cli import main
 from harness.compare import Comparison, compare_pair
 from harness.configs import CONFIG_FLAGS, CONFIGS, SETS, expand, name_of, pick_best
 from harness.keys import compile_config, key_of
@@ -43,11 +45,50 @@ def compare(config: str = "default", **overrides: object) -> Comparison:
 
 
 def test_every_configuration_is_reachable_from_the_bench_flags_and_refused_after_a_sweep() -> None:
-    for name, settings in CONFIGS.items():
+    from harness.parser import build
+
+    commands = build()._subparsers._group_actions[0]  # type: ignore[union-attr]
+    bench = commands.choices["bench"]  # type: ignore[index]
+    flags = {option for action in bench._actions for option in action.option_strings}
+    for settings in CONFIGS.values():
         BenchRequest(mode="compiled", **settings).compile_settings()  # type: ignore[arg-type]  # every field exists
-        for field in settings:
-            assert f"--{field.replace('_', '-')}" in CONFIG_FLAGS, (name, field)
+    assert set(CONFIG_FLAGS) <= flags and "--compile-scope" in CONFIG_FLAGS  # each a real bench flag
     assert expand("search") == list(SETS["search"])
+
+
+@pytest.mark.parametrize(
+    ("flags", "says"),
+    [
+        (["--gemm-backends", "CPP,ATEN"], "--gemm-backends CPP,ATEN: inductor autotunes GEMM backends only with max-autotune"),
+        (["--compile-scope", "aot-encoder", "--backend", "eager"], "--compile-scope aot-encoder: --backend do(es) not apply"),
+        (["--mode", "eager", "--omp-bind", "close"], "--omp-bind: binds the compiled run's process"),
+    ],
+)
+def test_a_setting_that_would_not_apply_is_a_one_line_error(
+    flags: list[str], says: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mode = [] if "--mode" in flags else ["--mode", "compiled"]
+    assert main(["bench", *mode, *flags, "--model", "tiny", "--results-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and says in err[0] and "fix:" in err[0]
+    assert not list(tmp_path.glob("*.parquet"))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{",
+        "[]",
+        '{"format": 1, "kind": "disk"}',
+        '{"format": 1, "kind": "aot", "request": "", "cache_dir": "", "artifacts": "", "package": "", "out": ""}',
+    ],
+)
+def test_a_bad_start_probe_file_is_a_one_line_error(text: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    probe = tmp_path / "probe.json"
+    probe.write_text(text)
+    assert main(["start-probe", str(probe)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(probe) in err[0] and "not a start probe" in err[0] and "fix:" in err[0]
 
 
 def test_every_configuration_gets_its_own_key_and_is_named_back() -> None:
@@ -104,7 +145,7 @@ def test_the_floor_of_a_table_is_the_best_throughput_its_machine_measured() -> N
 
 
 def test_bf16_is_judged_against_bf16_eager_and_on_rolling_windows() -> None:
-    adopt = dict(compiled_success_rate=1.0, speedup=2.0, mae_diff=5.0, speedup_ci=(1.9, 2.1), precision="bfloat16")
+    adopt = dict(compiled_success_rate=1.0, speedup=2.0, mae_diff=0.2, speedup_ci=(1.9, 2.1), precision="bfloat16")
     verdict, reason = recommend(**adopt, precision_mae_diff=0.5, precision_windows=20)  # type: ignore[arg-type]
     assert verdict is Recommendation.ADOPT and "in bfloat16" in reason and "20 rolling windows" in reason
     verdict, reason = recommend(**adopt, precision_mae_diff=2.5, precision_windows=20)  # type: ignore[arg-type]
@@ -115,6 +156,8 @@ def test_bf16_is_judged_against_bf16_eager_and_on_rolling_windows() -> None:
     assert verdict is Recommendation.INCOMPLETE
     verdict, _ = recommend(**adopt, precision_mae_diff=0.5, precision_windows=20, drift=(3.0, 1.0))  # type: ignore[arg-type]
     assert verdict is Recommendation.REJECT_ACCURACY  # compiling itself moved the numbers beyond bf16's own noise
+    verdict, reason = recommend(**{**adopt, "mae_diff": 5.0}, precision_mae_diff=0.5, precision_windows=20)  # type: ignore[arg-type]
+    assert verdict is Recommendation.REJECT_ACCURACY and "+5.00%" in reason  # the compiled model's own MAE still counts
 
 
 def test_float32_keeps_the_seven_step_mae_rule() -> None:

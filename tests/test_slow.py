@@ -65,7 +65,8 @@ def test_encoder_only_compile_is_one_graph_and_measures_its_starts(tmp_path: Pat
     (record,) = read_records(tmp_path)
     assert record.status == "pass" and record.compile_scope == "encoder"
     assert (record.n_graphs, record.n_graph_breaks) == (1, 0)  # fullgraph=True: no break, or it would have failed
-    assert record.start_warm_disk_s is not None and record.start_warm_disk_s >= 0
+    assert record.compile_s is not None and record.start_warm_disk_s is not None
+    assert record.start_warm_disk_s < record.compile_s  # a warm cache skips compiling from scratch
     assert record.start_precompiled_s is not None and record.precompiled_kind == "cache artifacts"
     assert record.flops_per_prediction and record.flops_per_prediction > 1e6
     assert record.matmul_gflops and record.matmul_gflops > 1
@@ -77,6 +78,7 @@ def test_aot_package_loads_in_a_fresh_process(tmp_path: Path) -> None:
     (record,) = read_records(tmp_path)
     assert record.status == "pass" and record.drift_max_abs is not None
     assert record.precompiled_kind == "AOTInductor package" and record.start_precompiled_s is not None
+    assert record.compile_s is not None and record.start_precompiled_s < record.compile_s  # loaded, not built again
     assert record.start_warm_disk_s is None  # an AOT package is not started from inductor's caches
 
 
