@@ -132,32 +132,15 @@ def version_tuple(text: str) -> tuple[int, ...]:
 
 def print_best(comparisons: list[Comparison]) -> None:
     """Per group of configurations: the search table (harness.search), then the best that passes every gate."""
-    from harness.configs import name_of, pick_best
-    from harness.search import format_table, search_rows, start_text
+    from harness.configs import pick_best
+    from harness.search import best_lines, format_table, search_rows
 
     for pick in pick_best(comparisons):
         if pick.candidates < 2:
             continue
         print(f"configurations of {pick.label}:")
         print(format_table(search_rows(pick.members)))
-        if pick.best is None:
-            print(f"best configuration for {pick.label}: none of {pick.candidates} passes every gate: keep eager\n")
-            continue
-        best = pick.best
-        interval = f" [{best.confidence:.0%} CI {best.speedup_ci[0]:.2f}, {best.speedup_ci[1]:.2f}]" if best.speedup_ci else ""
-        print(
-            f"best configuration for {pick.label}: {name_of(best.key.compile_config)}, speedup {best.speedup:.2f}x{interval}, "
-            f"{best.recommendation.value} ({pick.passing} of {pick.candidates} configurations pass every gate); "
-            f"{start_text(best)}"
-        )
-        if pick.best_float32 is not None:
-            full = pick.best_float32
-            interval = f" [{full.speedup_ci[0]:.2f}, {full.speedup_ci[1]:.2f}]" if full.speedup_ci else ""
-            print(
-                f"  best in float32: {name_of(full.key.compile_config)}, speedup {full.speedup:.2f}x{interval}, "
-                f"{full.recommendation.value}; {start_text(full)}"
-            )
-        print()
+        print("\n".join(f"  {line}" for line in best_lines(pick)) + "\n")
 
 
 def thin_baseline(checked: Check) -> str:

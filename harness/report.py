@@ -318,8 +318,8 @@ def build(
 
 def _search(comparisons: Sequence[Comparison]) -> list[Block]:
     """The configuration search (harness.search) of every group benched in two or more configurations, and its best."""
-    from harness.configs import name_of, pick_best
-    from harness.search import HEADER, cells, ordered, search_rows, start_text
+    from harness.configs import pick_best
+    from harness.search import HEADER, best_lines, cells, ordered, search_rows
 
     picks = [pick for pick in pick_best(comparisons) if pick.candidates >= 2]
     if not picks:
@@ -337,24 +337,7 @@ def _search(comparisons: Sequence[Comparison]) -> list[Block]:
     for pick in picks:
         blocks.append(Heading(3, pick.label))
         blocks.append(Table(HEADER, tuple(cells(row) for row in ordered(search_rows(pick.members)))))
-        if pick.best is None:
-            blocks.append(Paragraph(f"Best configuration: none of {pick.candidates} passes every gate: keep eager."))
-            continue
-        best = pick.best
-        blocks.append(
-            Paragraph(
-                f"Best configuration: {name_of(best.key.compile_config)}, {_speedup(best)}, "
-                f"{best.recommendation.value} ({pick.passing} of {pick.candidates} pass every gate); {start_text(best)}."
-            )
-        )
-        if pick.best_float32 is not None:
-            full = pick.best_float32
-            blocks.append(
-                Paragraph(
-                    f"Best in float32: {name_of(full.key.compile_config)}, {_speedup(full)}, {full.recommendation.value}; "
-                    f"{start_text(full)}."
-                )
-            )
+        blocks.extend(Paragraph(line) for line in best_lines(pick))
     return blocks
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from harness.compare import Comparison, ModeSummary
-from harness.configs import name_of
+from harness.configs import Pick, name_of
 from harness.limits import floor_share
 
 
@@ -218,3 +218,23 @@ def start_text(comparison: Comparison) -> str:
     if start is None:
         return text + "; precompiled starts not measured (bench --starts)"
     return text + f", {_calls(break_even(start[0], compiled))} from {start[1]} ({start[0]:.1f} s)"
+
+
+def _choice(comparison: Comparison) -> str:
+    interval = f" [{comparison.speedup_ci[0]:.2f}, {comparison.speedup_ci[1]:.2f}]" if comparison.speedup_ci else ""
+    speed = "-" if comparison.speedup is None else f"{comparison.speedup:.2f}x"
+    return f"{name_of(comparison.key.compile_config)}, speedup {speed}{interval}, {comparison.recommendation.value}"
+
+
+def best_lines(pick: Pick) -> list[str]:
+    """What ``compare`` and the report say under a search table: the best configuration that passes every gate with
+    its break-even points, and the best in float32 when the best is reduced precision."""
+    if pick.best is None:
+        return [f"Best configuration: none of {pick.candidates} passes every gate: keep eager."]
+    lines = [
+        f"Best configuration: {_choice(pick.best)} ({pick.passing} of {pick.candidates} pass every gate); "
+        f"{start_text(pick.best)}."
+    ]
+    if pick.best_float32 is not None:
+        lines.append(f"Best in float32: {_choice(pick.best_float32)}; {start_text(pick.best_float32)}.")
+    return lines

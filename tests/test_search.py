@@ -16,7 +16,7 @@ from harness.keys import compile_config, key_of
 from harness.limits import floor_share
 from harness.recommend import Recommendation, recommend
 from harness.results import RunRecord
-from harness.search import best_start, break_even, cells, format_table, search_row, search_rows, start_text
+from harness.search import best_lines, best_start, break_even, cells, format_table, search_row, search_rows, start_text
 from harness.starts import kinds_for
 from tests.factories import make_record
 
@@ -185,3 +185,9 @@ def test_the_best_configuration_passes_every_gate_and_the_table_lists_all() -> N
     assert len(lines) == 4 and lines[1].lstrip().startswith("freezing ")  # fastest first, rejected or not; by name
     assert "vs bfloat16 eager" in table and "reject compiled: forecasts differ" in table
     assert "+0.30% (20 windows, bfloat16)" in table
+    best, full = best_lines(picks[0])
+    assert best.startswith("Best configuration: bf16, speedup 2.50x") and "2 of 3 pass every gate" in best
+    assert full.startswith("Best in float32: default, speedup 2.00x")
+    assert best_lines(pick_best([drifting, compare("sdpa", drift_max_abs=1.0)])[0]) == [
+        "Best configuration: none of 2 passes every gate: keep eager."
+    ]
