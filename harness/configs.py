@@ -125,8 +125,14 @@ class Pick:
     best_float32: Comparison | None = None  # the same pick among float32 configurations, when ``best`` is not one
 
 
+def speedup_low(comparison: Comparison) -> float:
+    """What configurations are ranked by: the lower end of the speedup interval, else the speedup (0 when none)."""
+    low = comparison.speedup_ci[0] if comparison.speedup_ci else comparison.speedup
+    return low or 0.0
+
+
 def _fastest(comparisons: list[Comparison]) -> Comparison | None:
-    return max(comparisons, key=lambda c: c.speedup_ci[0] if c.speedup_ci else c.speedup or 0.0, default=None)
+    return max(comparisons, key=speedup_low, default=None)
 
 
 def pick_best(comparisons: Iterable[Comparison]) -> list[Pick]:

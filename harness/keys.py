@@ -148,23 +148,17 @@ class Key:
 def compile_config(record: RunRecord) -> str:
     """The compile configuration label; dtype and freezing appear only when not the defaults (older keys stay valid)."""
     label = f"mode={record.compile_mode},backend={record.compile_backend},dynamic={record.compile_dynamic},attn={record.attn_implementation}"
-    if record.dtype != "float32":
-        label += f",dtype={record.dtype}"
-    if record.compile_freezing:
-        label += ",freezing=true"
-    if record.sdpa_backend:
-        label += f",sdpa_backend={record.sdpa_backend}"
-    if record.gemm_backends:
-        label += f",gemm={record.gemm_backends}"
-    if record.cpp_wrapper:
-        label += ",cpp_wrapper=true"
-    if record.compile_scope:
-        label += f",scope={record.compile_scope}"
-    if record.compile_threads:
-        label += f",threads={record.compile_threads}"
-    if record.omp_bind:
-        label += f",omp_bind={record.omp_bind}"
-    return label
+    optional = (  # (name, value): appended only when set, in this order
+        ("dtype", record.dtype if record.dtype != "float32" else ""),
+        ("freezing", "true" if record.compile_freezing else ""),
+        ("sdpa_backend", record.sdpa_backend),
+        ("gemm", record.gemm_backends),
+        ("cpp_wrapper", "true" if record.cpp_wrapper else ""),
+        ("scope", record.compile_scope),
+        ("threads", str(record.compile_threads) if record.compile_threads else ""),
+        ("omp_bind", record.omp_bind),
+    )
+    return label + "".join(f",{name}={value}" for name, value in optional if value)
 
 
 def what_of(record: RunRecord) -> What:

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from harness.compare import Comparison, ModeSummary
-from harness.configs import Pick, name_of
+from harness.configs import Pick, name_of, speedup_low
 from harness.limits import floor_share
 
 
@@ -202,11 +202,7 @@ def format_table(rows: list[SearchRow]) -> str:
 
 
 def ordered(rows: list[SearchRow]) -> list[SearchRow]:
-    def rank(row: SearchRow) -> float:
-        low = row.speedup_ci[0] if row.speedup_ci else row.speedup
-        return -(low or 0.0)
-
-    return sorted(rows, key=rank)
+    return sorted(rows, key=lambda row: -speedup_low(row.comparison))
 
 
 def start_text(comparison: Comparison) -> str:

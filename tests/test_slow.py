@@ -11,22 +11,15 @@ from harness.results import read_records
 from tests.conftest import ROOT
 
 
+def _bench_flags(tmp_path: Path, *flags: str) -> list[str]:
+    """Two timed calls, the shipped data and hyperparams, results under ``tmp_path``, then ``flags``."""
+    data = ["--data-dir", str(ROOT / "trainingdata"), "--hyperparams-dir", str(ROOT / "hyperparams")]
+    return ["--runs", "2", "--results-dir", str(tmp_path), *data, *flags]
+
+
 @pytest.mark.slow
 def test_chronos_2_arch_eager_and_compiled(tmp_path: Path) -> None:
-    common = [
-        "--symbol",
-        "BTCUSD",
-        "--model",
-        "chronos-2-arch",
-        "--runs",
-        "2",
-        "--results-dir",
-        str(tmp_path),
-        "--data-dir",
-        str(ROOT / "trainingdata"),
-        "--hyperparams-dir",
-        str(ROOT / "hyperparams"),
-    ]
+    common = _bench_flags(tmp_path, "--symbol", "BTCUSD", "--model", "chronos-2-arch")
     assert main(["-q", "bench", "--mode", "eager", *common]) == 0
     assert main(["-q", "bench", "--mode", "compiled", *common]) == 0
     records = {r.mode: r for r in read_records(tmp_path)}
@@ -39,24 +32,7 @@ def test_chronos_2_arch_eager_and_compiled(tmp_path: Path) -> None:
 
 
 def _tiny(tmp_path: Path, *flags: str) -> list[str]:
-    return [
-        "-q",
-        "bench",
-        "--mode",
-        "compiled",
-        "--model",
-        "tiny",
-        "--runs",
-        "2",
-        "--no-warm-compile",
-        "--results-dir",
-        str(tmp_path),
-        "--data-dir",
-        str(ROOT / "trainingdata"),
-        "--hyperparams-dir",
-        str(ROOT / "hyperparams"),
-        *flags,
-    ]
+    return ["-q", "bench", "--mode", "compiled", *_bench_flags(tmp_path, "--model", "tiny", "--no-warm-compile", *flags)]
 
 
 @pytest.mark.slow
