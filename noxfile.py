@@ -5,7 +5,7 @@ parametrized over ``HARNESS_TORCH`` (comma-separated versions, default the pinne
 runs every version in :data:`TORCH_MATRIX`.
 
 Environments: uv makes them when it is installed beside nox (``pip install nox uv``), told where pip looks for wheels
-(harness/pipconfig.py); virtualenv and pip otherwise. Bench sessions have one per mode and torch version; compare,
+(harness/base/pipconfig.py); virtualenv and pip otherwise. Bench sessions have one per mode and torch version; compare,
 report and update_baselines share ``.nox/results_env``, tests and lint ``.nox/dev_env``, each made by the session of
 that name, which they require. Environments hold the requirements, not the project: ./harness runs from the checkout.
 """
@@ -34,9 +34,9 @@ PYPROJECT = nox.project.load_toml(Path(__file__).with_name("pyproject.toml"))
 RESULTS_ENV = "results_env"  # compare, report, update_baselines: the report extra, no torch
 DEV_ENV = "dev_env"  # tests, lint: pinned torch, every extra, the test and lint groups
 
-# uv looks where pip looks (harness/pipconfig.py: pure, standard library only, importable before any environment)
+# uv looks where pip looks (harness/base/pipconfig.py: pure, standard library only, importable before any environment)
 sys.path.insert(0, str(Path(__file__).parent))
-from harness.pipconfig import uv_environment  # noqa: E402
+from harness.base.pipconfig import uv_environment  # noqa: E402
 
 
 @functools.cache
@@ -165,7 +165,7 @@ def bench_compiled(session: nox.Session, torch: str) -> None:
 @nox.session(default=False)
 @nox.parametrize("torch", TORCH_VERSIONS, ids=TORCH_VERSIONS)
 def search(session: nox.Session, torch: str) -> None:
-    """The configuration search (harness/configs.py SETS["search"]) with precompiled starts, in this torch's venv;
+    """The configuration search (harness/bench/configs.py SETS["search"]) with precompiled starts, in this torch's venv;
     then `nox -s compare` prints the search table and names the best configuration. Bench flags after --."""
     _install(session, f"torch=={torch}", *_requirements("bench"))
     bench_args, _ = _split_posargs(session)

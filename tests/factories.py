@@ -6,7 +6,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from harness.results import RunRecord
+from harness.results.schema import RunRecord
 
 ENV: dict[str, Any] = {
     "harness_version": "0.1.0",
@@ -83,7 +83,7 @@ def replace(record: RunRecord, **changes: Any) -> RunRecord:
 
 def record_baselines(results_dir: Path, baselines_dir: Path) -> None:
     """``update-baselines`` from ``results_dir`` into ``baselines_dir``, as a test's setup (it must succeed)."""
-    from harness.cli import main
+    from harness.cli.main import main
 
     command = [
         "-q",

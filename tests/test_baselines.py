@@ -1,4 +1,4 @@
-"""harness.baselines: the committed JSON files, their names, round trips, diffs and bad files."""
+"""harness.gate.baseline_files: the committed JSON files, their names, round trips, diffs and bad files."""
 
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from harness import baselines
-from harness.compare import INTERLEAVED, SEPARATE, build_comparisons
-from harness.errors import InputError
-from harness.gate import Baseline, ModeBaseline, Tolerances
-from harness.keys import Key, Software, What, Where, key_of
-from harness.matching import GateKind, select
+from harness.base.errors import InputError
+from harness.gate import baseline_files as baselines
+from harness.gate.baseline import Baseline, ModeBaseline, Tolerances
+from harness.gate.comparison import INTERLEAVED, SEPARATE, build_comparisons
+from harness.gate.matching import GateKind, select
+from harness.results.keys import Key, Software, What, Where, key_of
 from tests.conftest import ROOT
 from tests.factories import make_record
 

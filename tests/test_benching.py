@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from harness.benching import BenchRequest
-from harness.errors import ExitCode, InputError
-from harness.faults import Fault, FaultKind
-from harness.findings import Finding, FindingKind
-from harness.gate import Check
-from harness.matching import GateKind, Match
-from harness.parser import build as _parser
-from harness.verdict import Tally, exit_code, tally
+from harness.base.errors import ExitCode, InputError
+from harness.bench.faults import Fault, FaultKind
+from harness.bench.request import BenchRequest
+from harness.cli.parser import build as _parser
+from harness.gate.checks import Check
+from harness.gate.findings import Finding, FindingKind
+from harness.gate.matching import GateKind, Match
+from harness.gate.verdict import Tally, exit_code, tally
 
 
 def _request(*argv: str) -> BenchRequest:

@@ -9,10 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness.changepoints import change_points, changes
-from harness.cli import main
-from harness.history import series
-from harness.results import RunRecord, write_records
+from harness.cli.main import main
+from harness.gate.changepoints import change_points, changes
+from harness.gate.history import series
+from harness.results.schema import RunRecord
+from harness.results.store import write_records
 from tests.factories import make_record, record_baselines
 
 
@@ -70,7 +71,7 @@ def _history(directory: Path, nights: int = 14, change_at: int = 9) -> Path:
 
 
 def test_history_changes_name_the_run_and_commit_where_the_level_moved(tmp_path: Path) -> None:
-    from harness.results import read_records
+    from harness.results.store import read_records
 
     (history,) = series(read_records(_history(tmp_path)))
     found = {change.metric: change for change in changes(history)}
@@ -115,11 +116,11 @@ def test_an_old_improvement_is_not_where_a_regression_began(tmp_path: Path, caps
         write_records(_night(index, level, rng), tmp_path / "history" / f"n{index:02d}", name="run")
     baselines = tmp_path / "baselines"
     record_baselines(tmp_path / "history" / "n00", baselines)
-    from harness.baselines import load_baselines
-    from harness.compare import build_comparisons
-    from harness.gate import check as gate_check
-    from harness.gating import began, load_histories
-    from harness.results import read_records
+    from harness.cli.compare import began, load_histories
+    from harness.gate.baseline_files import load_baselines
+    from harness.gate.checks import check as gate_check
+    from harness.gate.comparison import build_comparisons
+    from harness.results.store import read_records
 
     (comparison,), _ = build_comparisons(read_records(tmp_path / "history" / "n13"))
     histories = load_histories(tmp_path / "history", confidence=0.95)

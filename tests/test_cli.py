@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from harness.cli import main
-from harness.isolation import ChildResult
-from harness.parser import build as _parser
-from harness.results import read_records, write_records
+from harness.bench.isolation import ChildResult
+from harness.cli.main import main
+from harness.cli.parser import build as _parser
+from harness.results.store import read_records, write_records
 from tests.conftest import ROOT
 from tests.factories import make_record
 
@@ -296,7 +296,7 @@ def test_a_context_the_window_cannot_fill_is_clipped_noted_once_and_recorded(
     isolate: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # issue 13: --context-length 512 on the daily BTCUSD, whose window holds 500 - 7 = 493 rows before the horizon
-    import harness.isolation
+    import harness.bench.isolation
 
     def child_in_process(command: list[str], *, timeout_s: float) -> ChildResult:
         """The isolated child, run here: its stderr is ours, as run_child passes it through."""
@@ -305,7 +305,7 @@ def test_a_context_the_window_cannot_fill_is_clipped_noted_once_and_recorded(
             status="ok" if code == 0 else "usage", returncode=code, error_type="", message="", stderr_tail="", seconds=0.0
         )
 
-    monkeypatch.setattr(harness.isolation, "run_child", child_in_process)
+    monkeypatch.setattr(harness.bench.isolation, "run_child", child_in_process)
     results = tmp_path / "results"
     code = _run(
         "bench",
@@ -365,23 +365,23 @@ def test_models_lists_profiles(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_a_harness_bug_exits_3_not_1(results: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    import harness.compare
+    import harness.gate.comparison
 
     def broken(*args: object, **kwargs: object) -> None:
         raise ZeroDivisionError("planted bug")
 
-    monkeypatch.setattr(harness.compare, "build_comparisons", broken)
+    monkeypatch.setattr(harness.gate.comparison, "build_comparisons", broken)
     assert _run("compare", "--results-dir", str(results)) == 3
     assert "the harness itself failed (ZeroDivisionError: planted bug)" in capsys.readouterr().err
 
 
 def test_interrupt_exits_130(results: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import harness.compare
+    import harness.gate.comparison
 
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(harness.compare, "build_comparisons", interrupted)
+    monkeypatch.setattr(harness.gate.comparison, "build_comparisons", interrupted)
     assert _run("compare", "--results-dir", str(results)) == 130
 
 
@@ -538,12 +538,12 @@ def _bench_argv(results: Path, *argv: str) -> list[str]:
 @pytest.fixture
 def no_bench(monkeypatch: pytest.MonkeyPatch) -> None:
     """Refusals come before any run: an isolated run starting is a failure of the test."""
-    import harness.isolation
+    import harness.bench.isolation
 
     def started(*args: object, **kwargs: object) -> None:
         raise AssertionError("a run started before the input was refused")
 
-    monkeypatch.setattr(harness.isolation, "run_child", started)
+    monkeypatch.setattr(harness.bench.isolation, "run_child", started)
 
 
 def _one_line_exit_2(code: int, capsys: pytest.CaptureFixture[str], *needles: str) -> str:
@@ -625,7 +625,7 @@ def test_the_parent_judges_a_child_by_its_exit_code_not_by_a_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A child that refused its input (exit 2) fails the bench, even when a file of its name turned up meanwhile."""
-    import harness.isolation
+    import harness.bench.isolation
 
     results = tmp_path / "results"
 
@@ -643,7 +643,7 @@ def test_the_parent_judges_a_child_by_its_exit_code_not_by_a_file(
             seconds=0.1,
         )
 
-    monkeypatch.setattr(harness.isolation, "run_child", refusing_child)
+    monkeypatch.setattr(harness.bench.isolation, "run_child", refusing_child)
     code = _run(*_bench_argv(results, "--symbol", "GOOG"))
     err = capsys.readouterr().err
     assert code == 2

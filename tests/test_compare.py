@@ -1,4 +1,4 @@
-"""harness.compare, harness.recommend and harness.gate: the recommendation rules, joining runs into comparisons, and
+"""harness.gate.comparison, harness.rules.recommend and harness.gate.checks: the recommendation rules, joining runs into comparisons, and
 findings against a baseline."""
 
 from __future__ import annotations
@@ -9,16 +9,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pytest
 
-from harness.compare import Comparison, build_comparisons, compare_pair
-from harness.findings import Finding
-from harness.gate import Baseline, ModeBaseline, Tolerances, find_findings
-from harness.keys import Key, key_of
-from harness.matching import GateKind, missing, select
-from harness.recommend import Recommendation, mae_diff_pct, recommend
+from harness.gate.baseline import Baseline, ModeBaseline, Tolerances
+from harness.gate.checks import find_findings
+from harness.gate.comparison import Comparison, build_comparisons, compare_pair
+from harness.gate.findings import Finding
+from harness.gate.matching import GateKind, missing, select
+from harness.results.keys import Key, key_of
+from harness.rules.recommend import Recommendation, mae_diff_pct, recommend
 from tests.factories import make_record, replace
 
 if TYPE_CHECKING:
-    from harness.results import RunRecord
+    from harness.results.schema import RunRecord
 
 EAGER_S = 0.2
 COMPILED_S = 0.1
@@ -444,7 +445,7 @@ def test_key_label_reads_well() -> None:
 
 
 def _recorded(comparison: Comparison, **what: Any) -> Baseline:
-    from harness.baselines import baseline_from
+    from harness.gate.baseline_files import baseline_from
 
     made = baseline_from(comparison, tolerances=Tolerances(), provenance={"fingerprint": dict(comparison.fingerprint)})
     key = comparison.key
@@ -474,7 +475,7 @@ def test_select_baseline_paths() -> None:
 
 
 def test_pool_runs_merges_every_session_of_a_key() -> None:
-    from harness.compare import pool_runs
+    from harness.gate.comparison import pool_runs
 
     older = make_record("compiled", latencies=[0.10, 0.11], run_id="a", timestamp_utc="2026-11-25T10:00:00+00:00")
     newer = make_record(

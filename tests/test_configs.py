@@ -6,11 +6,12 @@ from typing import Any
 
 import pytest
 
-from harness.compare import Comparison, compare_pair, summarize
-from harness.configs import CONFIGS, SETS, expand, pick_best
-from harness.display import diagnostics
-from harness.keys import key_of
-from harness.recommend import REJECTED, Recommendation
+from harness.bench.configs import CONFIGS, SETS, expand
+from harness.gate.comparison import Comparison, compare_pair, summarize
+from harness.gate.picking import pick_best
+from harness.report.display import diagnostics
+from harness.results.keys import key_of
+from harness.rules.recommend import REJECTED, Recommendation
 from tests.factories import make_record
 
 

@@ -11,16 +11,18 @@ from typing import Any
 import numpy as np
 import pytest
 
-from harness.baselines import baseline_from, render, support
-from harness.cli import main
-from harness.compare import compare_pair, rebenched
-from harness.confirmation import confirm, decided, timing_regressions
-from harness.faults import Fault, FaultKind
-from harness.findings import FindingKind
-from harness.gate import Tolerances, check
-from harness.keys import key_of
-from harness.rebench import ConfirmOptions, request_for
-from harness.results import RunRecord, RunStatus, write_records
+from harness.bench.faults import Fault, FaultKind
+from harness.cli.confirm import ConfirmOptions, request_for
+from harness.cli.main import main
+from harness.gate.baseline import Tolerances
+from harness.gate.baseline_files import baseline_from, render, support
+from harness.gate.checks import check
+from harness.gate.comparison import compare_pair, rebenched
+from harness.gate.confirmation import confirm, decided, timing_regressions
+from harness.gate.findings import FindingKind
+from harness.results.keys import key_of
+from harness.results.schema import RunRecord, RunStatus
+from harness.results.store import write_records
 from tests.factories import make_record, record_baselines
 
 
@@ -235,7 +237,7 @@ def test_confirm_command_rebenches_only_keys_whose_timing_regressed(
         write_records([pair[0] if request.mode == "eager" else pair[1]], request.results_dir, name=f"x1-{request.mode}")
         return 0
 
-    monkeypatch.setattr("harness.benching.bench", fake_bench)
+    monkeypatch.setattr("harness.bench.benching.bench", fake_bench)
     dirs = ["--results-dir", str(results), "--baselines-dir", str(baselines)]
     capsys.readouterr()
     assert main(["confirm", *dirs]) == 0

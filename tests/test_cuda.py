@@ -7,8 +7,8 @@ import dataclasses
 import pytest
 import torch
 
-from harness.compiling import CompileSettings
-from harness.runner import run
+from harness.bench.compiling import CompileSettings
+from harness.bench.runner import run
 from tests.test_runner import _spec
 
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device on this machine")

@@ -1,4 +1,4 @@
-"""harness.data: reading the shipped and user OHLC CSVs, cutting the bench window, and rejecting bad input."""
+"""harness.data.window: reading the shipped and user OHLC CSVs, cutting the bench window, and rejecting bad input."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from harness.csvfile import MAX_ABS_PRICE
-from harness.data import OHLC, BenchWindow, OhlcSeries, available_symbols, bench_window, load_ohlc
-from harness.errors import InputError
-from harness.params import fit_window, resolve_params
+from harness.base.errors import InputError
+from harness.data.csvfile import MAX_ABS_PRICE
+from harness.data.params import fit_window, resolve_params
+from harness.data.window import OHLC, BenchWindow, OhlcSeries, available_symbols, bench_window, load_ohlc
 from tests.conftest import ROOT
 
 if TYPE_CHECKING:
@@ -540,7 +540,7 @@ def test_high_below_low_is_refused(tmp_path: Path) -> None:
 
 def test_negative_prices_are_accepted_and_said(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     (tmp_path / "X.csv").write_text(HEADER + "2020-04-17,18,18,17,18,1\n2020-04-20,17.7,17.9,-40.3,-37.6,1\n", encoding="utf-8")
-    with caplog.at_level(logging.WARNING, logger="harness.data"):
+    with caplog.at_level(logging.WARNING, logger="harness.data.window"):
         frame = load_ohlc(tmp_path, "X").frame
     assert frame["close"].tolist() == [18.0, -37.6]
     assert "1 row(s) with negative prices, first on line 3: accepted" in caplog.text

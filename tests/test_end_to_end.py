@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.cli import main
-from harness.fingerprint import cpu_flags
-from harness.results import read_records
+from harness.cli.main import main
+from harness.results.fingerprint import cpu_flags
+from harness.results.store import read_records
 from tests.conftest import ROOT
 
 

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-from harness.data import OHLC, load_ohlc
-from harness.evaluation import HORIZON, WINDOWS, rolling_skill, scored_start, training_part
-from harness.params import fit_window, resolve_params
+from harness.data.params import fit_window, resolve_params
+from harness.data.window import OHLC, load_ohlc
+from harness.model.evaluation import HORIZON, WINDOWS, rolling_skill, scored_start, training_part
 from tests.conftest import ROOT
 
 SYMBOLS = ("BTCUSD", "GOOG", "EURUSD")
@@ -72,7 +72,7 @@ def test_training_part_ends_before_every_scored_row_and_the_bench_window(symbol:
 
 
 def test_training_inputs_hold_no_scored_row() -> None:
-    from harness.training import TrainConfig, training_inputs
+    from harness.model.training import TrainConfig, training_inputs
 
     config = TrainConfig(synthetic_count=6, synthetic_length=64)
     inputs, summary = training_inputs(config, ROOT / "trainingdata")
@@ -113,8 +113,8 @@ class _Recorder:
 
 
 def test_evaluate_scores_each_symbol_with_the_context_the_bench_uses() -> None:
-    from harness.options import BENCH_ROWS
-    from harness.training import evaluate
+    from harness.base.options import BENCH_ROWS
+    from harness.model.training import evaluate
 
     recorder = _Recorder()
     skills = evaluate(recorder, data_dir=ROOT / "trainingdata", hyperparams_dir=ROOT / "hyperparams" / "chronos2")

@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness.cli import main
-from harness.data import OHLC, bench_window, load_ohlc
-from harness.extreme import CASES, stressed
-from harness.results import read_records
+from harness.cli.main import main
+from harness.data.extreme import CASES, stressed
+from harness.data.window import OHLC, bench_window, load_ohlc
+from harness.results.store import read_records
 from tests.conftest import ROOT
 
 

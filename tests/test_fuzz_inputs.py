@@ -1,7 +1,7 @@
 """Property-based fuzzing of the files ``compare`` and ``report`` read: results Parquet files and baseline JSON.
 
 Valid inputs are mutated (wrong types, nulls, NaN, inf, unknown enums, missing and unknown fields, wrong nesting,
-truncated files, random bytes) and fed to ``harness.cli.main`` in process. The invariant is the README's: the exit
+truncated files, random bytes) and fed to ``harness.cli.main.main`` in process. The invariant is the README's: the exit
 code is 0, 1 or 2; no traceback; an exit 2 prints exactly one ``error:`` line naming the file and the fix; and the
 results already written are byte-identical afterwards. ``pytest --hypothesis-show-statistics`` shows how many inputs
 each property tried.
@@ -27,11 +27,12 @@ import pytest
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
-from harness.baselines import baseline_from, file_name, render
-from harness.cli import main
-from harness.compare import build_comparisons
-from harness.gate import Tolerances
-from harness.results import SCHEMA, RunRecord, write_records
+from harness.cli.main import main
+from harness.gate.baseline import Tolerances
+from harness.gate.baseline_files import baseline_from, file_name, render
+from harness.gate.comparison import build_comparisons
+from harness.results.schema import SCHEMA, RunRecord
+from harness.results.store import write_records
 from tests.factories import make_record, replace
 
 FUZZ = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large], database=None)
@@ -120,7 +121,7 @@ def run_cli(*argv: str) -> tuple[int, str]:
             warnings.simplefilter(
                 "default"
             )  # as a user runs it: a library's warning is printed, not raised (the suite makes them errors)
-            # harness/plots.py draws some figures too small for their labels, valid results included: cosmetic, not an input matter
+            # harness/report/plots.py draws some figures too small for their labels, valid results included: cosmetic, not an input matter
             warnings.filterwarnings("ignore", "constrained_layout not applied", UserWarning)
             code = main(["-q", *argv])
     finally:

@@ -9,13 +9,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from harness.baselines import baseline_from
-from harness.compare import INTERLEAVED, SEPARATE, Comparison, compare_pair, interleaved_speedup, pool_runs, summarize
-from harness.findings import Finding, lower, slower
-from harness.gate import Baseline, Tolerances, find_findings
-from harness.keys import key_of
-from harness.recommend import Recommendation, recommend
-from harness.results import RunRecord
+from harness.gate.baseline import Baseline, Tolerances
+from harness.gate.baseline_files import baseline_from
+from harness.gate.checks import find_findings
+from harness.gate.comparison import INTERLEAVED, SEPARATE, Comparison, compare_pair, interleaved_speedup, pool_runs, summarize
+from harness.gate.findings import Finding, lower, slower
+from harness.results.keys import key_of
+from harness.results.schema import RunRecord
+from harness.rules.recommend import Recommendation, recommend
 from tests.factories import make_record
 
 

@@ -12,15 +12,17 @@ from typing import Any
 import numpy as np
 import pytest
 
-from harness.baselines import baseline_from, read_baseline, render, write_baseline
-from harness.cli import main
-from harness.compare import Comparison, compare_pair
-from harness.errors import InputError
-from harness.fingerprint import cpu_flags
-from harness.gate import Baseline, Tolerances, check, upgrade_findings
-from harness.keys import key_of
-from harness.matching import GateKind, missing, parse_against, select
-from harness.results import RunRecord, RunStatus, write_records
+from harness.base.errors import InputError
+from harness.cli.main import main
+from harness.gate.baseline import Baseline, Tolerances
+from harness.gate.baseline_files import baseline_from, read_baseline, render, write_baseline
+from harness.gate.checks import check, upgrade_findings
+from harness.gate.comparison import Comparison, compare_pair
+from harness.gate.matching import GateKind, missing, parse_against, select
+from harness.results.fingerprint import cpu_flags
+from harness.results.keys import key_of
+from harness.results.schema import RunRecord, RunStatus
+from harness.results.store import write_records
 from tests.factories import make_record
 
 FLAGS = "avx,avx2,fma"

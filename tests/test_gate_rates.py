@@ -10,12 +10,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from harness.cli import main
-from harness.gate import Tolerances
-from harness.gate_rates import spread
-from harness.replay import Scenario, Session, choose, fires, held_out, leave_one_out, plant, sessions_of, truncated
-from harness.results import write_records
-from harness.stats import Rate, binomial_interval
+from harness.cli.main import main
+from harness.gate.baseline import Tolerances
+from harness.gate.rates import spread
+from harness.gate.replay import Scenario, Session, choose, fires, held_out, leave_one_out, plant, sessions_of, truncated
+from harness.gate.stats import Rate, binomial_interval
+from harness.results.store import write_records
 from tests.factories import make_record
 
 CALLS = 20

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from harness import isolation
-from harness.cli import main
-from harness.isolation import classify, run_child
-from harness.results import read_records
+from harness.bench import isolation
+from harness.bench.isolation import classify, run_child
+from harness.cli.main import main
+from harness.results.store import read_records
 from tests.conftest import ROOT
 
 

@@ -15,11 +15,12 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
-from harness.baselines import load_baselines
-from harness.cli import main
-from harness.compare import build_comparisons
-from harness.keys import environment_of
-from harness.results import RunRecord, read_records, write_records
+from harness.cli.main import main
+from harness.gate.baseline_files import load_baselines
+from harness.gate.comparison import build_comparisons
+from harness.results.keys import environment_of
+from harness.results.schema import RunRecord
+from harness.results.store import read_records, write_records
 from tests.factories import make_record, replace
 
 LATENCIES = [0.10, 0.11, 0.10, 0.12, 0.10]

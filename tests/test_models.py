@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import InputError
-from harness.models import MARKER, PROFILES, load_pipeline, parameter_count, resolve_model
+from harness.base.errors import InputError
+from harness.model.loading import MARKER, PROFILES, load_pipeline, parameter_count, resolve_model
 
 
 def test_tiny_profile_is_built_once_marked_untrained_and_loads(model_cache: Path) -> None:

@@ -1,4 +1,4 @@
-"""harness.params: defaults, the shipped per-symbol files, overrides, and every way a settings file can be wrong."""
+"""harness.data.params: defaults, the shipped per-symbol files, overrides, and every way a settings file can be wrong."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.data import OhlcSeries, load_ohlc
-from harness.errors import InputError
-from harness.params import AUTO_CONTEXT_CAP, DEFAULTS, BenchParams, fit_window, hyperparams_path, resolve_params
+from harness.base.errors import InputError
+from harness.data.params import AUTO_CONTEXT_CAP, DEFAULTS, BenchParams, fit_window, hyperparams_path, resolve_params
+from harness.data.window import OhlcSeries, load_ohlc
 from tests.conftest import ROOT
 from tests.test_data import assert_actionable, daily_csv
 
@@ -311,7 +311,7 @@ def test_a_new_symbol_with_default_settings_gets_what_the_window_holds(
 
 @pytest.mark.parametrize("symbol", ["BTCUSD", "GOOG", "EURUSD"])
 def test_shipped_settings_keep_their_context_and_window(symbol: str) -> None:
-    from harness.data import bench_window
+    from harness.data.window import bench_window
 
     params = resolve_params(symbol, ROOT / "hyperparams")
     series = load_ohlc(ROOT / "trainingdata", symbol)

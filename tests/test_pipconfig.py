@@ -1,4 +1,4 @@
-"""harness.pipconfig.uv_environment: uv is told where pip looks (find-links, indexes, caps), from fixed `pip config list` text."""
+"""harness.base.pipconfig.uv_environment: uv is told where pip looks (find-links, indexes, caps), from fixed `pip config list` text."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.pipconfig import pip_options, uv_environment
+from harness.base.pipconfig import pip_options, uv_environment
 
 # `python -m pip config list` on the bench machine, with PIP_FIND_LINKS etc. exported (the :env: lines)
 MACHINE = """\

@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness import progress as progress_module
-from harness.progress import ENV_VAR, PLAIN_EVERY_S, Progress, elapsed_text, progress
+from harness.base import progress as progress_module
+from harness.base.progress import ENV_VAR, PLAIN_EVERY_S, Progress, elapsed_text, progress
 from tests.conftest import ROOT
 
 
@@ -191,14 +191,16 @@ def test_runner_reports_progress_only_outside_the_timed_call(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A tiny eager run with the live line forced: no progress write happens while a prediction is being timed."""
-    import harness.runner as runner
-    from harness.data import bench_window, load_ohlc
-    from harness.models import resolve_model
-    from harness.params import resolve_params
+    import harness.bench.runner as runner
+    from harness.bench.spec import RunSpec
+    from harness.data.params import resolve_params
+    from harness.data.window import bench_window, load_ohlc
+    from harness.model import forecast
+    from harness.model.loading import resolve_model
 
     monkeypatch.setenv(ENV_VAR, "tty")
     inside = {"now": False, "writes_inside": 0, "writes": 0}
-    real_predict, real_write = runner.predict, Progress._write
+    real_predict, real_write = forecast.predict, Progress._write
 
     def predict(*args: object, **kwargs: object) -> np.ndarray:
         inside["now"] = True
@@ -217,13 +219,11 @@ def test_runner_reports_progress_only_outside_the_timed_call(
     params = resolve_params("GOOG", ROOT / "hyperparams", model="tiny", context_length=64)
     series = load_ohlc(ROOT / "trainingdata", "GOOG")
     window = bench_window(series, rows=200, horizon=params.prediction_length, context_length=params.context_length)
-    spec = runner.RunSpec(
-        mode="eager", series=series, window=window, params=params, source=resolve_model("tiny"), runs=5, run_id="t"
-    )
+    spec = RunSpec(mode="eager", series=series, window=window, params=params, source=resolve_model("tiny"), runs=5, run_id="t")
     record = runner.run(spec)
     assert record.status == "pass" and len(record.latencies_s) == 5
     assert inside["writes"] > 0 and inside["writes_inside"] == 0
-    messages = [r.getMessage() for r in caplog.records if r.name == "harness.runner"]
+    messages = [r.getMessage() for r in caplog.records if r.name == "harness.bench.runner"]
     assert any(m.startswith("GOOG eager: 5/5 predictions in ") and "median" in m for m in messages)
     assert not any("prediction 1" in m for m in messages)  # no line per prediction any more
 

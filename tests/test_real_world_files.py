@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import pytest
 
-from harness.cli import main
-from harness.data import load_ohlc
-from harness.params import fit_window, resolve_params
+from harness.cli.main import main
+from harness.data.params import fit_window, resolve_params
+from harness.data.window import load_ohlc
 from tests.conftest import ROOT
 from tests.test_data import assert_actionable, raw_rows
 

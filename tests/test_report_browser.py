@@ -17,8 +17,9 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
-from harness.cli import main
-from harness.results import RunRecord, write_records
+from harness.cli.main import main
+from harness.results.schema import RunRecord
+from harness.results.store import write_records
 from tests.conftest import ROOT
 from tests.factories import make_record
 

@@ -1,4 +1,4 @@
-"""harness.history, harness.plots and harness.report: trends, pictures, and index.md / index.html listing every key."""
+"""harness.gate.history, harness.report.plots and harness.report.page: trends, pictures, and index.md / index.html listing every key."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from harness.baselines import baseline_from, write_baseline
-from harness.cli import main
-from harness.compare import build_comparisons
-from harness.gate import Tolerances
-from harness.history import series
-from harness.report import Block, Heading, Image, Paragraph, Table, to_html, to_markdown, write_report
-from harness.results import RunRecord, write_records
+from harness.cli.main import main
+from harness.gate.baseline import Tolerances
+from harness.gate.baseline_files import baseline_from, write_baseline
+from harness.gate.comparison import build_comparisons
+from harness.gate.history import series
+from harness.report.page import Block, Heading, Image, Paragraph, Table, to_html, to_markdown, write_report
+from harness.results.schema import RunRecord
+from harness.results.store import write_records
 from tests.factories import make_record, replace
 
 PNG = b"\x89PNG\r\n\x1a\n"

@@ -1,4 +1,4 @@
-"""harness.results: the Parquet schema, atomic never-overwriting writes, and reading bad files as InputErrors."""
+"""harness.results.store: the Parquet schema, atomic never-overwriting writes, and reading bad files as InputErrors."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from harness.errors import InputError
-from harness.results import _V2_COLUMNS, SCHEMA, SCHEMA_VERSION, RunRecord, read_file, read_records, write_records
+from harness.base.errors import InputError
+from harness.results.schema import SCHEMA, SCHEMA_VERSION, RunRecord
+from harness.results.store import _V2_COLUMNS, read_file, read_records, write_records
 from tests.factories import make_record, replace
 
 
@@ -204,7 +205,7 @@ def test_missing_results_dir(tmp_path: Path) -> None:
 def test_every_row_carries_the_whole_fingerprint() -> None:
     import dataclasses
 
-    from harness.results import FINGERPRINT_FIELDS, RunRecord
+    from harness.results.schema import FINGERPRINT_FIELDS, RunRecord
 
     names = [f.name for f in dataclasses.fields(RunRecord)]
     assert tuple(names[-len(FINGERPRINT_FIELDS) :]) == FINGERPRINT_FIELDS
@@ -216,8 +217,8 @@ def test_compare_side_never_imports_torch() -> None:
     import sys
 
     code = (
-        "import sys, harness.cli, harness.compare, harness.gate, harness.keys, harness.recommend, harness.drift, harness.display, "
-        "harness.results, harness.baselines, harness.gate_rates, harness.configs; "
+        "import sys, harness.cli.main, harness.gate.comparison, harness.gate.checks, harness.results.keys, harness.rules.recommend, harness.rules.drift, harness.report.display, "
+        "harness.results.store, harness.gate.baseline_files, harness.gate.rates, harness.bench.configs; "
         "print([m for m in ('torch', 'pandas', 'chronos') if m in sys.modules])"
     )
     out = subprocess.run(

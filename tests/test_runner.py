@@ -9,15 +9,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness.compiling import CompileSettings
-from harness.data import bench_window, load_ohlc
-from harness.errors import InputError
-from harness.faults import Fault, FaultKind
-from harness.models import resolve_model
-from harness.params import resolve_params
-from harness.results import read_records, write_records
-from harness.rows import failure_record, new_run_id
-from harness.runner import RunSpec, predict_close, resolve_device, run
+from harness.base.errors import InputError
+from harness.bench.compiling import CompileSettings
+from harness.bench.faults import Fault, FaultKind
+from harness.bench.rows import failure_record, new_run_id
+from harness.bench.runner import predict_close, run
+from harness.bench.spec import RunSpec, resolve_device
+from harness.data.params import resolve_params
+from harness.data.window import bench_window, load_ohlc
+from harness.model.loading import resolve_model
+from harness.results.store import read_records, write_records
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -59,7 +60,7 @@ def test_eager_run_scores_the_median_close() -> None:
 
 def test_eager_predictions_are_deterministic() -> None:
     spec = _spec("eager")
-    from harness.models import load_pipeline
+    from harness.model.loading import load_pipeline
 
     pipeline = load_pipeline(spec.source, attn_implementation="eager", device="cpu")
     first = predict_close(pipeline, spec.window, spec.params)
@@ -77,9 +78,9 @@ def test_invalid_backend_is_recorded_not_raised() -> None:
 
 def _planted(monkeypatch: pytest.MonkeyPatch, failing_attempts: set[int]) -> None:
     """Make the n-th call of ``predict`` (1-based, every attempt counts) raise for n in ``failing_attempts``."""
-    import harness.runner as runner
+    import harness.bench.runner as runner
+    from harness.model.forecast import predict as real
 
-    real = runner.predict
     calls = {"n": 0}
 
     def planted(*args: object, **kwargs: object) -> np.ndarray:
@@ -144,9 +145,9 @@ def test_eager_records_its_own_numerical_noise_and_machine_reference() -> None:
 
 
 def test_eager_that_disagrees_with_itself_is_flagged(monkeypatch: pytest.MonkeyPatch) -> None:
-    import harness.runner as runner
+    import harness.bench.runner as runner
+    from harness.model.forecast import predict as real
 
-    real = runner.predict
     calls = {"n": 0}
 
     def drifting(*args: object, **kwargs: object) -> np.ndarray:
@@ -189,7 +190,7 @@ def test_compiled_runs_interleave_the_uncompiled_model() -> None:
 
 
 def test_break_even_is_compile_time_over_time_saved() -> None:
-    from harness.rows import break_even
+    from harness.bench.rows import break_even
 
     assert break_even(30.0, [0.2, 0.2, 0.2], [0.1, 0.1, 0.1]) == pytest.approx(300.0)
     assert break_even(30.0, [0.1, float("nan")], [0.2]) is None  # never pays off
@@ -218,7 +219,7 @@ def test_a_configuration_with_other_attention_and_dtype_is_judged_against_eager_
 
 
 def test_noise_floor_is_the_measured_error_or_a_few_ulps_when_nothing_was_measured() -> None:
-    from harness.rows import UNMEASURED_FLOOR_ULPS, drift_tolerance, noise_floor
+    from harness.bench.rows import UNMEASURED_FLOOR_ULPS, drift_tolerance, noise_floor
 
     forecast = np.full((4, 7, 3), 1000.0)
     ulp = float(np.finfo(np.float32).eps) * 1000.0
@@ -236,7 +237,7 @@ def test_cold_and_off_caches_use_a_fresh_directory_and_restore_the_environment(
 
     import torch._inductor.config as inductor_settings
 
-    from harness.compiling import inductor_cache, inductor_config
+    from harness.bench.compiling import inductor_cache, inductor_config
 
     monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", "/before")
     with inductor_cache(cache), inductor_config(CompileSettings(cache=cache)):

@@ -8,16 +8,26 @@ from pathlib import Path
 
 import pytest
 
-from harness.benching import BenchRequest
-from harness.cli import main
-from harness.compare import Comparison, compare_pair
-from harness.configs import CONFIG_FLAGS, CONFIGS, SETS, expand, name_of, pick_best
-from harness.keys import compile_config, key_of
-from harness.limits import floor_share
-from harness.recommend import Recommendation, recommend
-from harness.results import RunRecord
-from harness.search import best_lines, best_start, break_even, cells, format_table, search_row, search_rows, start_text
-from harness.starts import kinds_for
+from harness.bench.configs import CONFIG_FLAGS, CONFIGS, SETS, expand, name_of
+from harness.bench.limits import floor_share
+from harness.bench.request import BenchRequest
+from harness.bench.starts import kinds_for
+from harness.cli.main import main
+from harness.gate.comparison import Comparison, compare_pair
+from harness.gate.picking import pick_best
+from harness.report.search_table import (
+    best_lines,
+    best_start,
+    break_even,
+    cells,
+    format_table,
+    search_row,
+    search_rows,
+    start_text,
+)
+from harness.results.keys import compile_config, key_of
+from harness.results.schema import RunRecord
+from harness.rules.recommend import Recommendation, recommend
 from tests.factories import make_record
 
 EAGER = [0.20] * 10
@@ -45,7 +55,7 @@ def compare(config: str = "default", **overrides: object) -> Comparison:
 
 
 def test_every_configuration_is_reachable_from_the_bench_flags_and_refused_after_a_sweep() -> None:
-    from harness.parser import build
+    from harness.cli.parser import build
 
     commands = build()._subparsers._group_actions[0]  # type: ignore[union-attr]
     bench = commands.choices["bench"]  # type: ignore[index]

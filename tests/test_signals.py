@@ -19,7 +19,7 @@ from typing import IO
 
 import pytest
 
-from harness.results import read_records
+from harness.results.store import read_records
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="reads the process table from /proc (Linux)")
@@ -133,7 +133,7 @@ _CHILD = (
 )
 _PARENT = f"""
 import sys
-from harness.isolation import Interrupted, run_child, signals_interrupt
+from harness.bench.isolation import Interrupted, run_child, signals_interrupt
 try:
     with signals_interrupt():
         run_child([sys.executable, "-c", {_CHILD!r}], timeout_s=600)
@@ -239,7 +239,7 @@ def test_a_signal_the_user_ignored_stays_ignored() -> None:
     """``nohup python -m harness bench ...`` must survive the hangup it was started to survive."""
     code = (
         "import signal, os; signal.signal(signal.SIGHUP, signal.SIG_IGN)\n"
-        "from harness.isolation import signals_interrupt\n"
+        "from harness.bench.isolation import signals_interrupt\n"
         "with signals_interrupt():\n    os.kill(os.getpid(), signal.SIGHUP)\n    assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL\n"
         "assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL\nprint('survived')"
     )

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.cli import main
-from harness.results import read_records
+from harness.cli.main import main
+from harness.results.store import read_records
 from tests.conftest import ROOT
 
 

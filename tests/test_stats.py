@@ -1,11 +1,11 @@
-"""harness.stats: medians and bootstrap intervals on raw latency samples."""
+"""harness.gate.stats: medians and bootstrap intervals on raw latency samples."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from harness import stats
+from harness.gate import stats
 
 
 def normal(center: float, n: int, *, seed: int, rel_sd: float = 0.05) -> list[float]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from harness import synthetic
+from harness.data import synthetic
 
 
 def test_generation_is_reproducible_and_well_formed() -> None:

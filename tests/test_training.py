@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.models import MARKER, PROFILES, compare_weights, load_pipeline, resolve_model
-from harness.training import TrainConfig, train
+from harness.model.loading import MARKER, PROFILES, compare_weights, load_pipeline, resolve_model
+from harness.model.training import TrainConfig, train
 from tests.conftest import ROOT
 
 TINY = TrainConfig(
@@ -52,12 +52,12 @@ def test_compare_weights_reports_a_difference(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("symbol", ["BTCUSD", "GOOG", "EURUSD"])
 def test_shipped_default_model_forecasts_sanely(symbol: str) -> None:
-    from harness.data import load_ohlc
-    from harness.params import fit_window, resolve_params
-    from harness.training import DEFAULT_MODEL
+    from harness.data.params import fit_window, resolve_params
+    from harness.data.window import load_ohlc
+    from harness.model.training import DEFAULT_MODEL
 
     source = resolve_model(DEFAULT_MODEL)
-    assert source.trained is True and Path(source.location).is_relative_to(ROOT / "harness" / "checkpoints")
+    assert source.trained is True and Path(source.location).is_relative_to(ROOT / "harness" / "model" / "checkpoints")
     assert (Path(source.location) / "model.safetensors").stat().st_size < 25_000_000
     pipeline = load_pipeline(source, attn_implementation="eager", device="cpu")
     params = resolve_params(symbol, ROOT / "hyperparams")

@@ -1,0 +1,88 @@
+"""Argument types of the command line: each turns one flag's text into a value or says, in one line, what is wrong."""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+from harness.bench.faults import Fault
+from harness.bench.isolation import DEFAULT_TIMEOUT_S
+
+
+def positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be > 0")
+    return value
+
+
+def seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number of seconds > 0, e.g. {DEFAULT_TIMEOUT_S:g}")
+    return value
+
+
+def fraction(text: str) -> float:
+    """A confidence level: [0.5, 1)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.5 <= value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be in [0.5, 1), e.g. 0.95")
+    return value
+
+
+def k_of_n(text: str) -> tuple[int, int]:
+    k, _, n = text.partition("/")
+    try:
+        pair = int(k), int(n)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not K/N, e.g. 2/3") from None
+    if not 1 <= pair[0] <= pair[1]:
+        raise argparse.ArgumentTypeError(f"{text!r}: need 1 <= K <= N, e.g. 2/3")
+    return pair
+
+
+def fault(text: str) -> Fault:
+    try:
+        return Fault.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def planted(text: str) -> Fault:
+    """The old ``--plant KIND[:SYMBOL]``: only the first-call kinds."""
+    parsed = fault(text)
+    if not parsed.kind.first_call_only:
+        raise argparse.ArgumentTypeError(f"{text!r}: KIND must be one of exception, crash, hang, oom, e.g. crash:GOOG")
+    return parsed
+
+
+def failure_rate(text: str) -> Fault:
+    """The old ``--inject-failure P``: ``--fault raise@P``, checked by the same rule."""
+    return fault(f"raise@{text}")
+
+
+def against(text: str) -> dict[str, str]:
+    from harness.gate.matching import parse_against
+
+    try:
+        return parse_against(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def slow_fault(text: str) -> Fault:
+    """``confirm --fault``: only ``slow@F`` makes sense in a re-bench (a slowdown that persists)."""
+    planted = fault(text)
+    if planted.kind.value != "slow":
+        raise argparse.ArgumentTypeError(f"{text!r}: confirm plants only slow@F in its re-benches, e.g. slow@0.3")
+    return planted

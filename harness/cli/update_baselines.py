@@ -1,0 +1,80 @@
+"""``update-baselines``: write a baseline per comparison from the latest results (or all of them, pooled), on purpose.
+
+Each refresh prints old -> new per metric against the baseline the gate would use, and refuses (exit 1) to bless a
+regression, failed or flaky calls, a status other than pass or broken numbers unless ``--accept "why"``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.base.errors import ExitCode
+
+
+@dataclass(frozen=True, kw_only=True)
+class RefreshOptions:
+    results_dir: Path
+    baselines_dir: Path
+    reason: str
+    pool: bool = False  # rest each baseline on every run of its key, not only the latest
+    default_tolerances: bool = False  # write today's default tolerances instead of keeping each file's own
+    accept: str | None = None
+
+
+def refresh(options: RefreshOptions) -> ExitCode:
+    from harness.gate.baseline import Tolerances
+    from harness.gate.baseline_files import (
+        baseline_from,
+        file_to_replace,
+        load_baselines,
+        provenance,
+        unblessable,
+        write_baseline,
+    )
+    from harness.gate.checks import check
+    from harness.gate.comparison import build_comparisons, pool_runs
+    from harness.report.display import format_table
+    from harness.results.store import read_records
+
+    records = read_records(options.results_dir)
+    comparisons, _ = build_comparisons(pool_runs(records) if options.pool else records)
+    existing = load_baselines(options.baselines_dir) if options.baselines_dir.is_dir() else {}
+    paths = {id(baseline): path for baseline, path in existing.values()}
+    written = refused = 0
+    for comparison in comparisons:
+        if comparison.eager is None:
+            print(f"skip {comparison.key.label()}: no eager run")
+            continue
+        checked = check(comparison, [baseline for baseline, _ in existing.values()])
+        before = checked.match.baseline
+        print(
+            f"{comparison.key.label()}: "
+            + (f"{checked.match.describe()} against {paths[id(before)]}" if before else "no earlier baseline")
+        )
+        if before is not None:
+            print(format_table(checked.findings, old="old", new="new"))
+        problems = [f.message for f in checked.regressions] + unblessable(comparison)
+        if problems and not options.accept:
+            refused += 1
+            print("  refused: " + "\n  refused: ".join(problems))
+            print(
+                '  fix: find the cause, or record it on purpose with --accept "why" (the reason and the old values go into provenance)\n'
+            )
+            continue
+        previous = file_to_replace(comparison.key, existing)
+        accepted = (options.accept, problems) if problems and options.accept else None
+        facts = provenance(
+            comparison, checked, reason=options.reason, replaced=paths.get(id(before)) if before else None, accepted=accepted
+        )
+        tolerances = previous[0].tolerances if previous and not options.default_tolerances else Tolerances()
+        path, diff = write_baseline(
+            options.baselines_dir,
+            baseline_from(comparison, tolerances=tolerances, provenance=facts),
+            replace=previous[1] if previous else None,
+        )
+        written += 1
+        print(f"wrote {path}" + (f" (accepted: {options.accept})" if problems else ""))
+        print(diff or "  (unchanged)")
+    print(f"{written} baseline(s) written, {refused} refused; commit them with the reason in the message")
+    return ExitCode.REGRESSION if refused else ExitCode.OK

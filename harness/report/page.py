@@ -1,0 +1,374 @@
+"""``report/``: the benchmark report people read, as Markdown and HTML from the same blocks, with PNG plots.
+
+The content is built once as a list of blocks (heading, paragraph, table, image) and rendered twice, so the
+HTML page always says what ``index.md`` says. Needs matplotlib (the ``report`` extra); never imports torch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from harness import __version__
+from harness.gate.baseline import Baseline
+from harness.gate.baseline_files import load_baselines
+from harness.gate.changepoints import MIN_SHIFT, MIN_SIZE, changes
+from harness.gate.checks import Check, check
+from harness.gate.comparison import INTERLEAVED, Comparison, ModeSummary, build_comparisons
+from harness.gate.history import Series, series
+from harness.gate.matching import GateKind
+from harness.report import plots
+from harness.results.schema import RunRecord
+from harness.results.store import new_temp_file
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    text: str
+
+
+@dataclass(frozen=True)
+class Table:
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class Image:
+    path: str  # relative to the report directory
+    alt: str
+
+
+Block = Heading | Paragraph | Table | Image
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def to_markdown(blocks: Sequence[Block]) -> str:
+    out: list[str] = []
+    for block in blocks:
+        if isinstance(block, Heading):
+            out.append(f"{'#' * block.level} {block.text}")
+        elif isinstance(block, Paragraph):
+            out.append(block.text)
+        elif isinstance(block, Table):
+            out.append(
+                "\n".join(
+                    ["| " + " | ".join(_cell(h) for h in block.header) + " |", "|" + "---|" * len(block.header)]
+                    + ["| " + " | ".join(_cell(c) for c in row) + " |" for row in block.rows]
+                )
+            )
+        else:
+            out.append(f"![{block.alt}]({block.path})")
+    return "\n\n".join(out) + "\n"
+
+
+_STYLE = """body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse;font-size:13px;margin:1em 0}th,td{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}
+th{background:#f3f3f3}img{max-width:100%;border:1px solid #eee}h1,h2,h3{font-weight:600}"""
+
+
+def to_html(blocks: Sequence[Block], *, title: str) -> str:
+    out = [
+        f'<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>{html.escape(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>'
+    ]
+    for block in blocks:
+        if isinstance(block, Heading):
+            out.append(f"<h{block.level}>{html.escape(block.text)}</h{block.level}>")
+        elif isinstance(block, Paragraph):
+            out.append(f"<p>{html.escape(block.text)}</p>")
+        elif isinstance(block, Table):
+            head = "".join(f"<th>{html.escape(h)}</th>" for h in block.header)
+            body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in block.rows)
+            out.append(f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>{body}</tbody>\n</table>")
+        else:
+            out.append(f'<p><img src="{html.escape(block.path)}" alt="{html.escape(block.alt)}"></p>')
+    out.append("</body>\n</html>\n")
+    return "\n".join(out)
+
+
+# --- the content ---------------------------------------------------------------------------------------
+
+
+def _pct(rate: float) -> str:
+    return f"{rate:.0%}"
+
+
+def _latency(summary: ModeSummary | None) -> str:
+    if summary is None:
+        return "no run"
+    if summary.latency_median_s is None:
+        return f"- ({summary.status})"
+    ci = f" [{summary.latency_ci_s[0] * 1000:.2f}, {summary.latency_ci_s[1] * 1000:.2f}]" if summary.latency_ci_s else ""
+    return f"{summary.latency_median_s * 1000:.2f} ms{ci}"
+
+
+def _mae(summary: ModeSummary | None) -> str:
+    if summary is None or summary.mae is None:
+        return "-"
+    pct = f" ({summary.mae_pct:.2f}%)" if summary.mae_pct is not None else ""
+    return f"{summary.mae:.5g}{pct}"
+
+
+def _speedup(comparison: Comparison) -> str:
+    if comparison.speedup is None:
+        return "-"
+    ci = f" [{comparison.speedup_ci[0]:.2f}, {comparison.speedup_ci[1]:.2f}]" if comparison.speedup_ci else ""
+    method = "" if comparison.speedup_method == INTERLEAVED else " (separate sessions)"
+    return f"{comparison.speedup:.2f}x{ci}{method}"
+
+
+def _first(summary: ModeSummary | None) -> str:
+    if summary is None:
+        return "-"
+    first = "-" if summary.first_call_s is None else f"{summary.first_call_s:.2f} s"
+    return first if summary.compile_s is None else f"{first} / {summary.compile_s:.1f} s"
+
+
+def _gpu(device: str) -> str:
+    kind, _, rest = device.partition(":")
+    if kind == "cuda":
+        return rest
+    return f"none: CPU {rest.rsplit(' x', 1)[0]}, {rest.rsplit(' x', 1)[-1]} threads"
+
+
+def _run_date(comparison: Comparison) -> str:
+    run = comparison.compiled.run_id if comparison.compiled else ""
+    return (
+        run[:4] + "-" + run[4:6] + "-" + run[6:8] + " " + run[9:11] + ":" + run[11:13] if re.match(r"^\d{8}T\d{4}", run) else run
+    )
+
+
+def _to_second(timestamp: str) -> str:
+    """``2026-11-26T06:48:58.123456+00:00`` -> ``2026-11-26T06:48:58+00:00``: the fraction orders runs, a reader needs no more."""
+    return re.sub(r"(T\d{2}:\d{2}:\d{2})\.\d+", r"\1", timestamp)
+
+
+def _slug(series_: Series) -> str:
+    key = series_.key
+    digest = hashlib.sha256(repr((key, series_.environment)).encode()).hexdigest()[:8]
+    readable = re.sub(
+        r"[^A-Za-z0-9._-]+", "-", f"{key.symbol}-{key.model_id}-torch{key.torch_version}-{plots.short_config(key.compile_config)}"
+    ).strip("-")
+    readable = readable[:120]  # a file name stays far below the 255-byte limit whatever the symbol; the digest keeps it unique
+    return f"trend-{readable}-{digest}.png"
+
+
+def _checked_baseline(checked: Check) -> Baseline | None:
+    return checked.match.baseline
+
+
+def build(
+    records: Sequence[RunRecord], baselines: Sequence[Baseline], out_dir: Path, *, confidence: float, source: str
+) -> list[Block]:
+    """Every figure of the report, drawing the plots into ``out_dir`` as it goes; returns the blocks."""
+    comparisons, orphans = build_comparisons(records, confidence=confidence)
+    checks = [check(comparison, baselines) for comparison in comparisons]
+    histories = series(records, confidence=confidence)
+    generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    verdicts = [c.verdict for c in checks]
+    counts = ", ".join(
+        f"{verdicts.count(word)} {word}" for word in ("regression", "flaky", "improved", "holds", "new") if verdicts.count(word)
+    )
+    blocks: list[Block] = [
+        Heading(1, "Chronos-2: torch.compile vs eager"),
+        Paragraph(
+            f"Generated {generated} by chronos-compile-bench {__version__} from {len(records)} run(s) in {source}: "
+            f"{len(comparisons)} key(s) (symbol, model, torch, device, settings, compile configuration, environment). "
+            f"Against the committed baselines: {counts or 'nothing to check'}."
+        ),
+        Paragraph(
+            f"Rules: adopt compiled only at 100% success, speedup > 1.5x (the lower end of its {confidence:.0%} interval) and MAE "
+            "difference < 2%; below 1.2x it is not worth it. Latencies are medians of the timed calls with their "
+            f"{confidence:.0%} bootstrap interval; the speedup is the median of eager/compiled ratios of calls interleaved in one process."
+        ),
+        Heading(2, "Performance Benchmarks"),
+    ]
+    groups: dict[tuple[str, str, str], list[int]] = {}
+    for index, comparison in enumerate(comparisons):
+        groups.setdefault((comparison.key.device, comparison.key.torch_version, comparison.environment), []).append(index)
+    for (device, torch_version, environment), members in sorted(groups.items()):
+        blocks.append(Heading(3, f"torch {torch_version} · {device}"))
+        blocks.append(Paragraph(f"GPU: {_gpu(device)}. Environment: {environment or 'not recorded'}."))
+        rows = []
+        for index in members:
+            c = comparisons[index]
+            rows.append(
+                (
+                    c.key.symbol,
+                    c.key.model_id + ("" if c.compiled is None or c.compiled.model_trained else " (untrained)"),
+                    plots.short_config(c.key.compile_config),
+                    _run_date(c),
+                    f"{_pct(c.eager.success_rate) if c.eager else '-'} / {_pct(c.compiled.success_rate) if c.compiled else '-'}",
+                    _latency(c.eager),
+                    _latency(c.compiled),
+                    _first(c.compiled),
+                    _mae(c.eager),
+                    _mae(c.compiled),
+                    _speedup(c),
+                    "-" if c.mae_diff_pct is None else f"{c.mae_diff_pct:+.3f}%",
+                    c.recommendation.name.replace("_", " ").lower(),
+                )
+            )
+        blocks.append(
+            Table(
+                (
+                    "Symbol",
+                    "Model",
+                    "Configuration",
+                    "Date (UTC)",
+                    "Success eager / compiled",
+                    "Latency eager",
+                    "Latency compiled",
+                    "First call / compile",
+                    "MAE eager (MAE %)",
+                    "MAE compiled (MAE %)",
+                    "Speedup",
+                    "MAE diff",
+                    "Recommendation",
+                ),
+                tuple(rows),
+            )
+        )
+    blocks.append(Heading(2, "Verdicts against the baselines"))
+    verdict_rows = []
+    for comparison, checked in zip(comparisons, checks, strict=True):
+        notable = "; ".join(f.message for f in checked.findings if f.notable)
+        if checked.match.kind is GateKind.NEW:
+            detail = notable or "no baseline for these settings"
+        else:
+            detail = notable or "every gated metric within tolerance"
+        verdict_rows.append(
+            (
+                plots.row_label(comparison),
+                comparison.environment,
+                checked.verdict,
+                checked.match.describe(),
+                f"{comparison.recommendation.value} ({comparison.reason})",
+                detail,
+            )
+        )
+    blocks.append(Table(("Key", "Environment", "Baseline", "Gate", "Recommendation", "Details"), tuple(verdict_rows)))
+    if orphans:
+        blocks.append(
+            Paragraph(
+                "Eager runs without a compiled run: "
+                + "; ".join(f"{r.symbol} {r.model_id} torch {r.torch_version} ({r.run_id})" for r in orphans)
+                + "."
+            )
+        )
+
+    blocks.extend(_search(comparisons))
+    blocks.append(Heading(2, "Latency distributions"))
+    blocks.append(
+        Paragraph(
+            "Every timed call of the latest run of each key. 'eager (interleaved)' is the uncompiled model timed in the compiled "
+            "run's process, alternating with compiled calls: the speedup is computed from those pairs."
+        )
+    )
+    plots.latency_distributions(comparisons, out_dir / "latency.png")
+    blocks.append(Image("latency.png", "latency per prediction, eager and compiled, per key"))
+    blocks.append(Heading(2, "Speedup per torch version and configuration"))
+    plots.speedups(comparisons, [_checked_baseline(c) for c in checks], out_dir / "speedup.png")
+    blocks.append(Image("speedup.png", "speedup with confidence interval per key, thresholds and baselines"))
+    blocks.append(Heading(2, "Accuracy: MAE % against the naive forecast"))
+    plots.mae_vs_naive(comparisons, out_dir / "mae.png")
+    blocks.append(Image("mae.png", "MAE % of the mean truth: naive, eager, compiled"))
+    blocks.append(Heading(2, "History"))
+    blocks.append(
+        Paragraph(
+            "Every past run of each key: speedup, median latencies and MAE %, with the baseline and its tolerance band "
+            "(a point outside the band and significantly so is what `compare` calls a regression)."
+        )
+    )
+    by_key = {(c.key, c.environment): checked for c, checked in zip(comparisons, checks, strict=True)}
+    for history in histories:
+        current = by_key.get((history.key, history.environment))
+        name = _slug(history)
+        moved = changes(history)
+        plots.trend(
+            history,
+            _checked_baseline(current) if current else None,
+            out_dir / name,
+            gated=bool(current and current.gated),
+            changes=moved,
+        )
+        blocks.append(Heading(3, f"{plots.row_label(history.points[-1].comparison)} · {history.key.device}"))
+        found = "; ".join(change.describe() for change in moved) if moved else "none"
+        blocks.append(
+            Paragraph(
+                f"{len(history.points)} run(s), {_to_second(history.points[0].timestamp_utc)} to {_to_second(history.points[-1].timestamp_utc)}; environment {history.environment}. "
+                f"Change points (ruptures PELT, a level held for {MIN_SIZE}+ runs and moved {MIN_SHIFT:.0%}+): {found}."
+            )
+        )
+        blocks.append(Image(name, f"history of {history.key.label()}"))
+    return blocks
+
+
+def _search(comparisons: Sequence[Comparison]) -> list[Block]:
+    """The configuration search (harness.report.search_table) of every group benched in two or more configurations, and its best."""
+    from harness.gate.picking import pick_best
+    from harness.report.search_table import HEADER, best_lines, cells, ordered, search_rows
+
+    picks = [pick for pick in pick_best(comparisons) if pick.candidates >= 2]
+    if not picks:
+        return []
+    blocks: list[Block] = [
+        Heading(2, "Configuration search"),
+        Paragraph(
+            "Each compile configuration against the same eager model: speedup with its interval, drift against its "
+            "tolerance (reduced precision: against eager in its own dtype), compile time cold and warm, a fresh process's "
+            "start from the warm disk cache and precompiled (cache artifacts or AOTInductor package), the predictions "
+            "after which compiling pays for itself, and the share of the physical floor (FLOPs at measured matmul speed) "
+            "eager and compiled reach."
+        ),
+    ]
+    for pick in picks:
+        blocks.append(Heading(3, pick.label))
+        blocks.append(Table(HEADER, tuple(cells(row) for row in ordered(search_rows(pick.members)))))
+        blocks.extend(Paragraph(line) for line in best_lines(pick))
+    return blocks
+
+
+def write_report(
+    records: Sequence[RunRecord], baselines_dir: Path | None, out_dir: Path, *, confidence: float = 0.95, source: str = "results/"
+) -> list[Path]:
+    """Write ``index.md``, ``index.html`` and the PNGs into ``out_dir``; returns every path written."""
+    baselines = (
+        [baseline for baseline, _ in load_baselines(baselines_dir).values()]
+        if baselines_dir is not None and baselines_dir.is_dir()
+        else []
+    )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for stale in out_dir.glob("trend-*.png"):  # a key no longer in the results must not linger
+        stale.unlink()
+    blocks = build(records, baselines, out_dir, confidence=confidence, source=source)
+    title = "Chronos-2: torch.compile vs eager"
+    written = [_atomic(out_dir / "index.md", to_markdown(blocks)), _atomic(out_dir / "index.html", to_html(blocks, title=title))]
+    return written + [out_dir / block.path for block in blocks if isinstance(block, Image)]
+
+
+def _atomic(path: Path, text: str) -> Path:
+    handle, tmp = new_temp_file(path.parent, prefix=f".{path.name}.")  # 0644 under umask 022, like the PNGs beside it
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path

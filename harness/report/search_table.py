@@ -1,0 +1,237 @@
+"""The configuration search table: every compile configuration of one (symbol, model, environment) side by side --
+speedup with its interval, drift against its tolerance, what a process start costs (cold, warm disk cache,
+precompiled), the break-even point of each, and the share of the physical floor eager and compiled reach.
+
+Pure: no I/O, no torch. ``compare`` prints it and the report shows it; :func:`harness.gate.picking.pick_best` names the best.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from harness.bench.configs import name_of
+from harness.bench.limits import floor_share
+from harness.gate.comparison import Comparison, ModeSummary
+from harness.gate.picking import Pick, speedup_low
+
+
+def saved_per_call(summary: ModeSummary | None) -> float | None:
+    """Seconds compiled saves per prediction: the interleaved eager median less the compiled median (None: none)."""
+    if summary is None or summary.partner_latency_median_s is None or summary.latency_median_s is None:
+        return None
+    saved = summary.partner_latency_median_s - summary.latency_median_s
+    return saved if saved > 0 else None
+
+
+def break_even(start_s: float | None, summary: ModeSummary | None) -> float | None:
+    """Predictions after which a start costing ``start_s`` has paid for itself (None: never, or not measured)."""
+    saved = saved_per_call(summary)
+    return None if start_s is None or saved is None else start_s / saved
+
+
+def best_start(summary: ModeSummary | None) -> tuple[float, str] | None:
+    """The cheapest measured start that skips compiling from scratch: (seconds, how), or None when none was measured."""
+    if summary is None:
+        return None
+    starts = [
+        (summary.start_precompiled_s, summary.precompiled_kind or "precompiled"),
+        (summary.start_warm_disk_s, "warm disk cache"),
+    ]
+    measured = [(seconds, kind) for seconds, kind in starts if seconds is not None]
+    return min(measured) if measured else None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SearchRow:
+    config: str
+    speedup: float | None
+    speedup_ci: tuple[float, float] | None
+    drift: float | None
+    tolerance: float | None
+    drift_reference: str  # "" = float32 eager
+    mae_diff: str  # the MAE difference the recommendation used: 7-step window, or rolling windows for a reduced dtype
+    cold_s: float | None  # compile at the first call, empty caches (in the run's process)
+    warm_s: float | None  # compiled again in the same process, caches warm
+    disk_s: float | None  # a fresh process, inductor's on-disk caches filled
+    precompiled_s: float | None  # a fresh process from cache artifacts or the AOTInductor package
+    precompiled_kind: str
+    break_even_cold: float | None
+    break_even_start: float | None  # the cheapest measured fresh-process start (precompiled or warm disk)
+    floor_eager: float | None  # share of the physical floor eager reaches (1.0 = matmul speed throughout)
+    floor_compiled: float | None
+    graphs: str  # "5 (2 breaks)"
+    gemm: str  # "12 C++ / 53 extern" when counted
+    verdict: str
+    comparison: Comparison
+
+
+Throughputs = dict[tuple[str, int], float]  # (dtype, threads; 0 = the process's) -> best matmul GFLOP/s measured
+
+
+def best_throughputs(comparisons: Iterable[Comparison]) -> Throughputs:
+    """The best matmul throughput any run of a group measured, per dtype and thread count: the machine's floor.
+
+    Each run measures its own (``matmul_gflops``, ``matmul_gflops_compiled``); the floor is a property of the machine,
+    so a table of one machine uses the best, and a run whose measurement missed the faster GEMM library (before 0.4.0
+    only ATen's ``mm`` was timed) cannot make its configuration look faster than physics allows."""
+    best: Throughputs = {}
+    for comparison in comparisons:
+        compiled = comparison.compiled
+        if compiled is None:
+            continue
+        for where, gflops in (
+            (("float32", 0), compiled.matmul_gflops),
+            ((compiled.dtype, compiled.compile_threads), compiled.matmul_gflops_compiled),
+        ):
+            if gflops is not None and math.isfinite(gflops) and gflops > best.get(where, 0.0):
+                best[where] = gflops
+    return best
+
+
+def search_rows(comparisons: Iterable[Comparison]) -> list[SearchRow]:
+    """Every configuration of one group, its floor from the group's best throughputs."""
+    members = list(comparisons)
+    throughputs = best_throughputs(members)
+    return [search_row(c, throughputs) for c in members]
+
+
+def search_row(comparison: Comparison, throughputs: Throughputs | None = None) -> SearchRow:
+    """``throughputs``: the group's (:func:`best_throughputs`); without them, this run's own measurements."""
+    compiled = comparison.compiled
+    start = best_start(compiled)
+    flops = compiled.flops_per_prediction if compiled else None
+    throughputs = throughputs if throughputs is not None else best_throughputs([comparison])
+    eager_gflops = throughputs.get(("float32", 0))
+    compiled_gflops = throughputs.get((compiled.dtype, compiled.compile_threads)) if compiled else None
+    graphs = "-"
+    if compiled and compiled.n_graphs is not None:
+        graphs = f"{compiled.n_graphs} ({compiled.n_graph_breaks or 0} breaks)"
+    gemm = "-"
+    if compiled and compiled.cpp_template_kernels is not None:
+        gemm = f"{compiled.cpp_template_kernels} C++ / {compiled.extern_kernel_calls} extern"
+    return SearchRow(
+        config=name_of(comparison.key.compile_config),
+        speedup=comparison.speedup,
+        speedup_ci=comparison.speedup_ci,
+        drift=compiled.drift_max_abs if compiled else None,
+        tolerance=compiled.drift_tolerance_abs if compiled else None,
+        drift_reference=compiled.drift_reference if compiled else "",
+        mae_diff=_mae_diff(comparison),
+        cold_s=compiled.compile_s if compiled else None,
+        warm_s=compiled.warm_compile_s if compiled else None,
+        disk_s=compiled.start_warm_disk_s if compiled else None,
+        precompiled_s=compiled.start_precompiled_s if compiled else None,
+        precompiled_kind=compiled.precompiled_kind if compiled else "",
+        break_even_cold=break_even(compiled.compile_s if compiled else None, compiled),
+        break_even_start=break_even(start[0], compiled) if start else None,
+        floor_eager=floor_share(flops, eager_gflops, compiled.partner_latency_median_s) if compiled else None,
+        floor_compiled=floor_share(flops, compiled_gflops, compiled.latency_median_s) if compiled else None,
+        graphs=graphs,
+        gemm=gemm,
+        verdict=comparison.recommendation.value,
+        comparison=comparison,
+    )
+
+
+def _mae_diff(comparison: Comparison) -> str:
+    compiled = comparison.compiled
+    if compiled is not None and compiled.dtype != "float32":
+        if compiled.precision_mae_diff_pct is None:
+            return f"- ({compiled.dtype})"
+        return f"{compiled.precision_mae_diff_pct:+.2f}% ({compiled.precision_windows} windows, {compiled.dtype})"
+    return "-" if comparison.mae_diff_pct is None else f"{comparison.mae_diff_pct:+.2f}%"
+
+
+HEADER = (
+    "configuration",
+    "speedup [CI]",
+    "drift / tolerance",
+    "MAE diff",
+    "compile cold / warm s",
+    "start disk / precompiled s",
+    "break-even cold / start",
+    "floor eager / compiled",
+    "graphs",
+    "GEMM kernels",
+    "verdict",
+)
+
+
+def _num(value: float | None, spec: str = ".3g") -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def _calls(value: float | None) -> str:
+    return "never" if value is None else f"{value:,.0f}"
+
+
+def cells(row: SearchRow) -> tuple[str, ...]:
+    """The row as text, in :data:`HEADER`'s order."""
+    interval = f" [{row.speedup_ci[0]:.2f}, {row.speedup_ci[1]:.2f}]" if row.speedup_ci else ""
+    speed = "-" if row.speedup is None else f"{row.speedup:.2f}x{interval}"
+    against = f" vs {row.drift_reference}" if row.drift_reference else ""
+    kind = {"cache artifacts": " (artifacts)", "AOTInductor package": " (AOT package)"}.get(row.precompiled_kind, "")
+    share = "-" if row.floor_eager is None else f"{row.floor_eager:.0%} / {_pct(row.floor_compiled)}"
+    return (
+        row.config,
+        speed,
+        f"{_num(row.drift)} / {_num(row.tolerance)}{against}",
+        row.mae_diff,
+        f"{_num(row.cold_s, '.1f')} / {_num(row.warm_s, '.1f')}",
+        f"{_num(row.disk_s, '.1f')} / {_num(row.precompiled_s, '.1f')}{kind}",
+        f"{_calls(row.break_even_cold)} / {_calls(row.break_even_start)}",
+        share,
+        row.graphs,
+        row.gemm,
+        row.verdict,
+    )
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
+def format_table(rows: list[SearchRow]) -> str:
+    """Aligned plain-text columns, one configuration per line, fastest (lower end of the interval) first."""
+    table = [HEADER, *(cells(row) for row in ordered(rows))]
+    widths = [max(len(line[i]) for line in table) for i in range(len(HEADER))]
+    return "\n".join(
+        "  " + "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip() for line in table
+    )
+
+
+def ordered(rows: list[SearchRow]) -> list[SearchRow]:
+    return sorted(rows, key=lambda row: -speedup_low(row.comparison))
+
+
+def start_text(comparison: Comparison) -> str:
+    """``break-even 2,639 predictions cold (compile 46.5 s), 410 from a warm disk cache (7.3 s)``: what a start costs."""
+    compiled = comparison.compiled
+    cold = break_even(compiled.compile_s if compiled else None, compiled)
+    text = f"break-even {_calls(cold)} predictions cold (compile {_num(compiled.compile_s if compiled else None, '.1f')} s)"
+    start = best_start(compiled)
+    if start is None:
+        return text + "; precompiled starts not measured (bench --starts)"
+    return text + f", {_calls(break_even(start[0], compiled))} from {start[1]} ({start[0]:.1f} s)"
+
+
+def _choice(comparison: Comparison) -> str:
+    interval = f" [{comparison.speedup_ci[0]:.2f}, {comparison.speedup_ci[1]:.2f}]" if comparison.speedup_ci else ""
+    speed = "-" if comparison.speedup is None else f"{comparison.speedup:.2f}x"
+    return f"{name_of(comparison.key.compile_config)}, speedup {speed}{interval}, {comparison.recommendation.value}"
+
+
+def best_lines(pick: Pick) -> list[str]:
+    """What ``compare`` and the report say under a search table: the best configuration that passes every gate with
+    its break-even points, and the best in float32 when the best is reduced precision."""
+    if pick.best is None:
+        return [f"Best configuration: none of {pick.candidates} passes every gate: keep eager."]
+    lines = [
+        f"Best configuration: {_choice(pick.best)} ({pick.passing} of {pick.candidates} pass every gate); "
+        f"{start_text(pick.best)}."
+    ]
+    if pick.best_float32 is not None:
+        lines.append(f"Best in float32: {_choice(pick.best_float32)}; {start_text(pick.best_float32)}.")
+    return lines

@@ -1,0 +1,134 @@
+"""The recommendation: adopt torch.compile, keep eager, or reject it. Pure: no I/O, no torch.
+
+The rules (the project's, not tuned): adopt compiled only at 100% success, speedup > 1.5x (the lower end of its
+interval, when there is one) and |MAE difference| < 2%; below 1.2x it is not worth it. Every comparison is written so
+that a NaN fails it: a NaN speedup is never "worth it", a NaN MAE difference never "within 2%".
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+
+from harness.rules import drift as drift_judge
+
+ADOPT_SPEEDUP = 1.5  # adopt compiled only above this speedup...
+WORTH_SPEEDUP = 1.2  # ...and below this it is not worth it
+ADOPT_MAE_DIFF_PCT = 2.0  # ...and only if MAE moves by less than this (percent of eager's MAE)
+
+
+class Recommendation(enum.Enum):
+    ADOPT = "adopt compiled"
+    MARGINAL = "marginal: keep eager unless every millisecond counts"
+    NOT_WORTH_IT = "not worth it: keep eager"
+    REJECT_FAILURES = "reject compiled: it fails"
+    REJECT_ACCURACY = "reject compiled: forecasts differ"
+    REJECT_FLAKY = "reject compiled: flaky"
+    INCOMPLETE = "incomplete: a mode is missing or failed"
+    UNCERTAIN = "uncertain: measure more"
+
+
+REJECTED = (
+    Recommendation.REJECT_FAILURES,
+    Recommendation.REJECT_FLAKY,
+    Recommendation.REJECT_ACCURACY,
+    Recommendation.INCOMPLETE,
+)
+
+
+def mae_diff_pct(eager_mae: float | None, compiled_mae: float | None) -> float | None:
+    """(compiled MAE - eager MAE) / eager MAE, in percent; NaN in, NaN out."""
+    if eager_mae is None or compiled_mae is None:
+        return None
+    if eager_mae == 0:
+        return 0.0 if compiled_mae == 0 else math.inf
+    return 100.0 * (compiled_mae - eager_mae) / eager_mae
+
+
+def recommend(
+    *,
+    compiled_success_rate: float,
+    speedup: float | None,
+    mae_diff: float | None,
+    speedup_ci: tuple[float, float] | None = None,
+    compiled_flaky: int = 0,
+    drift: tuple[float, float] | None = None,
+    precision: str = "float32",
+    precision_mae_diff: float | None = None,
+    precision_windows: int = 0,
+) -> tuple[Recommendation, str]:
+    """The rules above, in order: failures, flakiness, drift (``(max abs difference, tolerance)``), MAE, speed.
+
+    With an interval, "speedup > 1.5x" must hold for its lower end: a point estimate above 1.5x whose interval
+    reaches down to 1.5x is UNCERTAIN, not ADOPT (5 calls of a fast model often are).
+
+    A reduced ``precision`` (bfloat16) answers two questions apart: drift (compiled against eager in the same dtype,
+    with that dtype's own error as tolerance: did compiling change the numbers?) and accuracy (the dtype's MAE over
+    ``precision_windows`` rolling evaluation windows against float32 eager, ``precision_mae_diff``: within the same
+    2%, and required: one 7-step window says too little about a dtype). The compiled model's own MAE difference on the
+    7-step window (``mae_diff``) is still checked, as for float32. Its verdicts name the precision.
+    """
+    reduced = precision != "float32"
+    if reduced:
+        if not compiled_success_rate >= 1.0 or compiled_flaky or (drift is not None and drift_judge.exceeds(*drift)):
+            pass  # the rules below say why, in order
+        elif precision_mae_diff is None or not precision_windows:
+            return (
+                Recommendation.INCOMPLETE,
+                f"no rolling-window MAE in {precision} against float32 eager: cannot judge the dtype",
+            )
+        elif not abs(precision_mae_diff) < ADOPT_MAE_DIFF_PCT:
+            return (
+                Recommendation.REJECT_ACCURACY,
+                f"{precision} moves the MAE over {precision_windows} rolling windows by {precision_mae_diff:+.2f}% "
+                f"(limit ±{ADOPT_MAE_DIFF_PCT:g}%)",
+            )
+    recommendation, reason = _recommend(
+        compiled_success_rate=compiled_success_rate,
+        speedup=speedup,
+        mae_diff=mae_diff,
+        speedup_ci=speedup_ci,
+        compiled_flaky=compiled_flaky,
+        drift=drift,
+    )
+    if reduced and recommendation not in REJECTED:
+        reason = (
+            f"in {precision} (MAE over {precision_windows} rolling windows {precision_mae_diff:+.3f}% vs float32 eager): {reason}"
+        )
+    return recommendation, reason
+
+
+def _recommend(
+    *,
+    compiled_success_rate: float,
+    speedup: float | None,
+    mae_diff: float | None,
+    speedup_ci: tuple[float, float] | None,
+    compiled_flaky: int,
+    drift: tuple[float, float] | None,
+) -> tuple[Recommendation, str]:
+    if not compiled_success_rate >= 1.0:
+        return Recommendation.REJECT_FAILURES, f"compiled succeeded in {compiled_success_rate:.0%} of predictions (100% required)"
+    if compiled_flaky:
+        return Recommendation.REJECT_FLAKY, f"{compiled_flaky} call(s) failed, then passed on re-run"
+    if drift is not None and drift_judge.exceeds(*drift):
+        return Recommendation.REJECT_ACCURACY, f"compiled forecasts drift {drift[0]:.3g} from eager's (tolerance {drift[1]:.3g})"
+    if speedup is None or mae_diff is None:
+        return Recommendation.INCOMPLETE, "no successful eager run to compare against"
+    if not abs(mae_diff) < ADOPT_MAE_DIFF_PCT:
+        return Recommendation.REJECT_ACCURACY, f"MAE differs by {mae_diff:+.2f}% (limit ±{ADOPT_MAE_DIFF_PCT:g}%)"
+    if not math.isfinite(speedup):
+        return Recommendation.INCOMPLETE, f"speedup is {speedup}: the latencies are broken"
+    if speedup < WORTH_SPEEDUP:
+        return Recommendation.NOT_WORTH_IT, f"speedup {speedup:.2f}x < {WORTH_SPEEDUP:g}x"
+    if speedup > ADOPT_SPEEDUP and speedup_ci is not None and not speedup_ci[0] > ADOPT_SPEEDUP:
+        return (
+            Recommendation.UNCERTAIN,
+            f"speedup {speedup:.2f}x but its interval starts at {speedup_ci[0]:.2f}x, not above {ADOPT_SPEEDUP:g}x; try --runs 40",
+        )
+    if speedup > ADOPT_SPEEDUP:
+        return (
+            Recommendation.ADOPT,
+            f"speedup {speedup:.2f}x > {ADOPT_SPEEDUP:g}x, 100% success, MAE within {ADOPT_MAE_DIFF_PCT:g}%",
+        )
+    return Recommendation.MARGINAL, f"speedup {speedup:.2f}x between {WORTH_SPEEDUP:g}x and {ADOPT_SPEEDUP:g}x"
