@@ -304,8 +304,8 @@ def calibrate(session: nox.Session, torch: str) -> None:
 
 @nox.session(venv_backend="none", requires=[DEV_ENV])
 def tests(session: nox.Session) -> None:
-    """Run the test suite (pinned torch; slow tests need -- -m slow)."""
-    _run_in(session, DEV_ENV, "pytest", *session.posargs)
+    """Run the test suite on up to 4 cores (pinned torch; slow tests need -- -m slow; -- -n 0 for one process)."""
+    _run_in(session, DEV_ENV, "pytest", "-n", "auto", "--maxprocesses", "4", *session.posargs)
 
 
 @nox.session(default=False)
@@ -317,7 +317,8 @@ def train_default_model(session: nox.Session) -> None:
 
 @nox.session(default=False, venv_backend="none", requires=[DEV_ENV])
 def lint(session: nox.Session) -> None:
-    """ruff (lint and format) and mypy --strict over harness, tests and this file."""
+    """ruff (lint and format), mypy --strict over harness, tests and this file, and the wings' layer contract."""
     _run_in(session, DEV_ENV, "ruff", "check", ".")
     _run_in(session, DEV_ENV, "ruff", "format", "--check", ".")
     _run_in(session, DEV_ENV, "mypy")
+    _run_in(session, DEV_ENV, "lint-imports")  # pyproject [tool.importlinter]: a wing imports only the wings below it

@@ -111,7 +111,7 @@ def test_planted_crash_in_compiled_mode_is_a_row_and_the_next_symbol_completes(t
 
 def test_a_child_past_the_time_limit_is_a_timeout_row(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The parent writes the row of a child it had to kill. The child here hangs before importing anything, so the test
-    waits the limit and no more; a real child hanging at a planted fault is ended the same way in tests/test_signals.py."""
+    waits the limit and no more; a real child hanging at a planted fault is ended the same way in tests/cli/test_signals.py."""
     monkeypatch.setattr(isolation, "harness_command", lambda argv: _python("import time; time.sleep(600)"))
     assert _bench(tmp_path, "--mode", "eager", "--symbol", "GOOG", "--timeout", "0.5") == 0
     (row,) = read_records(tmp_path / "results")

@@ -20,7 +20,7 @@ from harness.data.window import bench_window, load_ohlc
 from harness.model.loading import resolve_model
 from harness.results.store import read_records, write_records
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _spec(mode: str, **compile_settings: object) -> RunSpec:

@@ -9,7 +9,7 @@ import torch
 
 from harness.bench.compiling import CompileSettings
 from harness.bench.runner import run
-from tests.test_runner import _spec
+from tests.bench.test_runner import _spec
 
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device on this machine")
 

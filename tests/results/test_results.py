@@ -221,9 +221,7 @@ def test_compare_side_never_imports_torch() -> None:
         "harness.results.store, harness.gate.baseline_files, harness.gate.rates, harness.bench.configs; "
         "print([m for m in ('torch', 'pandas', 'chronos') if m in sys.modules])"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=Path(__file__).parent.parent
-    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=Path(__file__).parents[2])
     assert out.stdout.strip() == "[]"  # `nox -s compare` installs only numpy and pyarrow
 
 
