@@ -1,5 +1,5 @@
 """A measured run as its result row (:class:`~harness.results.schema.RunRecord`): what was asked, how it ended, what was
-measured. Adding a metric: its field in ``RunRecord`` (harness/results/store.py) and the line here that fills it."""
+measured. Adding a metric: its field in ``RunRecord`` (harness/results/schema.py) and the line here that fills it."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Result files: atomic Parquet writes that never overwrite, and checked reads that name the file, the row and the
-field of anything wrong. The schema itself is :mod:`harness.results.store.schema`.
+field of anything wrong. The schema itself is :mod:`harness.results.schema`.
 """
 
 from __future__ import annotations

@@ -174,7 +174,7 @@ def test_eurusd_hourly_spacing_is_kept() -> None:
 
 
 def test_too_few_rows_for_the_context_names_file_and_fix() -> None:
-    # bench_window asked for more context than the file holds (fit_window clips instead: tests/test_params.py)
+    # bench_window asked for more context than the file holds (fit_window clips instead: tests/data/test_params.py)
     series = load_ohlc(DATA, "BTCUSD")
     with pytest.raises(InputError) as excinfo:
         bench_window(series, rows=5000, horizon=7, context_length=4096)
