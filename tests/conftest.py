@@ -27,6 +27,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("gpu") and not has_cuda:
             item.add_marker(skip)
+    # the longest tests first: under pytest-xdist (nox -s tests) no worker starts a 50 s test while the others finish
+    items.sort(key=_heavy_seconds, reverse=True)
+
+
+def _heavy_seconds(item: pytest.Item) -> float:
+    marker = item.get_closest_marker("heavy")
+    return float(marker.kwargs["seconds"]) if marker else 0.0
 
 
 @pytest.fixture(scope="session")

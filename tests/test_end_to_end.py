@@ -13,6 +13,7 @@ from harness.results.store import read_records
 from tests.conftest import ROOT
 
 
+@pytest.mark.heavy(seconds=42)
 def test_eager_and_compiled_bench_then_compare_and_gate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     results, baselines = tmp_path / "results", tmp_path / "baselines"
     common = [

@@ -228,6 +228,7 @@ def test_runner_reports_progress_only_outside_the_timed_call(
     assert not any("prediction 1" in m for m in messages)  # no line per prediction any more
 
 
+@pytest.mark.heavy(seconds=7)
 def test_a_real_bench_has_no_carriage_returns_in_its_captured_stderr(tmp_path: Path) -> None:
     """The CLI, isolated child and all, with stderr a pipe (a CI log): plain lines only, a handful of them."""
     env = {k: v for k, v in os.environ.items() if k != ENV_VAR} | {"HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}

@@ -14,6 +14,7 @@ from tests.bench.test_runner import _spec
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device on this machine")
 
 
+@pytest.mark.heavy(seconds=6)
 def test_sdpa_restricted_to_the_math_backend_runs() -> None:
     spec = _spec("compiled", backend="eager", attn_implementation="sdpa", sdpa_backend="math")
     record = run(dataclasses.replace(spec, warm_compile=False))  # a second, warm compile is not what this test is about

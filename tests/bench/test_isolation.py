@@ -84,6 +84,7 @@ def _bench(tmp_path: Path, *argv: str) -> int:
     )
 
 
+@pytest.mark.heavy(seconds=17)
 def test_planted_crash_in_compiled_mode_is_a_row_and_the_next_symbol_completes(tmp_path: Path) -> None:
     assert (
         _bench(
@@ -194,6 +195,7 @@ def test_no_worker_of_a_child_outlives_it(ending: str, status: str) -> None:
     assert result.seconds < 30
 
 
+@pytest.mark.heavy(seconds=5)
 def test_a_model_the_child_cannot_load_is_said_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "model").mkdir()
     (tmp_path / "model" / "config.json").write_text("{not json")

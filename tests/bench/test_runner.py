@@ -172,6 +172,7 @@ def _perturbing_backend(gm: object, example_inputs: object) -> object:
     return forward
 
 
+@pytest.mark.heavy(seconds=4)
 def test_compiled_drift_beyond_eager_noise_is_fail_accuracy() -> None:
     record = run(_spec("compiled", backend=_perturbing_backend))
     assert record.compile_backend == "_perturbing_backend"
@@ -181,6 +182,7 @@ def test_compiled_drift_beyond_eager_noise_is_fail_accuracy() -> None:
     assert len(record.drift_by_quantile_abs) == 3 and max(record.drift_by_quantile_abs) == record.drift_max_abs
 
 
+@pytest.mark.heavy(seconds=5)
 def test_compiled_runs_interleave_the_uncompiled_model() -> None:
     record = run(_spec("compiled", backend="eager"))  # dynamo without inductor: fast, and exact
     assert record.status == "pass", record.error_message
@@ -197,6 +199,7 @@ def test_break_even_is_compile_time_over_time_saved() -> None:
     assert break_even(None, [0.2], [0.1]) is None
 
 
+@pytest.mark.heavy(seconds=15)
 def test_compiled_run_records_compile_diagnostics() -> None:
     import dataclasses
 
@@ -208,6 +211,7 @@ def test_compiled_run_records_compile_diagnostics() -> None:
     assert record.peak_rss_mb is not None and record.peak_rss_mb > 100 and record.peak_cuda_mb is None
 
 
+@pytest.mark.heavy(seconds=5)
 def test_a_configuration_with_other_attention_and_dtype_is_judged_against_eager_mode() -> None:
     record = run(_spec("compiled", backend="eager", attn_implementation="sdpa", dtype="bfloat16"))
     assert record.dtype == "bfloat16" and record.attn_implementation == "sdpa"

@@ -209,6 +209,7 @@ def test_a_signal_to_bench_ends_its_isolated_child(number: int, code: int, tmp_p
         assert not list((tmp_path / "results").glob("*.parquet"))
 
 
+@pytest.mark.heavy(seconds=7)
 def test_results_written_before_a_sigterm_are_kept(tmp_path: Path) -> None:
     """GOOG's row is written, then EURUSD's child hangs and the parent gets SIGTERM (5 s on an idle 2-core machine)."""
     results = tmp_path / "results"
