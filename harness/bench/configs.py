@@ -1,4 +1,5 @@
-"""Compile configurations: named compile configurations, the sets that run by default, and the pick of the best.
+"""Compile configurations: named compile configurations and the sets that run by default (the pick of the best is
+:mod:`harness.gate.picking`).
 
 Every configuration is compared with the same eager mode (float32, eager attention), so their speedups and drifts
 line up. Pure: no torch.

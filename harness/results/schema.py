@@ -1,12 +1,12 @@
-"""The one Parquet schema of bench results, and reading/writing it. Never imports torch.
+"""The one Parquet schema of bench results, derived from :class:`RunRecord` (reading and writing it:
+:mod:`harness.results.store`). Never imports torch.
 
 One row per run: one (symbol, mode, configuration) measured N times, the raw per-prediction latencies kept in
 a list column. Version 2 added the interleaved eager reference, the machine reference, flakiness and numerical
 drift; version 3 the CPU's ISA flags (part of where a run ran); version 4 ``confirms`` (a re-bench that confirms or
 clears a timing regression names the run it re-measures); version 5 the deeper compile configurations (GEMM backends,
 cpp_wrapper, scope, threads), reduced precision judged against its own eager, the distance to the matmul floor and
-precompiled starts; older files still read (those columns empty). Files are written atomically (temp file + rename) into the results directory, one file per
-bench invocation, so nothing already written is ever rewritten.
+precompiled starts; older files still read (those columns empty).
 """
 
 from __future__ import annotations
