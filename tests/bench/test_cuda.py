@@ -9,14 +9,14 @@ import torch
 
 from harness.bench.compiling import CompileSettings
 from harness.bench.runner import run
-from tests.bench.test_runner import _spec
+from tests.bench.conftest import tiny_spec
 
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device on this machine")
 
 
 @pytest.mark.heavy(seconds=6)
 def test_sdpa_restricted_to_the_math_backend_runs() -> None:
-    spec = _spec("compiled", backend="eager", attn_implementation="sdpa", sdpa_backend="math")
+    spec = tiny_spec("compiled", backend="eager", attn_implementation="sdpa", sdpa_backend="math")
     record = run(dataclasses.replace(spec, warm_compile=False))  # a second, warm compile is not what this test is about
     assert record.status == "pass", record.error_message
     assert record.sdpa_backend == "math" and record.attn_implementation == "sdpa"
@@ -24,7 +24,7 @@ def test_sdpa_restricted_to_the_math_backend_runs() -> None:
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="on a CUDA machine the efficient kernel may exist")
 def test_sdpa_backend_without_a_kernel_is_a_recorded_failure() -> None:
-    record = run(_spec("compiled", backend="eager", attn_implementation="sdpa", sdpa_backend="efficient"))  # no CPU kernel
+    record = run(tiny_spec("compiled", backend="eager", attn_implementation="sdpa", sdpa_backend="efficient"))  # no CPU kernel
     assert record.status == "fail_exception" and "No viable backend" in record.error_message
 
 
@@ -32,7 +32,9 @@ def test_sdpa_backend_without_a_kernel_is_a_recorded_failure() -> None:
 @pytest.mark.parametrize("mode", ["eager", "compiled"])
 def test_cuda_run_records_peak_cuda_memory_and_synchronised_latency(mode: str) -> None:
     spec = dataclasses.replace(
-        _spec(mode), params=dataclasses.replace(_spec(mode).params, device="cuda"), compile=CompileSettings(backend="inductor")
+        tiny_spec(mode),
+        params=dataclasses.replace(tiny_spec(mode).params, device="cuda"),
+        compile=CompileSettings(backend="inductor"),
     )
     record = run(spec)
     assert record.status == "pass", record.error_message
@@ -42,7 +44,7 @@ def test_cuda_run_records_peak_cuda_memory_and_synchronised_latency(mode: str) -
 
 @needs_cuda
 def test_reduce_overhead_on_cuda_is_measured() -> None:
-    base = _spec("compiled")
+    base = tiny_spec("compiled")
     record = run(
         dataclasses.replace(
             base, params=dataclasses.replace(base.params, device="cuda"), compile=CompileSettings(mode="reduce-overhead")

@@ -14,34 +14,15 @@ from harness.bench.compiling import CompileSettings
 from harness.bench.faults import Fault, FaultKind
 from harness.bench.rows import failure_record, new_run_id
 from harness.bench.runner import predict_close, run
-from harness.bench.spec import RunSpec, resolve_device
-from harness.data.params import resolve_params
-from harness.data.window import bench_window, load_ohlc
-from harness.model.loading import resolve_model
+from harness.bench.spec import resolve_device
 from harness.results.store import read_records, write_records
+from tests.bench.conftest import tiny_spec
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _spec(mode: str, **compile_settings: object) -> RunSpec:
-    params = resolve_params("GOOG", ROOT / "hyperparams", model="tiny", context_length=64)
-    series = load_ohlc(ROOT / "trainingdata", "GOOG")
-    window = bench_window(series, rows=200, horizon=params.prediction_length, context_length=params.context_length)
-    return RunSpec(
-        mode=mode,  # type: ignore[arg-type]
-        series=series,
-        window=window,
-        params=params,
-        source=resolve_model("tiny"),
-        runs=3,
-        compile=CompileSettings(**compile_settings),  # type: ignore[arg-type]
-        run_id="test-run",
-        warm_compile=False,  # a second compile costs seconds; the diagnostics test turns it on
-    )
-
-
 def test_eager_run_scores_the_median_close() -> None:
-    spec = _spec("eager")
+    spec = tiny_spec("eager")
     record = run(spec)
     assert record.status == "pass" and record.success_rate == 1.0
     assert len(record.latencies_s) == 3 and all(s > 0 for s in record.latencies_s)
@@ -59,7 +40,7 @@ def test_eager_run_scores_the_median_close() -> None:
 
 
 def test_eager_predictions_are_deterministic() -> None:
-    spec = _spec("eager")
+    spec = tiny_spec("eager")
     from harness.model.loading import load_pipeline
 
     pipeline = load_pipeline(spec.source, attn_implementation="eager", device="cpu")
@@ -69,7 +50,7 @@ def test_eager_predictions_are_deterministic() -> None:
 
 
 def test_invalid_backend_is_recorded_not_raised() -> None:
-    record = run(_spec("compiled", backend="no-such-backend"))
+    record = run(tiny_spec("compiled", backend="no-such-backend"))
     assert record.status == "fail_exception"
     assert record.success_rate == 0.0 and record.n_success == 0 and record.latencies_s == []
     assert "backend" in record.error_message.lower() or "backend" in record.error_type.lower()
@@ -94,7 +75,7 @@ def _planted(monkeypatch: pytest.MonkeyPatch, failing_attempts: set[int]) -> Non
 
 def test_a_failure_confirmed_by_re_runs_lowers_the_success_rate(monkeypatch: pytest.MonkeyPatch) -> None:
     _planted(monkeypatch, {3, 4})  # first call ok, timed call 1 ok, timed call 2 fails twice: 2 of 3 confirms it
-    record = run(_spec("eager"))
+    record = run(tiny_spec("eager"))
     assert record.status == "fail_exception"
     assert record.n_success == 2 and record.success_rate == pytest.approx(2 / 3)
     assert record.error_type == "RuntimeError" and "planted failure at attempt 3" in record.error_message
@@ -103,7 +84,7 @@ def test_a_failure_confirmed_by_re_runs_lowers_the_success_rate(monkeypatch: pyt
 
 def test_a_failure_that_passes_on_re_run_is_flaky_not_failed(monkeypatch: pytest.MonkeyPatch) -> None:
     _planted(monkeypatch, {3})  # timed call 2 fails once, then passes twice
-    record = run(_spec("eager"))
+    record = run(tiny_spec("eager"))
     assert record.status == "pass" and record.success_rate == 1.0 and len(record.latencies_s) == 3
     assert record.n_flaky == 1 and record.flip_rate == pytest.approx(1 / 3)
     assert "planted failure at attempt 3" in record.error_message  # the first error is kept for the record
@@ -113,14 +94,14 @@ def test_confirm_1_of_1_counts_the_first_failure(monkeypatch: pytest.MonkeyPatch
     import dataclasses
 
     _planted(monkeypatch, {3})
-    record = run(dataclasses.replace(_spec("eager"), confirm=(1, 1)))
+    record = run(dataclasses.replace(tiny_spec("eager"), confirm=(1, 1)))
     assert record.status == "fail_exception" and record.n_success == 2 and record.n_flaky == 0
 
 
 def test_injected_failure_is_a_failed_run_with_its_cause() -> None:
     import dataclasses
 
-    record = run(dataclasses.replace(_spec("eager"), fault=Fault(kind=FaultKind.RAISE)))
+    record = run(dataclasses.replace(tiny_spec("eager"), fault=Fault(kind=FaultKind.RAISE)))
     assert record.status == "fail_exception" and record.success_rate == 0.0
     assert record.error_type == "InjectedFailure" and "--fault raise" in record.error_message
 
@@ -128,7 +109,7 @@ def test_injected_failure_is_a_failed_run_with_its_cause() -> None:
 def test_injected_flakiness_is_reproducible_and_recorded() -> None:
     import dataclasses
 
-    spec = dataclasses.replace(_spec("eager"), fault=Fault(kind=FaultKind.RAISE, probability=0.3), runs=8)
+    spec = dataclasses.replace(tiny_spec("eager"), fault=Fault(kind=FaultKind.RAISE, probability=0.3), runs=8)
     first, second = run(spec), run(spec)
     assert (first.n_flaky, first.n_success) == (second.n_flaky, second.n_success)
     assert first.n_flaky > 0  # with p = 0.3 over 8+ calls the seeded pattern flips at least one
@@ -136,7 +117,7 @@ def test_injected_flakiness_is_reproducible_and_recorded() -> None:
 
 
 def test_eager_records_its_own_numerical_noise_and_machine_reference() -> None:
-    record = run(_spec("eager"))
+    record = run(tiny_spec("eager"))
     assert record.eager_repeat_max_abs == 0.0  # same input, same weights, same answer
     assert record.eager_float32_error_abs is not None and record.eager_float32_error_abs >= 0.0
     assert len(record.reference_s) == 3 and all(s > 0 for s in record.reference_s)
@@ -156,7 +137,7 @@ def test_eager_that_disagrees_with_itself_is_flagged(monkeypatch: pytest.MonkeyP
         return out * 1.001 if calls["n"] == 2 else out  # the first timed call disagrees with the first call
 
     monkeypatch.setattr(runner, "predict", drifting)
-    record = run(_spec("eager"))
+    record = run(tiny_spec("eager"))
     assert record.status == "eager_nondeterministic"
     assert record.eager_repeat_max_abs is not None and record.eager_repeat_max_abs > 0
 
@@ -174,7 +155,7 @@ def _perturbing_backend(gm: object, example_inputs: object) -> object:
 
 @pytest.mark.heavy(seconds=4)
 def test_compiled_drift_beyond_eager_noise_is_fail_accuracy() -> None:
-    record = run(_spec("compiled", backend=_perturbing_backend))
+    record = run(tiny_spec("compiled", backend=_perturbing_backend))
     assert record.compile_backend == "_perturbing_backend"
     assert record.drift_max_abs is not None and record.drift_tolerance_abs is not None
     assert record.drift_max_abs > record.drift_tolerance_abs
@@ -184,7 +165,7 @@ def test_compiled_drift_beyond_eager_noise_is_fail_accuracy() -> None:
 
 @pytest.mark.heavy(seconds=5)
 def test_compiled_runs_interleave_the_uncompiled_model() -> None:
-    record = run(_spec("compiled", backend="eager"))  # dynamo without inductor: fast, and exact
+    record = run(tiny_spec("compiled", backend="eager"))  # dynamo without inductor: fast, and exact
     assert record.status == "pass", record.error_message
     assert len(record.latencies_s) == len(record.paired_eager_latencies_s) == len(record.reference_s) == 3
     assert all(s > 0 for s in record.paired_eager_latencies_s)
@@ -203,7 +184,7 @@ def test_break_even_is_compile_time_over_time_saved() -> None:
 def test_compiled_run_records_compile_diagnostics() -> None:
     import dataclasses
 
-    record = run(dataclasses.replace(_spec("compiled", backend="eager"), vary_shapes=True, warm_compile=True))
+    record = run(dataclasses.replace(tiny_spec("compiled", backend="eager"), vary_shapes=True, warm_compile=True))
     assert record.status == "pass", record.error_message
     assert record.n_graphs is not None and record.n_graphs >= 1 and record.n_graph_breaks is not None
     assert record.n_recompiles is not None and record.n_recompiles >= 1  # shorter contexts are new shapes
@@ -213,7 +194,7 @@ def test_compiled_run_records_compile_diagnostics() -> None:
 
 @pytest.mark.heavy(seconds=5)
 def test_a_configuration_with_other_attention_and_dtype_is_judged_against_eager_mode() -> None:
-    record = run(_spec("compiled", backend="eager", attn_implementation="sdpa", dtype="bfloat16"))
+    record = run(tiny_spec("compiled", backend="eager", attn_implementation="sdpa", dtype="bfloat16"))
     assert record.dtype == "bfloat16" and record.attn_implementation == "sdpa"
     assert len(record.paired_eager_latencies_s) == 3  # the float32 eager-attention model, loaded beside it
     # bf16 vs float32 is the dtype's own error, measured; drift is against eager in bf16 (here: the same module)
@@ -258,7 +239,7 @@ def test_run_ids_order_by_time_within_a_second() -> None:
 
 
 def test_two_runs_in_the_same_second_read_back_in_the_order_they_ran(tmp_path: Path) -> None:
-    spec = _spec("eager")
+    spec = tiny_spec("eager")
     # the later run gets the run id that sorts first: only the time may order them
     first = failure_record(spec, status="timeout", error_type="Timeout", message="", stderr_tail="", run_id="zz-first")
     second = failure_record(spec, status="timeout", error_type="Timeout", message="", stderr_tail="", run_id="aa-second")

@@ -6,7 +6,6 @@ import csv
 import hashlib
 import itertools
 import logging
-import re
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -20,51 +19,18 @@ from harness.data.csvfile import MAX_ABS_PRICE
 from harness.data.params import fit_window, resolve_params
 from harness.data.window import OHLC, BenchWindow, OhlcSeries, available_symbols, bench_window, load_ohlc
 from tests.conftest import ROOT
+from tests.data.conftest import HEADER, assert_actionable, daily_csv, raw_rows
 
 if TYPE_CHECKING:
     from pathlib import Path
 
 DATA = ROOT / "trainingdata"
-HEADER = "Date,Open,High,Low,Close,Volume\n"
 # from trainingdata/README.md
 SHIPPED_SHA256 = {
     "BTCUSD": "a4b256f8d87fbc09eb58629551524da2ac2143619e455727cbc4fa4d25c03f3d",
     "GOOG": "60e961a567490b157f71888df9e6afb36190a34a40a6286aa38988e2343f1b1a",
     "EURUSD": "81e977905a006cc8fbc034ebdb83c999a8ed6ba00191dc7ea5ef5b386fb74a82",
 }
-
-
-def raw_rows(path: Path) -> list[dict[str, str]]:
-    """The CSV read with the standard library, independent of the code under test."""
-    with path.open(newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
-
-
-def daily_csv(path: Path, days: int, *, header: str = HEADER, extra: str = "") -> list[float]:
-    """A gap-free daily CSV starting 2024-01-01; returns the closes written, in order."""
-    closes = [100.0 + i + 0.25 for i in range(days)]
-    lines = [header]
-    for i, close in enumerate(closes):
-        day = (pd.Timestamp("2024-01-01") + pd.Timedelta(days=i)).strftime("%Y-%m-%d")
-        lines.append(f"{day},{close - 0.5},{close + 1.0},{close - 1.0},{close},{1000 + i}{extra}\n")
-    path.write_text("".join(lines), encoding="utf-8")
-    return closes
-
-
-# what a message may name as the place of the problem, after the file: "<file>: <where>: <problem>; fix: <fix>"
-WHERE = re.compile(
-    r"encoding|file|no such file .+|contents|header|rows|top level|line \d+(,? column .+)?|column .+|field .+|key\(s\) .+"
-)
-
-
-def assert_actionable(message: str, source: str) -> None:
-    """The README's promise: one printable line naming the file and the field (or the flag), and the fix."""
-    assert message.isprintable(), repr(message)  # one line, control characters escaped
-    assert message.startswith(f"{source}: "), message
-    if not source.startswith("--"):  # a flag is its own field
-        where = message[len(source) + 2 :].split(": ", 1)[0]
-        assert WHERE.fullmatch(where), f"{where!r} names no field in {message!r}"
-    assert "; fix: " in message and message.rsplit("; fix: ", 1)[1].strip(), message
 
 
 def assert_input_error(excinfo: pytest.ExceptionInfo[InputError], *needles: str) -> None:

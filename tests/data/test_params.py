@@ -16,7 +16,7 @@ from harness.base.errors import InputError
 from harness.data.params import AUTO_CONTEXT_CAP, DEFAULTS, BenchParams, fit_window, hyperparams_path, resolve_params
 from harness.data.window import OhlcSeries, load_ohlc
 from tests.conftest import ROOT
-from tests.data.test_data import assert_actionable, daily_csv
+from tests.data.conftest import assert_actionable, daily_csv
 
 if TYPE_CHECKING:
     from pathlib import Path

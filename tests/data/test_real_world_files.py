@@ -16,7 +16,7 @@ from harness.cli.main import main
 from harness.data.params import fit_window, resolve_params
 from harness.data.window import load_ohlc
 from tests.conftest import ROOT
-from tests.data.test_data import assert_actionable, raw_rows
+from tests.data.conftest import assert_actionable, raw_rows
 
 if TYPE_CHECKING:
     from pathlib import Path
