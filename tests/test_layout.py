@@ -132,3 +132,19 @@ def test_no_module_over_the_line_limit() -> None:
         if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
     }
     assert not long, f"split these modules (over {MAX_LINES} lines): {long}"
+
+
+def test_the_console_script_names_a_function_that_exists() -> None:
+    """``chronos-compile-bench`` (pyproject [project.scripts]) survives the move into wings: its target imports."""
+    import importlib
+
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
+    module, _, function = scripts["chronos-compile-bench"].partition(":")
+    assert callable(getattr(importlib.import_module(module), function)), scripts
+
+
+def test_python_dash_m_harness_runs() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "harness", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0 and "usage:" in done.stdout, done.stderr
