@@ -305,7 +305,7 @@ def calibrate(session: nox.Session, torch: str) -> None:
 @nox.session(venv_backend="none", requires=[DEV_ENV])
 def tests(session: nox.Session) -> None:
     """Run the test suite on up to 4 cores (pinned torch; slow tests need -- -m slow; -- -n 0 for one process)."""
-    _run_in(session, DEV_ENV, "pytest", "-n", "auto", "--maxprocesses", "4", *session.posargs)
+    _run_in(session, DEV_ENV, "pytest", "-n", "auto", "--maxprocesses", "4", "--dist", "worksteal", *session.posargs)
 
 
 @nox.session(default=False)
