@@ -1,0 +1,38 @@
+"""The order of an A/B of two software stacks on one host: ``pairs`` process pairs, base and head alternating in ABBA
+order (base-head, head-base, base-head, ...), each process fresh, so that a drift of the host over the run falls on
+both sides alike instead of on whichever side ran later. Pure: the runner of issue 23's ``ab`` executes this plan;
+:mod:`harness.gate.pairs` judges what it measured, with the process pair as the unit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Side = Literal["base", "head"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Slot:
+    """One fresh process of the A/B: which pair it belongs to, which stack it runs, and its place in the run."""
+
+    pair: int  # 0-based
+    side: Side
+    position: int  # 0-based, over the whole run
+
+
+def abba(pairs: int) -> list[Slot]:
+    """``2 * pairs`` slots: even pairs run base then head, odd pairs head then base (A B B A A B ...)."""
+    if pairs < 1:
+        raise ValueError(f"an A/B needs at least one process pair, not {pairs}")
+    order: list[Slot] = []
+    for pair in range(pairs):
+        sides: tuple[Side, Side] = ("base", "head") if pair % 2 == 0 else ("head", "base")
+        start = len(order)
+        order.extend(Slot(pair=pair, side=side, position=start + i) for i, side in enumerate(sides))
+    return order
+
+
+def progress_label(slot: Slot, pairs: int) -> str:
+    """What the progress line says of a slot: ``pair 3/8 · head``."""
+    return f"pair {slot.pair + 1}/{pairs} · {slot.side}"
