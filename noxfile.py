@@ -136,6 +136,7 @@ def _split_posargs(session: nox.Session) -> tuple[list[str], argparse.Namespace]
     parser.add_argument("--output")
     parser.add_argument("--history-dir")
     parser.add_argument("--confirm-timing")
+    parser.add_argument("--json")
     known, rest = parser.parse_known_args(session.posargs)
     if known.results_dir:
         rest += ["--results-dir", known.results_dir]
@@ -190,6 +191,7 @@ def compare(session: nox.Session) -> None:
     flags += ["--against", known.against] if known.against else []
     flags += ["--history-dir", known.history_dir] if known.history_dir else []
     flags += ["--confirm-timing", known.confirm_timing] if known.confirm_timing else []
+    flags += ["--json", known.json] if known.json else []
     _run_in(session, RESULTS_ENV, "python", "-m", "harness", "compare", *_compare_args(known), *flags)
 
 
@@ -202,6 +204,14 @@ def confirm(session: nox.Session, torch: str) -> None:
     _, known = _split_posargs(session)
     flags = ["--confirm-timing", known.confirm_timing] if known.confirm_timing else []
     session.run("python", "-m", "harness", "confirm", *_compare_args(known), *flags)
+
+
+@nox.session(default=False, venv_backend="none", requires=[RESULTS_ENV])
+def ab(session: nox.Session) -> None:
+    """A/B two software stacks on this host (no baseline needed): nox -s ab -- --base STACK --head STACK [bench flags]."""
+    if not session.posargs:
+        session.error('nox -s ab -- --base STACK --head STACK, e.g. --base "transformers==5.24.0" --head "transformers==5.25.0"')
+    _run_in(session, RESULTS_ENV, "python", "-m", "harness", "ab", *session.posargs)
 
 
 @nox.session(venv_backend="none", requires=[RESULTS_ENV])

@@ -279,3 +279,21 @@ def test_the_workflow_installs_a_nox_the_noxfile_accepts() -> None:
     floors = _nox_floors(WORKFLOW.read_text(encoding="utf-8"))
     assert floors and all(floor >= _needed_nox() for floor in floors), floors
     assert not all(floor >= _needed_nox() for floor in _nox_floors('pip install "nox>=2024.3.2"'))  # the rule can fail
+
+
+AB_WORKFLOW = ROOT / ".github" / "workflows" / "ab.yml"
+
+
+def test_the_pull_request_ab_workflow_is_clean_and_runs_sessions_that_exist() -> None:
+    """ab.yml: actionlint clean; actions pinned, no ${{ }} in scripts, only real nox sessions; it gates the A/B of the
+    merge base against the PR and keeps the verdict (the nightly's schedule and queueing rules do not apply to it)."""
+    result = actionlint(AB_WORKFLOW)
+    assert result.returncode == 0, f"actionlint exited {result.returncode}:\n{result.stdout}{result.stderr}"
+    workflow = load(AB_WORKFLOW.read_text(encoding="utf-8"))
+    nightly_only = ("on: needs both", "concurrency must queue")
+    assert [problem for problem in house_rules(workflow) if not problem.startswith(nightly_only)] == []
+    assert "pull_request" in workflow["on"] and workflow["permissions"] == {"contents": "read"}
+    _, step, posargs = nox_step(workflow, "ab", "ab")
+    assert posargs[:4] == ["--base", "$base", "--head", "HEAD"] and "--json" in posargs, posargs
+    assert "set -o pipefail" in str(step.get("run"))  # piped into tee: ab's exit code must still fail the step
+    assert workflow["jobs"]["ab"]["steps"][0].get("with", {}).get("fetch-depth") == 0

@@ -20,8 +20,9 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from harness.base.errors import InputError
 
@@ -131,14 +132,23 @@ def harness_command(argv: Sequence[str]) -> list[str]:
     return [sys.executable, "-m", "harness", *argv]
 
 
-def run_child(command: Sequence[str], *, timeout_s: float = DEFAULT_TIMEOUT_S, grace_s: float = STOP_GRACE_S) -> ChildResult:
+def run_child(
+    command: Sequence[str],
+    *,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    grace_s: float = STOP_GRACE_S,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> ChildResult:
     """Run ``command`` in a new session; its stderr is passed through live and its tail kept.
 
     However it ends -- exit, crash, time limit, or an interrupt of this process (KeyboardInterrupt,
     :class:`Interrupted`, which propagate after) -- the child's whole process group is gone when this returns.
     """
     start = time.perf_counter()
-    process = subprocess.Popen(list(command), stderr=subprocess.PIPE, start_new_session=True)
+    process = subprocess.Popen(
+        list(command), stderr=subprocess.PIPE, start_new_session=True, cwd=cwd, env=dict(env) if env is not None else None
+    )
     tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
     echo = threading.Event()
     echo.set()

@@ -78,8 +78,14 @@ class BenchRequest:
         values["symbol"] = tuple(args.symbol or cls.symbol)
         return cls(**values)
 
-    def to_json(self) -> str:
+    def to_json(self, *, compact: bool = False) -> str:
+        """The request as the JSON spec a child reads. ``compact``: only the fields that differ from their defaults
+        (and those every reader needs), so that another version of the harness (``ab`` with a git ref) reads it as long
+        as it knows every setting used."""
         data = {f.name: getattr(self, f.name) for f in fields(self)}
+        if compact:
+            required = {"mode", "symbol", "confirm", "fault", "results_dir", "data_dir", "hyperparams_dir"}
+            data = {f.name: data[f.name] for f in fields(self) if f.name in required or data[f.name] != f.default}
         data["fault"] = self.fault.text() if self.fault else None
         for name in ("results_dir", "data_dir", "hyperparams_dir"):
             data[name] = str(data[name])

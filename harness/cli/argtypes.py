@@ -80,6 +80,25 @@ def against(text: str) -> dict[str, str]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def pairs(text: str) -> int:
+    """``ab --pairs``: an interval over pairs needs two of them at least."""
+    value = positive(text)
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"{text!r}: an interval needs at least 2 process pairs")
+    return value
+
+
+def relative_limit(text: str) -> float:
+    """A relative limit in (0, 1], e.g. 0.25."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number, e.g. 0.25") from None
+    if not (0 < value <= 1):  # NaN fails too
+        raise argparse.ArgumentTypeError(f"{text!r} must be in (0, 1], e.g. 0.25")
+    return value
+
+
 def slow_fault(text: str) -> Fault:
     """``confirm --fault``: only ``slow@F`` makes sense in a re-bench (a slowdown that persists)."""
     planted = fault(text)

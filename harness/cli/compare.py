@@ -7,10 +7,11 @@ exit code, :mod:`harness.gate.verdict`; how it reads, :mod:`harness.report.displ
 from __future__ import annotations
 
 import itertools
+import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from harness.base.errors import ExitCode, InputError
 from harness.gate.confirmation import DEFAULT_TIMING_CONFIRM
@@ -32,6 +33,7 @@ class CompareOptions:
     fail_on_improvement: bool = False
     confirm_timing: tuple[int, int] = DEFAULT_TIMING_CONFIRM  # a timing regression stands in K of N measurements
     history_dir: Path | None = None  # past results: say at which run a regression began (change points)
+    json: Path | None = None  # also write the verdict as JSON
 
 
 def compare(options: CompareOptions) -> ExitCode:
@@ -44,6 +46,7 @@ def compare(options: CompareOptions) -> ExitCode:
     from harness.report.display import format_check, format_comparison
     from harness.results.store import read_records
 
+    check_json_path(options.json)
     records = read_records(options.results_dir)
     comparisons, orphans = build_comparisons(records, confidence=options.confidence)
     reruns = rebenched(records, confidence=options.confidence)
@@ -101,7 +104,23 @@ def compare(options: CompareOptions) -> ExitCode:
     code = exit_code(result, strict=options.strict, fail_on_improvement=options.fail_on_improvement)
     if code is ExitCode.USAGE:
         print("--strict: a new key or a missing result fails; record or delete baselines on purpose", file=sys.stderr)
+    if options.json is not None:
+        from harness.report.compare_json import compare_document
+
+        document = compare_document(comparisons, checks, result, exit_code=int(code), missing=[b.key.label() for b in absent])
+        write_json(options.json, document)
     return code
+
+
+def check_json_path(path: Path | None) -> None:
+    """``--json PATH``: its directory must exist, checked before any work (nothing is half-done when it is wrong)."""
+    if path is not None and not path.parent.is_dir():
+        raise InputError(f"--json {path}: no directory {path.parent}; fix: create it or name another path")
+
+
+def write_json(path: Path, document: dict[str, Any]) -> None:
+    """Strict JSON (a NaN would be invalid; the documents carry null instead), written whole."""
+    path.write_text(json.dumps(document, indent=1, allow_nan=False) + "\n", encoding="utf-8")
 
 
 def print_upgrades(comparisons: list[Comparison], baselines: list[Baseline]) -> None:

@@ -121,6 +121,16 @@ def _compare(args: argparse.Namespace) -> int:
     return compare(_options(CompareOptions, args))
 
 
+def _ab(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from harness.bench.request import BenchRequest
+    from harness.cli.ab import AbOptions, ab
+
+    root = Path(__file__).resolve().parents[2]
+    return ab(BenchRequest.from_args(args), _options(AbOptions, args), root=root)
+
+
 def _confirm(args: argparse.Namespace) -> int:
     from harness.cli.confirm import ConfirmOptions, confirm_timings
 
@@ -194,6 +204,7 @@ _HANDLERS = {
     "extreme": _extreme,
     "compare": _compare,
     "confirm": _confirm,
+    "ab": _ab,
     "update": _update,
     "report": _report,
     "train": _train,

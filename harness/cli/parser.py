@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from harness import __version__
 from harness.base.options import BENCH_ROWS, DEFAULT_CONFIRM, DEFAULT_RUNS, STRESS_CASES
@@ -83,6 +84,7 @@ def build() -> argparse.ArgumentParser:
         default=None,
         help="past results (e.g. the nightly's history/): name the run and commit a regression began with",
     )
+    compare.add_argument("--json", type=Path, metavar="PATH", help="also write the verdict as JSON (dashboards, PR comments)")
     _dirs(compare, results=True, baselines=True)
 
     confirm = commands.add_parser(
@@ -100,6 +102,7 @@ def build() -> argparse.ArgumentParser:
     )
     _dirs(confirm, results=True, data=True, baselines=True)
 
+    _ab(commands)
     report = commands.add_parser(
         "report", help="write report/index.md, index.html and PNG plots from every result and the baselines"
     )
@@ -189,9 +192,11 @@ def build() -> argparse.ArgumentParser:
     return parser
 
 
-def bench_flags(bench: argparse.ArgumentParser) -> None:
-    """The flags of ``bench``; each dest is a field of :class:`harness.bench.request.BenchRequest`."""
-    bench.add_argument("--mode", choices=("eager", "compiled"), required=True)
+def bench_flags(bench: argparse.ArgumentParser, *, mode: bool = True) -> None:
+    """The flags of ``bench``; each dest is a field of :class:`harness.bench.request.BenchRequest`. ``mode``: whether
+    the command asks for ``--mode`` (``ab`` always benches compiled, with its eager partner interleaved)."""
+    if mode:
+        bench.add_argument("--mode", choices=("eager", "compiled"), required=True)
     bench.add_argument("--symbol", action="append", help="symbol(s) in the data dir (repeatable; default BTCUSD)")
     bench.add_argument(
         "--model", help="override the hyperparams' model: a profile (see `models`), a hub id, a local dir, s3://..."
@@ -357,6 +362,38 @@ def bench_flags(bench: argparse.ArgumentParser) -> None:
         "fewer than K failures make it flaky, recorded with its flip rate",
     )
     _dirs(bench, results=True, data=True)
+
+
+def _ab(commands: Any) -> None:
+    from harness.cli.ab import DEFAULT_PAIRS
+    from harness.gate.pairs import ABTolerances
+
+    ab = commands.add_parser(
+        "ab",
+        help="A/B two software stacks on this host: process pairs in ABBA order, judged per pair (no baseline needed)",
+        allow_abbrev=False,
+    )
+    ab.set_defaults(handler="ab", mode="compiled")
+    stack = 'package pins ("transformers==5.24.0", several separated by spaces), a requirements/lock file, env:PATH or a git ref'
+    ab.add_argument("--base", required=True, metavar="STACK", help=f"what head is judged against: {stack}")
+    ab.add_argument("--head", required=True, metavar="STACK", help=f"the candidate: {stack}")
+    ab.add_argument("--pairs", type=argtypes.pairs, default=DEFAULT_PAIRS, help=f"process pairs, ABBA (default {DEFAULT_PAIRS})")
+    ab.add_argument(
+        "--head-fault",
+        type=argtypes.slow_fault,
+        metavar="slow@F",
+        help="self-test: head's compiled calls 1+F times as long (slow@0.1: a 10%% compiled slowdown to catch)",
+    )
+    ab.add_argument("--json", type=Path, metavar="PATH", help="also write the verdict as JSON (dashboards, PR comments)")
+    ab.add_argument("--work-dir", type=Path, default=Path(".ab"), help="environments, source trees and runs (default .ab/)")
+    ab.add_argument(
+        "--host-limit",
+        type=argtypes.relative_limit,
+        default=ABTolerances.host_limit,
+        metavar="R",
+        help=f"a pair whose machine reference moved more than this is dropped and re-run (default {ABTolerances.host_limit:g})",
+    )
+    bench_flags(ab, mode=False)
 
 
 def _confirm_timing(parser: argparse.ArgumentParser) -> None:

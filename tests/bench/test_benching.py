@@ -69,6 +69,14 @@ def _request(*argv: str) -> BenchRequest:
 def test_every_flag_survives_the_trip_to_the_isolated_child(argv: tuple[str, ...]) -> None:
     request = _request(*argv)
     assert BenchRequest.from_json(request.to_json(), source="spec.json") == request
+    assert BenchRequest.from_json(request.to_json(compact=True), source="spec.json") == request  # ab's spec files
+
+
+def test_a_compact_spec_leaves_defaults_out_so_other_harness_versions_read_it() -> None:
+    import json
+
+    written = json.loads(_request("--model", "tiny").to_json(compact=True))["request"]
+    assert set(written) == {"mode", "symbol", "model", "confirm", "fault", "results_dir", "data_dir", "hyperparams_dir"}
 
 
 def test_the_request_has_a_field_for_every_bench_flag_and_no_more() -> None:

@@ -7,12 +7,15 @@ import math
 import pytest
 
 from harness.gate.pairs import (
+    ABTolerances,
+    ABVerdict,
     Pair,
     PairVerdict,
     ProcessTiming,
     estimate,
     host_moved,
     judge,
+    judge_ab,
     kept_pairs,
     log_ratios,
     stack_changes,
@@ -109,3 +112,66 @@ def test_stack_changes_name_each_package_that_differs() -> None:
     head = {"torch": "2.13.0", "transformers": "5.25.0", "triton": "3.4.0"}
     assert stack_changes(base, head) == ["numpy 2.4.6 → (none)", "transformers 5.24.0 → 5.25.0", "triton (none) → 3.4.0"]
     assert stack_changes(base, base) == []
+
+
+def _verdict(pairs: list[Pair], **overrides: object) -> ABVerdict:
+    arguments: dict[str, object] = {
+        "base_mae": [5232.9330] * len(pairs),
+        "head_mae": [5232.9330] * len(pairs),
+        "head_drift": [False] * len(pairs),
+        "failed": {"base": 0, "head": 0},
+        "processes": {"base": len(pairs), "head": len(pairs)},
+        "changes": ["transformers 5.24.0 → 5.25.0"],
+        "pairs_planned": len(pairs),
+        "tolerances": ABTolerances(),
+    }
+    arguments.update(overrides)
+    return judge_ab(pairs, **arguments)  # type: ignore[arg-type]
+
+
+def _by_metric(verdict: ABVerdict) -> dict[str, PairVerdict]:
+    return {finding.metric: finding.verdict for finding in verdict.findings}
+
+
+def test_an_ab_whose_head_compiles_slower_fails_naming_the_change() -> None:
+    verdict = _verdict(_pairs([1.3, 1.31, 1.29, 1.3, 1.3, 1.3], host=[1.0, 1.2, 0.9, 1.1, 1.0, 1.05]))
+    assert verdict.fails
+    found = _by_metric(verdict)
+    assert found["compiled.latency_s"] == found["speedup"] == PairVerdict.REGRESSION
+    assert found["eager.latency_s"] == found["compiled.mae"] == found["success"] == found["compiled.drift"] == PairVerdict.HOLDS
+    failing = [f for f in verdict.findings if f.fails]
+    assert all(f.message.startswith("transformers 5.24.0 → 5.25.0: ") for f in failing)
+
+
+def test_an_identical_ab_holds_everywhere() -> None:
+    verdict = _verdict(_pairs([1.0, 1.01, 0.99, 1.0]), changes=[])
+    assert not verdict.fails and set(_by_metric(verdict).values()) == {PairVerdict.HOLDS}
+    assert verdict.findings[0].message.startswith("no package differs: ")
+
+
+def test_pairs_whose_host_moved_are_not_judged_and_are_counted() -> None:
+    steady = _pairs([1.0, 1.0, 1.0])
+    moved = [Pair(base=_process(0.02, 0.016, reference=2e-3), head=_process(0.03, 0.03, reference=3.5e-3))]
+    verdict = _verdict([*steady, *moved], pairs_planned=3)
+    assert (verdict.pairs_used, verdict.pairs_dropped) == (3, 1) and not verdict.fails
+
+
+@pytest.mark.parametrize(
+    ("overrides", "metric"),
+    [
+        ({"failed": {"base": 0, "head": 1}}, "success"),
+        ({"processes": {"base": 0, "head": 4}}, "success"),  # nothing to compare with: never a pass
+        ({"head_mae": [5232.9330 * 1.02] * 4}, "compiled.mae"),
+        ({"head_mae": [math.nan] * 4}, "compiled.mae"),
+        ({"head_drift": [False, True, False, False]}, "compiled.drift"),
+    ],
+    ids=["a head process failed", "no base process", "MAE +2%", "MAE NaN", "drift"],
+)
+def test_accuracy_success_and_drift_of_head_fail_the_ab(overrides: dict[str, object], metric: str) -> None:
+    verdict = _verdict(_pairs([1.0, 1.0, 1.0, 1.0]), **overrides)
+    assert verdict.fails and [f.metric for f in verdict.findings if f.fails] == [metric]
+
+
+def test_too_few_pairs_is_undecided_and_fails() -> None:
+    verdict = _verdict(_pairs([1.0]))
+    assert verdict.fails and _by_metric(verdict)["compiled.latency_s"] == PairVerdict.UNDECIDED

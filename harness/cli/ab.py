@@ -1,0 +1,122 @@
+"""``ab``: is the head stack slower, less accurate or less reliable than the base stack, on this host?
+
+Wires the steps: parse both stacks, build (or reuse) their environments, run the ABBA process pairs
+(:mod:`harness.bench.ab`), judge them per pair (:mod:`harness.gate.pairs`), print the table and write ``--json``.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from harness.base.errors import ExitCode, InputError
+from harness.cli.compare import check_json_path, write_json
+from harness.gate.pairs import ABTolerances
+
+if TYPE_CHECKING:
+    from harness.bench.ab import Process
+    from harness.bench.faults import Fault
+    from harness.bench.request import BenchRequest
+    from harness.bench.stacks import Prepared
+
+DEFAULT_PAIRS = 6
+
+
+@dataclass(frozen=True, kw_only=True)
+class AbOptions:
+    base: str
+    head: str
+    pairs: int = DEFAULT_PAIRS
+    head_fault: Fault | None = None
+    json: Path | None = None
+    work_dir: Path = Path(".ab")
+    host_limit: float = ABTolerances.host_limit
+
+
+def ab(request: BenchRequest, options: AbOptions, *, root: Path) -> ExitCode:
+    from harness.bench.ab import run_ab
+    from harness.bench.stacks import parse_stack, prepare, uv_environment_here
+    from harness.gate.pairs import stack_changes
+    from harness.report.ab_table import render
+
+    if len(request.symbol) != 1:
+        raise InputError(f"--symbol {', '.join(request.symbol)}: ab benches one scenario; fix: name one symbol")
+    check_json_path(options.json)
+    base_stack = parse_stack(options.base, flag="--base", root=root)
+    head_stack = parse_stack(options.head, flag="--head", root=root)
+    uv_env = uv_environment_here()
+    base = prepare(base_stack, root=root, work=options.work_dir, uv_env=uv_env)
+    head = prepare(head_stack, root=root, work=options.work_dir, uv_env=uv_env)
+    changes = stack_changes(base.packages, head.packages)
+    if base.commit != head.commit:
+        changes.insert(0, f"harness {base.commit[:10] or '(checkout)'} → {head.commit[:10] or '(checkout)'}")
+    tolerances = ABTolerances(host_limit=options.host_limit)
+    processes, run_dir = run_ab(
+        request,
+        base,
+        head,
+        pairs=options.pairs,
+        head_fault=options.head_fault,
+        host_limit=options.host_limit,
+        work=options.work_dir,
+    )
+    verdict = _judge(processes, changes=changes, pairs=options.pairs, tolerances=tolerances)
+    print(render(verdict, base=base.stack.label(), head=head.stack.label()))
+    print(f"  runs: {run_dir}")
+    code = ExitCode.REGRESSION if verdict.fails else ExitCode.OK
+    if options.json is not None:
+        from harness.report.ab_table import as_json
+
+        write_json(options.json, as_json(verdict, base=_described(base), head=_described(head), exit_code=int(code)))
+    return code
+
+
+def _judge(processes: list[Process], *, changes: list[str], pairs: int, tolerances: ABTolerances) -> Any:
+    from harness.bench.ab import timing
+    from harness.gate.pairs import Pair, judge_ab
+    from harness.rules import drift
+
+    by_pair: dict[int, dict[str, Process]] = {}
+    for process in processes:
+        by_pair.setdefault(process.slot.pair, {})[process.slot.side] = process
+    complete = []
+    for sides in by_pair.values():
+        if len(sides) == 2 and sides["base"].ok and sides["head"].ok:
+            base_record, head_record = sides["base"].record, sides["head"].record
+            assert base_record is not None and head_record is not None
+            complete.append(Pair(base=timing(base_record), head=timing(head_record)))
+    side_of = {side: [p for p in processes if p.slot.side == side] for side in ("base", "head")}
+    for process in processes:
+        if process.failure:
+            print(f"ab: {process.slot.side} process {process.slot.position}: {process.failure}", file=sys.stderr)
+
+    def maes(side: str) -> list[float]:
+        return [p.record.mae for p in side_of[side] if p.ok and p.record is not None and p.record.mae is not None]
+
+    return judge_ab(
+        complete,
+        base_mae=maes("base"),
+        head_mae=maes("head"),
+        head_drift=[
+            drift.exceeds(p.record.drift_max_abs, p.record.drift_tolerance_abs)
+            for p in side_of["head"]
+            if p.ok and p.record is not None
+        ],
+        failed={side: sum(1 for p in side_of[side] if not p.ok) for side in side_of},
+        processes={side: len(side_of[side]) for side in side_of},
+        changes=changes,
+        pairs_planned=pairs,
+        tolerances=tolerances,
+    )
+
+
+def _described(prepared: Prepared) -> dict[str, Any]:
+    wanted = ("torch", "chronos-forecasting", "transformers", "numpy", "pandas")
+    return {
+        "stack": prepared.stack.text,
+        "kind": prepared.stack.kind.value,
+        "harness_commit": prepared.commit,
+        "packages": {name: prepared.packages[name] for name in wanted if name in prepared.packages},
+    }

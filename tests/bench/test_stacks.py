@@ -1,0 +1,74 @@
+"""harness.bench.stacks: what --base and --head may name, and what each stack installs (pure parts; no uv, no network)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.base.errors import InputError
+from harness.bench.stacks import (
+    Stack,
+    StackKind,
+    environment_key,
+    install_list,
+    parse_stack,
+    requirements,
+)
+from tests.conftest import ROOT
+
+
+def test_pins_are_package_specifiers_separated_by_spaces() -> None:
+    stack = parse_stack("transformers==5.24.0  torch==2.14.1", flag="--base", root=ROOT)
+    assert stack.kind is StackKind.PINS and stack.pins == ("transformers==5.24.0", "torch==2.14.1")
+
+
+def test_an_environment_is_its_python(tmp_path: Path) -> None:
+    stack = parse_stack(f"env:{sys.prefix}", flag="--head", root=ROOT)
+    assert stack.kind is StackKind.ENV and stack.path == Path(sys.prefix) / "bin" / "python"
+    with pytest.raises(InputError, match=r"^--head env:.*: no Python at .*; fix: name an existing environment$"):
+        parse_stack(f"env:{tmp_path}", flag="--head", root=ROOT)
+
+
+def test_an_existing_file_is_a_lock(tmp_path: Path) -> None:
+    lock = tmp_path / "bench.lock"
+    lock.write_text("torch==2.13.0\n")
+    stack = parse_stack(str(lock), flag="--base", root=ROOT)
+    assert stack.kind is StackKind.FILE and stack.path == lock.resolve()
+    assert install_list(stack, ROOT) == ["-r", str(lock.resolve())]
+
+
+def test_a_git_ref_of_the_project(tmp_path: Path) -> None:
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / "f").write_text("x")
+    commit = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "one"]
+    subprocess.run(["git", "-C", str(tmp_path), "add", "f"], check=True)
+    subprocess.run(commit, check=True)
+    assert parse_stack("HEAD", flag="--base", root=tmp_path).kind is StackKind.REF
+
+
+@pytest.mark.parametrize("text", ["", "transformers", "transformers=5.24.0", "no-such-ref-anywhere", "torch==2.13.0 oops"])
+def test_anything_else_is_one_line_naming_the_flag_and_the_fix(text: str, tmp_path: Path) -> None:
+    with pytest.raises(InputError) as caught:
+        parse_stack(text, flag="--base", root=tmp_path)
+    message = str(caught.value)
+    assert message.startswith("--base") and "; fix: " in message and "\n" not in message
+
+
+def test_a_pin_replaces_the_projects_requirement_of_that_package() -> None:
+    base = requirements(ROOT)
+    assert base[0].startswith("torch==") and any(r.startswith("chronos-forecasting") for r in base)
+    torch_pin = Stack(text="torch==2.14.1", kind=StackKind.PINS, pins=("torch==2.14.1",))
+    installed = install_list(torch_pin, ROOT)
+    assert [r for r in installed if r.startswith("torch")] == ["torch==2.14.1"]  # the noxfile's pin and torch>=2.4 gone
+    pins = Stack(text="transformers==5.24.0", kind=StackKind.PINS, pins=("transformers==5.24.0",))
+    assert install_list(pins, ROOT) == [*base, "transformers==5.24.0"]
+
+
+def test_the_environment_key_changes_with_anything_that_decides_its_contents() -> None:
+    install = ["torch==2.13.0", "transformers==5.24.0"]
+    key = environment_key("3.11", install)
+    assert key == environment_key("3.11", list(install))
+    assert len({key, environment_key("3.12", install), environment_key("3.11", ["torch==2.13.0", "transformers==5.25.0"])}) == 3

@@ -1,0 +1,72 @@
+"""``python -m harness ab`` end to end on the tiny profile: two stacks (here the same environment twice, so no network
+and no build), process pairs in ABBA order, the table and the JSON verdict."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.cli.main import main
+from tests.conftest import ROOT
+
+
+@pytest.mark.heavy(seconds=45)
+def test_an_aa_run_of_the_tiny_model_holds_and_says_so_in_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    verdict = tmp_path / "verdict.json"
+    argv = [
+        "-q",
+        "ab",
+        "--base",
+        f"env:{sys.prefix}",
+        "--head",
+        f"env:{sys.prefix}",
+        "--pairs",
+        "2",
+        "--json",
+        str(verdict),
+        "--work-dir",
+        str(tmp_path / "ab"),
+        "--symbol",
+        "GOOG",
+        "--model",
+        "tiny",
+        "--runs",
+        "3",
+        "--context-length",
+        "64",
+        "--backend",
+        "eager",
+        "--data-dir",
+        str(ROOT / "trainingdata"),
+        "--hyperparams-dir",
+        str(ROOT / "hyperparams"),
+    ]
+    code = main(argv)
+    out = capsys.readouterr()
+    document = json.loads(verdict.read_text(encoding="utf-8"))
+    assert document["exit_code"] == code and document["verdict"] == ("holds" if code == 0 else "regression")
+    assert document["changes"] == [] and "differs: no package differs" in out.out
+    assert document["pairs"]["used"] + document["pairs"]["dropped_host_moved"] >= 2
+    assert "pair 1/2 · base" in out.err and "pair 2/2 · head" in out.err  # ABBA: pair 2 starts with head
+    found = {f["metric"]: f for f in document["findings"]}
+    assert found["compiled.mae"]["ratio"] == 1.0 and found["compiled.mae"]["verdict"] == "holds"  # same stack: same forecast
+    assert found["success"]["head"] == found["success"]["base"] == 1.0 and found["compiled.drift"]["verdict"] == "holds"
+    # the same software twice: a timing "regression" would need two pairs agreeing on > 10% (with 1 degree of freedom)
+    assert code == 0, out.out
+    runs = list((tmp_path / "ab" / "runs").iterdir())
+    assert len(runs) == 1 and len(list(runs[0].glob("*/*.parquet"))) >= 4  # every process's row kept beside its spec
+
+
+def test_a_stack_that_is_none_of_the_four_is_a_usage_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["ab", "--base", "transformers=5.24.0", "--head", "HEAD", "--work-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "--base 'transformers=5.24.0'" in err and "fix:" in err and "Traceback" not in err
+
+
+def test_fewer_than_two_pairs_is_refused_by_the_parser(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["ab", "--base", "HEAD", "--head", "HEAD", "--pairs", "1"])
+    assert exited.value.code == 2 and "at least 2 process pairs" in capsys.readouterr().err
