@@ -34,5 +34,8 @@ def abba(pairs: int) -> list[Slot]:
 
 
 def progress_label(slot: Slot, pairs: int) -> str:
-    """What the progress line says of a slot: ``pair 3/8 · head``."""
+    """What the progress line says of a slot: ``pair 3/8 · head``; past the planned pairs, ``extra pair 7 · head``
+    (a pair run to replace one whose host moved)."""
+    if slot.pair >= pairs:
+        return f"extra pair {slot.pair + 1} · {slot.side}"
     return f"pair {slot.pair + 1}/{pairs} · {slot.side}"

@@ -89,13 +89,13 @@ def pairs(text: str) -> int:
 
 
 def relative_limit(text: str) -> float:
-    """A relative limit in (0, 1], e.g. 0.25."""
+    """A relative limit in (0, 10], e.g. 0.25 (10: a pair is never dropped)."""
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number, e.g. 0.25") from None
-    if not (0 < value <= 1):  # NaN fails too
-        raise argparse.ArgumentTypeError(f"{text!r} must be in (0, 1], e.g. 0.25")
+    if not (0 < value <= 10):  # NaN fails too
+        raise argparse.ArgumentTypeError(f"{text!r} must be in (0, 10], e.g. 0.25")
     return value
 
 

@@ -15,6 +15,7 @@ def test_four_pairs_alternate_abba() -> None:
     assert [slot.pair for slot in order] == [0, 0, 1, 1, 2, 2, 3, 3]
     assert [slot.position for slot in order] == list(range(8))
     assert progress_label(order[3], 4) == "pair 2/4 · base"
+    assert progress_label(order[3], 1) == "extra pair 2 · base"  # beyond the planned pairs: a re-run
 
 
 @given(pairs=st.integers(min_value=1, max_value=60))

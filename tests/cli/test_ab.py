@@ -25,6 +25,8 @@ def test_an_aa_run_of_the_tiny_model_holds_and_says_so_in_json(tmp_path: Path, c
         f"env:{sys.prefix}",
         "--pairs",
         "2",
+        "--host-limit",
+        "10",  # the suite runs on a busy host (xdist workers side by side): keep every pair
         "--json",
         str(verdict),
         "--work-dir",
@@ -49,13 +51,17 @@ def test_an_aa_run_of_the_tiny_model_holds_and_says_so_in_json(tmp_path: Path, c
     document = json.loads(verdict.read_text(encoding="utf-8"))
     assert document["exit_code"] == code and document["verdict"] == ("holds" if code == 0 else "regression")
     assert document["changes"] == [] and "differs: no package differs" in out.out
-    assert document["pairs"]["used"] + document["pairs"]["dropped_host_moved"] >= 2
+    assert document["pairs"] == {"planned": 2, "used": 2, "dropped_host_moved": 0}
     assert "pair 1/2 · base" in out.err and "pair 2/2 · head" in out.err  # ABBA: pair 2 starts with head
     found = {f["metric"]: f for f in document["findings"]}
     assert found["compiled.mae"]["ratio"] == 1.0 and found["compiled.mae"]["verdict"] == "holds"  # same stack: same forecast
     assert found["success"]["head"] == found["success"]["base"] == 1.0 and found["compiled.drift"]["verdict"] == "holds"
-    # the same software twice: a timing "regression" would need two pairs agreeing on > 10% (with 1 degree of freedom)
-    assert code == 0, out.out
+    timings = ("eager.latency_s", "compiled.latency_s", "speedup")
+    assert all(found[m]["interval"][0] is not None and found[m]["ratio"] > 0 for m in timings)  # two pairs: an interval each
+    # the same software twice: only timing can differ, and only by the host (xdist's other worker compiles beside it),
+    # so whatever fails is a timing line; with 2 pairs (1 degree of freedom) that takes two pairs agreeing on > 10%
+    failing = {m for m, f in found.items() if f["verdict"] != "holds"}
+    assert failing <= set(timings) and (code == 0) == (not failing), out.out
     runs = list((tmp_path / "ab" / "runs").iterdir())
     assert len(runs) == 1 and len(list(runs[0].glob("*/*.parquet"))) >= 4  # every process's row kept beside its spec
 
