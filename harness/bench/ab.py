@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from harness.bench.abba import Slot, abba, progress_label
+from harness.bench.abba import Pair, ProcessTiming, Slot, abba, host_moved, progress_label
 from harness.bench.isolation import run_child
 from harness.results.store import read_records
 
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from harness.bench.faults import Fault
     from harness.bench.request import BenchRequest
     from harness.bench.stacks import Prepared
-    from harness.gate.pairs import ProcessTiming
     from harness.results.schema import RunRecord
 
 
@@ -44,7 +43,6 @@ class Process:
 
 def timing(record: RunRecord) -> ProcessTiming:
     """The medians one compiled run measured: compiled calls, their interleaved eager partners, the machine reference."""
-    from harness.gate.pairs import ProcessTiming
 
     def median(values: list[float]) -> float:
         return statistics.median(values) if values else float("nan")
@@ -104,8 +102,6 @@ def run_ab(
 ) -> tuple[list[Process], Path]:
     """Every process of the A/B, in the order run: ``pairs`` ABBA pairs, then up to ``pairs // 2`` (at least one)
     pairs more when some pair's host moved. Returns them and the run's directory (spec files and result rows)."""
-    from harness.gate.pairs import Pair, host_moved
-
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     run_dir = work / "runs" / f"ab-{stamp}-{os.getpid()}"
     run_dir.mkdir(parents=True)

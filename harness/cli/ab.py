@@ -6,14 +6,20 @@ Wires the steps: parse both stacks, build (or reuse) their environments, run the
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import os
 import sys
+import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.base.errors import ExitCode, InputError
 from harness.cli.compare import check_json_path, write_json
 from harness.gate.pairs import ABTolerances
+from harness.results.fingerprint import cpu_flags, cpu_model
 
 if TYPE_CHECKING:
     from harness.bench.ab import Process
@@ -44,6 +50,7 @@ def ab(request: BenchRequest, options: AbOptions, *, root: Path) -> ExitCode:
     if len(request.symbol) != 1:
         raise InputError(f"--symbol {', '.join(request.symbol)}: ab benches one scenario; fix: name one symbol")
     check_json_path(options.json)
+    options = dataclasses.replace(options, work_dir=options.work_dir.resolve())  # processes run from other directories
     base_stack = parse_stack(options.base, flag="--base", root=root)
     head_stack = parse_stack(options.head, flag="--head", root=root)
     uv_env = uv_environment_here()
@@ -53,6 +60,7 @@ def ab(request: BenchRequest, options: AbOptions, *, root: Path) -> ExitCode:
     if base.commit != head.commit:
         changes.insert(0, f"harness {base.commit[:10] or '(checkout)'} → {head.commit[:10] or '(checkout)'}")
     tolerances = ABTolerances(host_limit=options.host_limit)
+    started, clock = datetime.now(timezone.utc), time.monotonic()
     processes, run_dir = run_ab(
         request,
         base,
@@ -69,13 +77,23 @@ def ab(request: BenchRequest, options: AbOptions, *, root: Path) -> ExitCode:
     if options.json is not None:
         from harness.report.ab_table import as_json
 
-        write_json(options.json, as_json(verdict, base=_described(base), head=_described(head), exit_code=int(code)))
+        run = {
+            "started_utc": started.isoformat(timespec="seconds"),
+            "elapsed_s": round(time.monotonic() - clock, 1),
+            "head_fault": options.head_fault.text() if options.head_fault else None,
+            "machine": {"cpu_model": cpu_model(), "cpu_flags": cpu_flags(), "cpu_count": os.cpu_count()},
+            "tolerances": dataclasses.asdict(tolerances),
+            "request": json.loads(request.to_json(compact=True))["request"],
+        }
+        document = as_json(verdict, base=_described(base), head=_described(head), exit_code=int(code), run=run)
+        write_json(options.json, document)
     return code
 
 
 def _judge(processes: list[Process], *, changes: list[str], pairs: int, tolerances: ABTolerances) -> Any:
     from harness.bench.ab import timing
-    from harness.gate.pairs import Pair, judge_ab
+    from harness.bench.abba import Pair
+    from harness.gate.pairs import judge_ab
     from harness.rules import drift
 
     by_pair: dict[int, dict[str, Process]] = {}

@@ -17,33 +17,9 @@ from dataclasses import dataclass
 from scipy import stats as scipy_stats
 
 from harness.base.textenum import TextEnum
+from harness.bench.abba import Pair, host_moved
 
 DEFAULT_CONFIDENCE = 0.95
-
-
-@dataclass(frozen=True, kw_only=True)
-class ProcessTiming:
-    """What one fresh process measured: medians of its timed calls, and of the machine reference beside them."""
-
-    eager_s: float
-    compiled_s: float
-    speedup: float  # its own interleaved speedup (uncompiled / compiled, in that process)
-    reference_s: float
-
-
-@dataclass(frozen=True, kw_only=True)
-class Pair:
-    base: ProcessTiming
-    head: ProcessTiming
-
-
-def host_moved(pair: Pair, *, host_limit: float) -> bool:
-    """The machine reference of head and base differ by more than ``host_limit`` (relative); any NaN or non-positive
-    reference counts as moved (nothing can be said of that pair)."""
-    base, head = pair.base.reference_s, pair.head.reference_s
-    if not (math.isfinite(base) and math.isfinite(head) and base > 0 and head > 0):
-        return True
-    return abs(math.log(head / base)) > math.log1p(host_limit)
 
 
 def log_ratios(pairs: Sequence[Pair], metric: str) -> list[float]:

@@ -65,13 +65,17 @@ def render(verdict: ABVerdict, *, base: str, head: str) -> str:
     return "\n".join(lines)
 
 
-def as_json(verdict: ABVerdict, *, base: dict[str, Any], head: dict[str, Any], exit_code: int) -> dict[str, Any]:
-    """The same verdict for machines: ``format``, both stacks, what differs, the pairs, one entry per metric."""
+def as_json(
+    verdict: ABVerdict, *, base: dict[str, Any], head: dict[str, Any], exit_code: int, run: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The same verdict for machines: ``format``, both stacks, what differs, the pairs, one entry per metric; ``run``:
+    where and when it ran (machine, start, seconds, head fault), so that runs can be pooled into rates."""
     return {
         "format": JSON_FORMAT,
         "kind": "ab",
         "verdict": "regression" if verdict.fails else "holds",
         "exit_code": exit_code,
+        "run": run or {},
         "base": base,
         "head": head,
         "changes": list(verdict.changes),

@@ -6,14 +6,12 @@ import math
 
 import pytest
 
+from harness.bench.abba import Pair, ProcessTiming, host_moved
 from harness.gate.pairs import (
     ABTolerances,
     ABVerdict,
-    Pair,
     PairVerdict,
-    ProcessTiming,
     estimate,
-    host_moved,
     judge,
     judge_ab,
     kept_pairs,

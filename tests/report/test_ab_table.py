@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import math
 
-from harness.gate.pairs import ABTolerances, ABVerdict, Pair, ProcessTiming, judge_ab
+from harness.bench.abba import Pair, ProcessTiming
+from harness.gate.pairs import ABTolerances, ABVerdict, judge_ab
 from harness.report.ab_table import JSON_FORMAT, as_json, render
 
 STACK = {"stack": "transformers==5.24.0", "kind": "pins", "harness_commit": "abc", "packages": {"transformers": "5.24.0"}}
