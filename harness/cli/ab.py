@@ -138,3 +138,22 @@ def _described(prepared: Prepared) -> dict[str, Any]:
         "harness_commit": prepared.commit,
         "packages": {name: prepared.packages[name] for name in wanted if name in prepared.packages},
     }
+
+
+def print_ab_rates(directory: Path) -> ExitCode:
+    """``ab-rates DIR``: the calibration table of every ``ab --json`` verdict under ``DIR`` (A/A and planted runs)."""
+    from harness.gate.ab_rates import rates, table
+
+    documents = []
+    for path in sorted(directory.rglob("*.json")) if directory.is_dir() else []:
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InputError(f"{path}: not a JSON verdict ({exc}); fix: move it out of {directory}") from exc
+        if isinstance(document, dict) and document.get("kind") == "ab":
+            documents.append(document)
+    rows = rates(documents)
+    if not rows:
+        raise InputError(f"{directory}: no A/A or planted `ab --json` verdicts; fix: run `python -m harness ab --json` into it")
+    print(table(rows))
+    return ExitCode.OK

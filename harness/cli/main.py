@@ -131,6 +131,12 @@ def _ab(args: argparse.Namespace) -> int:
     return ab(BenchRequest.from_args(args), _options(AbOptions, args), root=root)
 
 
+def _ab_rates(args: argparse.Namespace) -> int:
+    from harness.cli.ab import print_ab_rates
+
+    return print_ab_rates(args.directory)
+
+
 def _confirm(args: argparse.Namespace) -> int:
     from harness.cli.confirm import ConfirmOptions, confirm_timings
 
@@ -205,6 +211,7 @@ _HANDLERS = {
     "compare": _compare,
     "confirm": _confirm,
     "ab": _ab,
+    "ab-rates": _ab_rates,
     "update": _update,
     "report": _report,
     "train": _train,

@@ -394,6 +394,11 @@ def _ab(commands: Any) -> None:
         help=f"a pair whose machine reference moved more than this is dropped and re-run (default {ABTolerances.host_limit:g})",
     )
     bench_flags(ab, mode=False)
+    rates = commands.add_parser(
+        "ab-rates", help="false alarms of A/A runs and detections of planted slowdowns, from ab --json files"
+    )
+    rates.set_defaults(handler="ab-rates")
+    rates.add_argument("directory", type=Path, help="a directory of `ab --json` verdicts (searched recursively)")
 
 
 def _confirm_timing(parser: argparse.ArgumentParser) -> None:
