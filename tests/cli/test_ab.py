@@ -14,7 +14,12 @@ from tests.conftest import ROOT
 
 
 @pytest.mark.heavy(seconds=45)
-def test_an_aa_run_of_the_tiny_model_holds_and_says_so_in_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_aa_run_of_the_tiny_model_holds_and_says_so_in_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # one OpenMP thread per process: beside another xdist worker's compile, spinning OpenMP threads slowed a process
+    # 30x here (0.47 s against 0.016 s a prediction), which is the host, not the software under test
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
     verdict = tmp_path / "verdict.json"
     argv = [
         "-q",
@@ -51,17 +56,21 @@ def test_an_aa_run_of_the_tiny_model_holds_and_says_so_in_json(tmp_path: Path, c
     document = json.loads(verdict.read_text(encoding="utf-8"))
     assert document["exit_code"] == code and document["verdict"] == ("holds" if code == 0 else "regression")
     assert document["changes"] == [] and "differs: no package differs" in out.out
-    assert document["pairs"] == {"planned": 2, "used": 2, "dropped_host_moved": 0}
+    pairs = document["pairs"]
+    assert pairs["planned"] == 2 and pairs["used"] + pairs["dropped_host_moved"] >= 2  # every complete pair accounted for
     assert "pair 1/2 · base" in out.err and "pair 2/2 · head" in out.err  # ABBA: pair 2 starts with head
     found = {f["metric"]: f for f in document["findings"]}
     assert found["compiled.mae"]["ratio"] == 1.0 and found["compiled.mae"]["verdict"] == "holds"  # same stack: same forecast
     assert found["success"]["head"] == found["success"]["base"] == 1.0 and found["compiled.drift"]["verdict"] == "holds"
     timings = ("eager.latency_s", "compiled.latency_s", "speedup")
-    assert all(found[m]["interval"][0] is not None and found[m]["ratio"] > 0 for m in timings)  # two pairs: an interval each
-    # the same software twice: only timing can differ, and only by the host (xdist's other worker compiles beside it),
-    # so whatever fails is a timing line; with 2 pairs (1 degree of freedom) that takes two pairs agreeing on > 10%
+    # the same software twice: only timing can differ, and only by the host (xdist's other worker runs beside it), so
+    # whatever fails is a timing line -- a "regression" needs two pairs agreeing on > 10%, "undecided" a host so busy
+    # that fewer than two pairs kept their machine reference within 10x; the A/B's false-alarm rate is measured apart
+    # (calibration-data/ab, docs/calibration.md), not asserted from one run
     failing = {m for m, f in found.items() if f["verdict"] != "holds"}
     assert failing <= set(timings) and (code == 0) == (not failing), out.out
+    if pairs["used"] >= 2:
+        assert all(found[m]["interval"][0] is not None and found[m]["ratio"] > 0 for m in timings)
     runs = list((tmp_path / "ab" / "runs").iterdir())
     assert len(runs) == 1 and len(list(runs[0].glob("*/*.parquet"))) >= 4  # every process's row kept beside its spec
 
