@@ -117,7 +117,7 @@ def run_ab(
         cache = request.inductor_cache
         if cache == "cold":  # one persistent cache per stack: only its first process compiles cold
             cache = str((work / "inductor" / prepared.python.parent.parent.name / slot.side).resolve())
-        fault = head_fault if slot.side == "head" else request.fault
+        fault = (head_fault or request.fault) if slot.side == "head" else request.fault  # --fault: both sides alike
         print(f"ab: {progress_label(slot, pairs)}: {prepared.stack.label()}", file=sys.stderr, flush=True)
         process = run_slot(request, slot, prepared, run_dir=run_dir, fault=fault, cache=cache)
         done.append(process)
