@@ -2,7 +2,7 @@
 # Collect A/B calibration runs on this machine: A/A runs (the same environment as base and head) and runs with a
 # planted 10% compiled slowdown of head (--head-fault slow@0.1), alternating A/A, A/A, planted. Each run's verdict is
 # written as JSON under calibration-data/ab/<cpu>-<date>/; `python -m harness ab-rates calibration-data/ab` tallies
-# them; each run's per-process result rows are copied beside its verdict (the raw data, per pair). Usage:
+# them; each process's medians and machine reference go to <machine>/processes.csv (the raw data, per pair). Usage:
 #   PYTHON=.nox/results_env/bin/python calibration-data/ab/collect.sh ENV_DIR RUNS
 # ENV_DIR: an environment with the bench extra installed (e.g. one `ab` built under .ab/envs/).
 set -euo pipefail
@@ -21,3 +21,4 @@ for i in $(seq 1 "$runs"); do
     mkdir -p "$out/rows-$stamp"
     find "$run" -name '*.parquet' -exec cp {} "$out/rows-$stamp/" \;
 done
+"${PYTHON:-python}" calibration-data/ab/processes.py "$out" && rm -rf "$out"/rows-*   # one CSV row per process
