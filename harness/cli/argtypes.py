@@ -29,13 +29,17 @@ def seconds(text: str) -> float:
     return value
 
 
-def fraction(text: str) -> float:
-    """A confidence level: [0.5, 1)."""
+def _number(text: str) -> float:
     try:
-        value = float(text)
+        return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0.5 <= value < 1:
+
+
+def fraction(text: str) -> float:
+    """A confidence level: [0.5, 1)."""
+    value = _number(text)
+    if not 0.5 <= value < 1:  # NaN fails too
         raise argparse.ArgumentTypeError(f"{text!r} must be in [0.5, 1), e.g. 0.95")
     return value
 
@@ -90,10 +94,7 @@ def pairs(text: str) -> int:
 
 def relative_limit(text: str) -> float:
     """A relative limit in (0, 10], e.g. 0.25 (10: a pair is never dropped)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number, e.g. 0.25") from None
+    value = _number(text)
     if not (0 < value <= 10):  # NaN fails too
         raise argparse.ArgumentTypeError(f"{text!r} must be in (0, 10], e.g. 0.25")
     return value

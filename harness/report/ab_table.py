@@ -10,8 +10,8 @@ from harness.gate.pairs import ABVerdict
 JSON_FORMAT = 1
 
 
-def _number(value: float | None) -> float | None:
-    """JSON has no NaN: a missing or non-finite number is null."""
+def json_number(value: float | None) -> float | None:
+    """JSON has no NaN: a missing or non-finite number is null (the ``--json`` verdicts of ``ab`` and ``compare``)."""
     return value if value is not None and math.isfinite(value) else None
 
 
@@ -84,10 +84,10 @@ def as_json(
         "findings": [
             {
                 "metric": finding.metric,
-                "base": _number(finding.base),
-                "head": _number(finding.head),
-                "ratio": _number(finding.ratio),
-                "interval": [_number(finding.low), _number(finding.high)] if finding.low is not None else None,
+                "base": json_number(finding.base),
+                "head": json_number(finding.head),
+                "ratio": json_number(finding.ratio),
+                "interval": [json_number(finding.low), json_number(finding.high)] if finding.low is not None else None,
                 "verdict": finding.verdict.value,
                 "message": finding.message,
             }

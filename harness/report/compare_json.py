@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
 from harness.gate.checks import Check
 from harness.gate.comparison import Comparison
 from harness.gate.verdict import Tally
+from harness.report.ab_table import json_number as _number
 
 JSON_FORMAT = 1
-
-
-def _number(value: float | None) -> float | None:
-    """JSON has no NaN: a missing or non-finite number is null."""
-    return value if value is not None and math.isfinite(value) else None
 
 
 def compare_document(
