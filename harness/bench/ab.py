@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from harness.bench.abba import Pair, ProcessTiming, Slot, abba, host_moved, progress_label
+from harness.bench.abba import Pair, ProcessTiming, Slot, abba, host_moved, order_first_side, progress_label
 from harness.bench.isolation import run_child
 from harness.results.store import read_records
 
@@ -54,6 +54,20 @@ def timing(record: RunRecord) -> ProcessTiming:
         speedup=eager / compiled if compiled > 0 else float("nan"),
         reference_s=median(record.reference_s),
     )
+
+
+def complete_pairs(processes: list[Process]) -> list[Pair]:
+    """The pairs whose two processes both wrote a passing row, as the timings the verdict compares."""
+    by_pair: dict[int, dict[str, Process]] = {}
+    for process in processes:
+        by_pair.setdefault(process.slot.pair, {})[process.slot.side] = process
+    pairs = []
+    for sides in by_pair.values():
+        base, head = sides.get("base"), sides.get("head")
+        if base is not None and head is not None and base.ok and head.ok:
+            assert base.record is not None and head.record is not None
+            pairs.append(Pair(base=timing(base.record), head=timing(head.record)))
+    return pairs
 
 
 def process_request(request: BenchRequest, slot: Slot, *, run_dir: Path, fault: Fault | None, cache: str) -> BenchRequest:
@@ -108,7 +122,6 @@ def run_ab(
     extra = max(1, pairs // 2)
     plan = abba(pairs + extra)
     done: list[Process] = []
-    by_pair: dict[int, dict[str, Process]] = {}
     moved = 0
     for slot in plan:
         if slot.pair >= pairs + min(moved, extra):
@@ -121,11 +134,6 @@ def run_ab(
         print(f"ab: {progress_label(slot, pairs)}: {prepared.stack.label()}", file=sys.stderr, flush=True)
         process = run_slot(request, slot, prepared, run_dir=run_dir, fault=fault, cache=cache)
         done.append(process)
-        sides = by_pair.setdefault(slot.pair, {})
-        sides[slot.side] = process
-        if len(sides) == 2 and all(p.ok for p in sides.values()):
-            b, h = sides["base"].record, sides["head"].record
-            assert b is not None and h is not None
-            if host_moved(Pair(base=timing(b), head=timing(h)), host_limit=host_limit):
-                moved += 1
+        if slot.side != order_first_side(slot.pair):  # the pair's second process: is it complete, did its host move?
+            moved = sum(host_moved(pair, host_limit=host_limit) for pair in complete_pairs(done))
     return done, run_dir

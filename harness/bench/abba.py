@@ -28,10 +28,16 @@ def abba(pairs: int) -> list[Slot]:
         raise ValueError(f"an A/B needs at least one process pair, not {pairs}")
     order: list[Slot] = []
     for pair in range(pairs):
-        sides: tuple[Side, Side] = ("base", "head") if pair % 2 == 0 else ("head", "base")
+        first = order_first_side(pair)
+        sides: tuple[Side, Side] = (first, "head" if first == "base" else "base")
         start = len(order)
         order.extend(Slot(pair=pair, side=side, position=start + i) for i, side in enumerate(sides))
     return order
+
+
+def order_first_side(pair: int) -> Side:
+    """Which stack runs first in ``pair``: base in even pairs, head in odd ones."""
+    return "base" if pair % 2 == 0 else "head"
 
 
 def progress_label(slot: Slot, pairs: int) -> str:

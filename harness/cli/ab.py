@@ -91,20 +91,11 @@ def ab(request: BenchRequest, options: AbOptions, *, root: Path) -> ExitCode:
 
 
 def _judge(processes: list[Process], *, changes: list[str], pairs: int, tolerances: ABTolerances) -> Any:
-    from harness.bench.ab import timing
-    from harness.bench.abba import Pair
+    from harness.bench.ab import complete_pairs
     from harness.gate.pairs import judge_ab
     from harness.rules import drift
 
-    by_pair: dict[int, dict[str, Process]] = {}
-    for process in processes:
-        by_pair.setdefault(process.slot.pair, {})[process.slot.side] = process
-    complete = []
-    for sides in by_pair.values():
-        if len(sides) == 2 and sides["base"].ok and sides["head"].ok:
-            base_record, head_record = sides["base"].record, sides["head"].record
-            assert base_record is not None and head_record is not None
-            complete.append(Pair(base=timing(base_record), head=timing(head_record)))
+    complete = complete_pairs(processes)
     side_of = {side: [p for p in processes if p.slot.side == side] for side in ("base", "head")}
     for process in processes:
         if process.failure:
