@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../.."
 env_dir=$1
 runs=${2:-12}
 cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //; s/[^A-Za-z0-9]\+/-/g; s/-$//')
-out="calibration-data/ab/${cpu}-$(date -u +%Y%m%d)"
+out="calibration-data/ab/${cpu}-${STAMP_DATE:-$(date -u +%Y%m%d)}"
 mkdir -p "$out"
 for i in $(seq 1 "$runs"); do
     stamp=$(date -u +%Y%m%dT%H%M%SZ)

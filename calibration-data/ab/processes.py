@@ -1,5 +1,6 @@
 """One CSV row per process of every calibration run (its medians and machine reference), from the result rows
-collect.sh copied: calibration-data/ab/<machine>/rows-<stamp>/*.parquet -> <machine>/processes.csv.
+collect.sh copied: calibration-data/ab/<machine>/rows-<stamp>/*.parquet -> <machine>/processes.csv (merged with
+the rows already there).
 Run from the repository root: python calibration-data/ab/processes.py calibration-data/ab/<machine>"""
 
 from __future__ import annotations
@@ -50,7 +51,13 @@ def main(out_dir: Path) -> int:
     if not rows:
         print(f"{out_dir}: no rows-*/ result rows to convert", file=sys.stderr)
         return 2
-    with (out_dir / "processes.csv").open("w", newline="", encoding="utf-8") as handle:
+    target = out_dir / "processes.csv"
+    if target.exists():  # keep the rows of earlier collections; a run converted again replaces its own rows
+        converted = {row["run"] for row in rows}
+        with target.open(newline="", encoding="utf-8") as handle:
+            kept = [row for row in csv.DictReader(handle) if row["run"] not in converted]
+        rows = sorted(kept + rows, key=lambda row: (row["run"], int(row["position"])))
+    with target.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
