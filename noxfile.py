@@ -5,7 +5,9 @@ parametrized over ``HARNESS_TORCH`` (comma-separated versions, default the pinne
 runs every version in :data:`TORCH_MATRIX`.
 
 Environments: uv makes them when it is installed beside nox (``pip install nox uv``), told where pip looks for wheels
-(harness/base/pipconfig.py); virtualenv and pip otherwise. Bench sessions have one per mode and torch version; compare,
+(harness/base/pipconfig.py); virtualenv and pip otherwise. Bench sessions have one per mode and torch version, holding
+exactly the committed lock of that torch for this Python (locks/torch-<torch>-py<python>.txt, with hashes; ``nox -s
+lock`` re-resolves them, and an upgrade is the reviewed diff); compare,
 report and update_baselines share ``.nox/results_env``, tests and lint ``.nox/dev_env``, each made by the session of
 that name, which they require. Environments hold the requirements, not the project: ./harness runs from the checkout.
 """
@@ -36,6 +38,8 @@ DEV_ENV = "dev_env"  # tests, lint: pinned torch, every extra, the test and lint
 
 # uv looks where pip looks (harness/base/pipconfig.py: pure, standard library only, importable before any environment)
 sys.path.insert(0, str(Path(__file__).parent))
+from harness.base.errors import InputError  # noqa: E402
+from harness.base.locks import lock_path, platform_tag, python_tag, read_lock  # noqa: E402
 from harness.base.pipconfig import uv_environment  # noqa: E402
 
 
@@ -66,6 +70,33 @@ def _install(session: nox.Session, *args: str, compile_bytecode: bool = False) -
     if compile_bytecode and "UV_COMPILE_BYTECODE" not in os.environ:
         env["UV_COMPILE_BYTECODE"] = "1"
     session.install(*args, env=env)
+
+
+def _install_locked(session: nox.Session, torch: str) -> None:
+    """Make the session's environment exactly the lock of ``torch`` for this Python, then prove it (``lock-check``)."""
+    path = lock_path(Path(__file__).parent, torch)
+    try:
+        lock = read_lock(path)
+    except InputError as exc:
+        session.error(f"{exc} (torch {torch}: nox -s lock -- --torch {torch})")
+    mismatch = lock.fits(python=python_tag(), platform_name=platform_tag())
+    if mismatch:
+        session.error(f"{path}: {mismatch}; fix: `nox -s lock -- --torch {torch}` resolves one here (review the diff)")
+    relative = str(path.relative_to(Path(__file__).parent))
+    if session.venv_backend == "uv":  # sync: exactly the lock, removing what an earlier install left
+        session.run_install(
+            "uv",
+            "pip",
+            "sync",
+            "--python",
+            str(Path(session.bin) / "python"),
+            relative,
+            env=_uv_environment_here(),
+            external=True,
+        )
+    else:
+        session.install("-r", relative)
+    session.run("python", "-m", "harness", "-q", "lock-check", relative)
 
 
 def _requirements(*extras: str) -> list[str]:
@@ -144,7 +175,7 @@ def _split_posargs(session: nox.Session) -> tuple[list[str], argparse.Namespace]
 
 
 def _bench(session: nox.Session, mode: str, torch: str) -> None:
-    _install(session, f"torch=={torch}", *_requirements("bench"))
+    _install_locked(session, torch)
     bench_args, _ = _split_posargs(session)
     session.run("python", "-m", "harness", "bench", "--mode", mode, *bench_args)
 
@@ -168,7 +199,7 @@ def bench_compiled(session: nox.Session, torch: str) -> None:
 def search(session: nox.Session, torch: str) -> None:
     """The configuration search (harness/bench/configs.py SETS["search"]) with precompiled starts, in this torch's venv;
     then `nox -s compare` prints the search table and names the best configuration. Bench flags after --."""
-    _install(session, f"torch=={torch}", *_requirements("bench"))
+    _install_locked(session, torch)
     bench_args, _ = _split_posargs(session)
     session.run("python", "-m", "harness", "configs", "--configs", "search", "--", "--starts", *bench_args)
 
@@ -200,7 +231,7 @@ def compare(session: nox.Session) -> None:
 def confirm(session: nox.Session, torch: str) -> None:
     """Re-bench every key of this torch whose latency or speedup regressed (fresh processes); compare then fails only
     if the regression holds: nox -s bench_eager bench_compiled confirm compare."""
-    _install(session, f"torch=={torch}", *_requirements("bench"))
+    _install_locked(session, torch)
     _, known = _split_posargs(session)
     flags = ["--confirm-timing", known.confirm_timing] if known.confirm_timing else []
     session.run("python", "-m", "harness", "confirm", *_compare_args(known), *flags)
@@ -212,6 +243,14 @@ def ab(session: nox.Session) -> None:
     if not session.posargs:
         session.error('nox -s ab -- --base STACK --head STACK, e.g. --base "transformers==5.24.0" --head "transformers==5.25.0"')
     _run_in(session, RESULTS_ENV, "python", "-m", "harness", "ab", *session.posargs)
+
+
+@nox.session(default=False, venv_backend="none", requires=[RESULTS_ENV])
+def lock(session: nox.Session) -> None:
+    """Resolve the bench locks anew (every torch of the matrix, this Python, with hashes): nox -s lock [-- --torch V ...].
+    Review the diff (it is the upgrade) and commit it."""
+    args = session.posargs or ["--torch", *TORCH_MATRIX]
+    _run_in(session, RESULTS_ENV, "python", "-m", "harness", "lock", *args)
 
 
 @nox.session(venv_backend="none", requires=[RESULTS_ENV])
@@ -257,7 +296,7 @@ def update_baselines(session: nox.Session) -> None:
 
 
 def _gate_rates(session: nox.Session, torch: str, name: str) -> None:
-    _install(session, f"torch=={torch}", *_requirements("bench"))
+    _install_locked(session, torch)
     parser = argparse.ArgumentParser(prog=f"nox -s {name} --")
     parser.add_argument("--sessions", type=int, default=12, help="bench sessions, each a fresh process with a cold compile")
     parser.add_argument("--calls", default="30", help="timed calls per session (a simulated nightly run takes its first --runs)")

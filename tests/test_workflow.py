@@ -297,3 +297,22 @@ def test_the_pull_request_ab_workflow_is_clean_and_runs_sessions_that_exist() ->
     assert posargs[:4] == ["--base", "$base", "--head", "HEAD"] and "--json" in posargs, posargs
     assert "set -o pipefail" in str(step.get("run"))  # piped into tee: ab's exit code must still fail the step
     assert workflow["jobs"]["ab"]["steps"][0].get("with", {}).get("fetch-depth") == 0
+
+
+def test_the_nightly_ab_gates_the_lock_against_a_fresh_resolve_on_one_hosted_runner() -> None:
+    """nightly.yml's upgrade job: the committed lock of the pinned torch (base) against `fresh` (head) on one
+    ubuntu-latest runner, its exit failing the job through tee, its verdict kept; it waits for nothing and nothing
+    waits for it (an A/B needs no baseline and no particular machine)."""
+    import noxfile
+
+    workflow = load(WORKFLOW.read_text(encoding="utf-8"))
+    job = workflow["jobs"]["upgrade"]
+    assert job["runs-on"] == "ubuntu-latest" and "needs" not in job
+    _, step, posargs = nox_step(workflow, "upgrade", "ab")
+    lock = f"locks/torch-{noxfile.PINNED_TORCH}-py3.11.txt"
+    assert posargs[:4] == ["--base", lock, "--head", "fresh"] and "--json" in posargs, posargs
+    assert (ROOT / lock).is_file()
+    assert "set -o pipefail" in str(step.get("run"))
+    assert "download.pytorch.org/whl/cpu" in str(step.get("env", {}).get("PIP_EXTRA_INDEX_URL"))
+    python = next(s for s in job["steps"] if "setup-python" in str(s.get("uses")))["with"]["python-version"]
+    assert lock.endswith(f"-py{python}.txt")

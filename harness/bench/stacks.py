@@ -3,10 +3,12 @@
 A STACK names what differs from the project as it is checked out:
 
 - package pins, separated by spaces: ``"transformers==5.24.0"``, ``"torch==2.14.1 transformers==5.25.0"``, applied on
-  top of the project's requirements (pyproject: dependencies and the ``bench`` extra; torch pinned as the noxfile pins it);
+  top of the project's lock (``locks/torch-<torch>-py<python>.txt`` of the pinned torch, or of the torch the pins name;
+  without a lock, the project's requirements: pyproject's dependencies and ``bench`` extra, torch as the noxfile pins it);
 - a requirements or lock file (an existing path): installed as it is, the checkout's harness runs it;
+- ``fresh``: the project's requirements resolved anew, the newest versions they allow (what tonight's upgrade would be);
 - ``env:PATH``: an existing environment (its ``bin/python``, or a Python executable), used as it is;
-- a git ref of this project (``HEAD``, ``main``, ``HEAD~1``, a merge base): its harness and its requirements.
+- a git ref of this project (``HEAD``, ``main``, ``HEAD~1``, a merge base): its harness and its lock (or requirements).
 
 Parsing is pure; :func:`prepare` builds (with uv) or reuses an environment keyed by everything that decides its
 contents, so the same stack is built once per host.
@@ -23,12 +25,14 @@ import subprocess
 import sys
 import tarfile
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
 
 import tomllib
 
 from harness.base.errors import InputError
+from harness.base.locks import lock_path, normalize, python_tag, read_lock
 
 _REQUIREMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[^\]]*\])?\s*(===|==|~=|!=|<=|>=|<|>)\s*\S+$")
 _PINNED_TORCH = re.compile(r'^PINNED_TORCH\s*=\s*"([^"]+)"', re.M)
@@ -37,6 +41,7 @@ _PINNED_TORCH = re.compile(r'^PINNED_TORCH\s*=\s*"([^"]+)"', re.M)
 class StackKind(Enum):
     PINS = "pins"
     FILE = "file"
+    FRESH = "fresh"
     ENV = "env"
     REF = "ref"
 
@@ -59,13 +64,17 @@ def parse_stack(text: str, *, flag: str, root: Path) -> Stack:
     """A STACK from its flag's text; a one-line :class:`InputError` naming ``flag`` when it is none of the four."""
     text = text.strip()
     if not text:
-        raise InputError(f'{flag}: empty; fix: give package pins ("transformers==5.24.0"), a lock file, env:PATH or a git ref')
+        raise InputError(
+            f'{flag}: empty; fix: give package pins ("transformers==5.24.0"), a lock file, fresh, env:PATH or a git ref'
+        )
     if text.startswith("env:"):
         path = Path(text[4:]).expanduser()
         python = _python_of(path)
         if python is None:
             raise InputError(f"{flag} {text}: no Python at {path} (nor {path}/bin/python); fix: name an existing environment")
         return Stack(text=text, kind=StackKind.ENV, path=python)
+    if text == "fresh":
+        return Stack(text=text, kind=StackKind.FRESH)
     words = text.split()
     if all(_REQUIREMENT.match(word) for word in words):
         return Stack(text=text, kind=StackKind.PINS, pins=tuple(words))
@@ -76,7 +85,7 @@ def parse_stack(text: str, *, flag: str, root: Path) -> Stack:
         return Stack(text=text, kind=StackKind.REF, ref=text)
     bad = next((word for word in words if not _REQUIREMENT.match(word)), text)
     raise InputError(
-        f"{flag} {text!r}: {bad!r} is not a pin (name==version), an existing file, env:PATH or a git ref of {root}; "
+        f"{flag} {text!r}: {bad!r} is not a pin (name==version), an existing file, fresh, env:PATH or a git ref of {root}; "
         'fix: e.g. --base "transformers==5.24.0" --head "transformers==5.25.0", or --base main --head HEAD'
     )
 
@@ -107,15 +116,19 @@ class Prepared:
     packages: dict[str, str]  # name -> version, as `pip freeze` says
 
 
+def pinned_torch(source: Path) -> str | None:
+    """The torch version ``source``'s noxfile pins (``PINNED_TORCH``), or None."""
+    noxfile = source / "noxfile.py"
+    found = _PINNED_TORCH.search(noxfile.read_text(encoding="utf-8")) if noxfile.is_file() else None
+    return found.group(1) if found else None
+
+
 def requirements(source: Path) -> list[str]:
     """The project's runtime requirements and its ``bench`` extra, from ``source``'s pyproject, torch pinned as its
     noxfile pins it."""
     project = tomllib.loads((source / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    found = (
-        _PINNED_TORCH.search((source / "noxfile.py").read_text(encoding="utf-8")) if (source / "noxfile.py").is_file() else None
-    )
-    torch = [f"torch=={found.group(1)}"] if found else []
-    return [*torch, *project["dependencies"], *project["optional-dependencies"]["bench"]]
+    torch = pinned_torch(source)
+    return [*([f"torch=={torch}"] if torch else []), *project["dependencies"], *project["optional-dependencies"]["bench"]]
 
 
 def environment_key(python_version: str, install: list[str]) -> str:
@@ -123,19 +136,25 @@ def environment_key(python_version: str, install: list[str]) -> str:
     return hashlib.sha256(json.dumps([python_version, install]).encode()).hexdigest()[:16]
 
 
-def install_list(stack: Stack, source: Path) -> list[str]:
-    """What ``uv pip install`` gets for a stack: the project's requirements, then the pins; a pin replaces the project's
-    requirement of the same package (``torch==2.14.1`` the noxfile's torch pin)."""
+def install_list(stack: Stack, source: Path, *, python: str | None = None) -> list[str]:
+    """What ``uv pip install`` gets for a stack. A file: itself. ``fresh``: the project's requirements. Pins and git
+    refs: the project's lock for this Python (of the torch a pin names, else of the pinned torch) as exact pins, then
+    the pins, each replacing the package of the same name; without such a lock, the project's requirements instead."""
     if stack.kind is StackKind.FILE:
         assert stack.path is not None
         return ["-r", str(stack.path)]
-    base = requirements(source)
-    pinned = {_name(pin) for pin in stack.pins}
-    return [*(req for req in base if _name(req) not in pinned), *stack.pins]
+    if stack.kind is StackKind.FRESH:
+        return requirements(source)
+    pinned = {requirement_name(pin): pin for pin in stack.pins}
+    torch = pinned["torch"].split("==", 1)[1] if "torch" in pinned and "==" in pinned["torch"] else pinned_torch(source)
+    lock = lock_path(source, torch, python) if torch else None
+    base = read_lock(lock).pins() if lock is not None and lock.is_file() else requirements(source)
+    return [*(req for req in base if requirement_name(req) not in pinned), *stack.pins]
 
 
-def _name(requirement: str) -> str:
-    return re.split(r"[\[<>=!~ ;]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+def requirement_name(requirement: str) -> str:
+    """The normalized package name of a requirement (``Transformers[torch]>=5`` -> ``transformers``)."""
+    return normalize(re.split(r"[\[<>=!~ ;]", requirement.strip(), maxsplit=1)[0])
 
 
 def prepare(stack: Stack, *, root: Path, work: Path, uv_env: dict[str, str]) -> Prepared:
@@ -149,9 +168,19 @@ def prepare(stack: Stack, *, root: Path, work: Path, uv_env: dict[str, str]) -> 
         python = stack.path
     else:
         install = install_list(stack, source)
-        key = environment_key(f"{sys.version_info.major}.{sys.version_info.minor}", install)
+        key = environment_key(python_tag(), [*install, *_content_of(stack)])
         python = _build(work / "envs" / key, install, uv_env=uv_env, label=stack.text)
     return Prepared(stack=stack, python=python, source=source, commit=commit, packages=freeze(python))
+
+
+def _content_of(stack: Stack) -> list[str]:
+    """What else decides an environment: a file's contents (edited in place, same path), the day of a fresh resolve."""
+    if stack.kind is StackKind.FILE:
+        assert stack.path is not None
+        return [hashlib.sha256(stack.path.read_bytes()).hexdigest()]
+    if stack.kind is StackKind.FRESH:
+        return [datetime.now(timezone.utc).strftime("fresh %Y-%m-%d")]
+    return []
 
 
 def _source_tree(stack: Stack, *, root: Path, work: Path) -> Path:
@@ -176,7 +205,7 @@ def _source_tree(stack: Stack, *, root: Path, work: Path) -> Path:
     return tree
 
 
-def _uv() -> list[str]:
+def uv_binary() -> list[str]:
     found = shutil.which("uv")
     if found:
         return [found]
@@ -193,7 +222,7 @@ def _build(directory: Path, install: list[str], *, uv_env: dict[str, str], label
     done_marker = directory / ".ab-installed.json"
     if done_marker.is_file() and python.is_file():
         return python
-    uv = _uv()
+    uv = uv_binary()
     env = {**os.environ, **uv_env}
     print(f"ab: building the environment of {label} in {directory} (once)", file=sys.stderr, flush=True)
     steps = [

@@ -137,6 +137,35 @@ def _ab_rates(args: argparse.Namespace) -> int:
     return print_ab_rates(args.directory)
 
 
+def _lock(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from harness.bench.locking import compile_lock
+    from harness.bench.stacks import pinned_torch, uv_environment_here
+
+    root = Path(__file__).resolve().parents[2]
+    versions = args.torch or [pinned_torch(root)]
+    if None in versions:
+        raise InputError(f"{root / 'noxfile.py'}: no PINNED_TORCH to lock; fix: name the versions with --torch")
+    uv_env = uv_environment_here()
+    for version in versions:
+        print(f"wrote {compile_lock(root, version, python=args.python, uv_env=uv_env)}")
+    return int(ExitCode.OK)
+
+
+def _lock_check(args: argparse.Namespace) -> int:
+    from harness.bench.locking import check_environment
+
+    found = check_environment(args.lock)
+    if found:
+        shown = "; ".join(found[:5]) + (f"; and {len(found) - 5} more" if len(found) > 5 else "")
+        raise InputError(
+            f"{args.lock}: this environment ({sys.prefix}) is not the lock: {shown}; fix: reinstall it from the lock (nox -s bench_eager does)"
+        )
+    print(f"{args.lock}: this environment holds exactly the lock")
+    return int(ExitCode.OK)
+
+
 def _confirm(args: argparse.Namespace) -> int:
     from harness.cli.confirm import ConfirmOptions, confirm_timings
 
@@ -212,6 +241,8 @@ _HANDLERS = {
     "confirm": _confirm,
     "ab": _ab,
     "ab-rates": _ab_rates,
+    "lock": _lock,
+    "lock-check": _lock_check,
     "update": _update,
     "report": _report,
     "train": _train,

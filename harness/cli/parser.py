@@ -103,6 +103,7 @@ def build() -> argparse.ArgumentParser:
     _dirs(confirm, results=True, data=True, baselines=True)
 
     _ab(commands)
+    _lock(commands)
     report = commands.add_parser(
         "report", help="write report/index.md, index.html and PNG plots from every result and the baselines"
     )
@@ -399,6 +400,20 @@ def _ab(commands: Any) -> None:
     )
     rates.set_defaults(handler="ab-rates")
     rates.add_argument("directory", type=Path, help="a directory of `ab --json` verdicts (searched recursively)")
+
+
+def _lock(commands: Any) -> None:
+    lock = commands.add_parser(
+        "lock", help="resolve the bench locks (locks/torch-<torch>-py<python>.txt) anew, with hashes; review the diff, commit"
+    )
+    lock.set_defaults(handler="lock")
+    lock.add_argument("--torch", nargs="+", metavar="VERSION", help="torch versions to lock (default: the noxfile's pinned one)")
+    lock.add_argument("--python", metavar="X.Y", help="the Python minor version to resolve for (default: this one)")
+    check = commands.add_parser(
+        "lock-check", help="exit 2 unless this environment holds exactly the lock (pip, setuptools aside)"
+    )
+    check.set_defaults(handler="lock-check")
+    check.add_argument("lock", type=Path, help="a lock file, e.g. locks/torch-2.13.0-py3.11.txt")
 
 
 def _confirm_timing(parser: argparse.ArgumentParser) -> None:
