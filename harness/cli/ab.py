@@ -39,6 +39,7 @@ class AbOptions:
     json: Path | None = None
     work_dir: Path = Path(".ab")
     host_limit: float = ABTolerances.host_limit
+    bisect: bool = False
 
 
 def ab(request: BenchRequest, options: AbOptions, *, root: Path) -> ExitCode:
@@ -74,6 +75,9 @@ def ab(request: BenchRequest, options: AbOptions, *, root: Path) -> ExitCode:
     print(render(verdict, base=base.stack.label(), head=head.stack.label()))
     print(f"  runs: {run_dir}")
     code = ExitCode.REGRESSION if verdict.fails else ExitCode.OK
+    bisection = None
+    if options.bisect and verdict.fails:
+        bisection = _bisect(request, options, base, head, verdict, tolerances)
     if options.json is not None:
         from harness.report.ab_table import as_json
 
@@ -86,8 +90,76 @@ def ab(request: BenchRequest, options: AbOptions, *, root: Path) -> ExitCode:
             "request": json.loads(request.to_json(compact=True))["request"],
         }
         document = as_json(verdict, base=_described(base), head=_described(head), exit_code=int(code), run=run)
+        if bisection is not None:
+            document["bisect"] = bisection
         write_json(options.json, document)
     return code
+
+
+def _bisect(
+    request: BenchRequest, options: AbOptions, base: Prepared, head: Prepared, verdict: Any, tolerances: ABTolerances
+) -> dict[str, Any]:
+    """``--bisect``: A/B base against intermediate stacks (:mod:`harness.gate.bisect`) to name the package that carries
+    the regression; prints each step and the culprit, returns them for ``--json``."""
+    import hashlib
+
+    from harness.bench.ab import run_ab
+    from harness.bench.stacks import Stack, StackKind, prepare, uv_environment_here
+    from harness.gate.bisect import Outcome, Probe, bisect, package_changes, stack_packages
+
+    failing = {finding.metric for finding in verdict.findings if finding.fails}
+    changes = package_changes(base.packages, head.packages)
+    if base.commit != head.commit:
+        print("bisect: skipped: base and head run different harness commits; bisect those with git, the packages with pins")
+        return {"skipped": "different harness commits"}
+    if not changes:
+        print("bisect: no package differs: nothing to bisect (a --head-fault, or the host)")
+        return {"culprits": [], "probes": []}
+    uv_env = uv_environment_here()
+
+    def probe(k: int) -> Probe:
+        moved = ", ".join(change.text() for change in changes[:k])
+        lines = "".join(f"{name}=={version}\n" for name, version in sorted(stack_packages(base.packages, changes, k).items()))
+        path = options.work_dir / "bisect" / f"{hashlib.sha256(lines.encode()).hexdigest()[:16]}.txt"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(lines, encoding="utf-8")
+        print(f"bisect: stack {k} of {len(changes)}: base with {moved}", file=sys.stderr, flush=True)
+        try:
+            middle = prepare(
+                Stack(text=f"bisect stack {k}", kind=StackKind.FILE, path=path),
+                root=base.source,
+                work=options.work_dir,
+                uv_env=uv_env,
+            )
+        except InputError as exc:
+            return Probe(k=k, outcome=Outcome.UNBUILDABLE, summary=str(exc))
+        processes, _ = run_ab(
+            request, base, middle, pairs=options.pairs, head_fault=None, host_limit=options.host_limit, work=options.work_dir
+        )
+        found = _judge(processes, changes=[], pairs=options.pairs, tolerances=tolerances)
+        again = [f for f in found.findings if f.metric in failing and f.fails]
+        shown = [f for f in found.findings if f.metric in failing]
+        summary = "; ".join(
+            f"{f.metric} {f.verdict}"
+            + (
+                f" {f.ratio:.3f} [{f.low:.3f}, {f.high:.3f}]"
+                if f.ratio is not None and f.low is not None and f.high is not None
+                else ""
+            )
+            for f in shown
+        )
+        return Probe(k=k, outcome=Outcome.REGRESSES if again else Outcome.HOLDS, summary=summary)
+
+    result = bisect(changes, probe)
+    for step in result.probes:
+        print(f"  bisect stack {step.k}/{len(changes)}: {step.outcome} ({step.summary})")
+    print(f"  {result.text()}")
+    return {
+        "culprits": [change.text() for change in result.culprits],
+        "probes": [
+            {"stack": step.k, "of": len(changes), "outcome": str(step.outcome), "summary": step.summary} for step in result.probes
+        ],
+    }
 
 
 def _judge(processes: list[Process], *, changes: list[str], pairs: int, tolerances: ABTolerances) -> Any:
