@@ -386,12 +386,8 @@ def _ab(commands: Any) -> None:
         help="self-test: head's compiled calls 1+F times as long (slow@0.1: a 10%% compiled slowdown to catch)",
     )
     ab.add_argument("--json", type=Path, metavar="PATH", help="also write the verdict as JSON (dashboards, PR comments)")
-    ab.add_argument(
-        "--bisect",
-        action="store_true",
-        help="on a regression, A/B base against stacks between base and head (binary search over the packages that "
-        "differ) and name the package that carries it",
-    )
+    bisect = "on a regression, A/B base against stacks between it and head (a binary search over the packages that differ)"
+    ab.add_argument("--bisect", action="store_true", help=f"{bisect} and name the package that carries it")
     ab.add_argument("--work-dir", type=Path, default=Path(".ab"), help="environments, source trees and runs (default .ab/)")
     ab.add_argument(
         "--host-limit",
