@@ -96,3 +96,14 @@ def record_baselines(results_dir: Path, baselines_dir: Path) -> None:
         str(baselines_dir),
     ]
     assert main(command) == 0
+
+
+def real_session(symbol: str = "BTCUSD") -> tuple[RunRecord, RunRecord]:
+    """A real eager and compiled run of one bench session (calibration-data/test, a 2-core AMD EPYC, 2026-11-26):
+    the rows the reviews rewrote, so a test starts from what the harness really writes."""
+    from harness.results.store import read_file
+
+    rows = read_file(Path(__file__).resolve().parents[1] / "calibration-data" / "test" / "2026-11-26-sessions.parquet")
+    eager = next(r for r in rows if r.symbol == symbol and r.mode == "eager")
+    compiled = next(r for r in rows if r.symbol == symbol and r.mode == "compiled" and r.timestamp_utc >= eager.timestamp_utc)
+    return eager, compiled

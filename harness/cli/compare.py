@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from packaging.version import InvalidVersion, Version
+
 from harness.base.errors import ExitCode, InputError
 from harness.gate.confirmation import DEFAULT_TIMING_CONFIRM
 
@@ -134,7 +136,7 @@ def print_upgrades(comparisons: list[Comparison], baselines: list[Baseline]) -> 
     for comparison in comparisons:
         groups.setdefault((comparison.key.what, comparison.key.where), []).append(comparison)
     for members in groups.values():
-        ordered = sorted(members, key=lambda c: (version_tuple(c.key.software.torch), c.key.software))
+        ordered = sorted(members, key=lambda c: (version_order(c.key.software.torch), c.key.software))
         for older, newer in itertools.pairwise(ordered):
             own = select(newer, baselines).baseline
             findings = upgrade_findings(older, newer, own.tolerances if own else Tolerances())
@@ -142,13 +144,13 @@ def print_upgrades(comparisons: list[Comparison], baselines: list[Baseline]) -> 
             print("  (shown, not gated: each version is gated against its own baseline above)\n")
 
 
-def version_tuple(text: str) -> tuple[int, ...]:
-    """``2.14.1+cu130`` -> (2, 14, 1): enough to order torch releases."""
-    parts = []
-    for piece in text.split("+")[0].split("."):
-        digits = "".join(ch for ch in piece if ch.isdigit())
-        parts.append(int(digits) if digits else 0)
-    return tuple(parts)
+def version_order(text: str) -> tuple[int, Version | str]:
+    """A sort key for torch versions as PEP 440 orders them (``packaging.version``): ``2.14.0.dev20260101`` <
+    ``2.14.0rc1`` < ``2.14.0`` < ``2.14.0+cpu`` < ``2.14.1``; a string that is no version sorts after every version."""
+    try:
+        return (0, Version(text))
+    except InvalidVersion:
+        return (1, text)
 
 
 def print_best(comparisons: list[Comparison]) -> None:
