@@ -1,7 +1,8 @@
 """The recommendation: adopt torch.compile, keep eager, or reject it. Pure: no I/O, no torch.
 
-The rules (the project's, not tuned): adopt compiled only at 100% success, speedup > 1.5x (the lower end of its
-interval, when there is one) and |MAE difference| < 2%; below 1.2x it is not worth it. Every comparison is written so
+The rules (the project's, not tuned): adopt compiled only at 100% success, speedup > 1.5x and |MAE difference| < 2%;
+below 1.2x it is not worth it. Where the speedup has an interval, each answer needs the whole interval on its side of
+every threshold: an interval across 1.2x or 1.5x is "uncertain: measure more", not whichever side the point fell on. Every comparison is written so
 that a NaN fails it: a NaN speedup is never "worth it", a NaN MAE difference never "within 2%".
 """
 
@@ -59,8 +60,8 @@ def recommend(
 ) -> tuple[Recommendation, str]:
     """The rules above, in order: failures, flakiness, drift (``(max abs difference, tolerance)``), MAE, speed.
 
-    With an interval, "speedup > 1.5x" must hold for its lower end: a point estimate above 1.5x whose interval
-    reaches down to 1.5x is UNCERTAIN, not ADOPT (5 calls of a fast model often are).
+    With an interval, every threshold is judged by it: a point estimate above 1.5x whose interval reaches down to 1.5x
+    is UNCERTAIN, not ADOPT (5 calls of a fast model often are), and so is 1.199x [1.18, 1.26] at 1.2x.
 
     A reduced ``precision`` (bfloat16) answers two questions apart: drift (compiled against eager in the same dtype,
     with that dtype's own error as tolerance: did compiling change the numbers?) and accuracy (the dtype's MAE over
@@ -119,16 +120,35 @@ def _recommend(
         return Recommendation.REJECT_ACCURACY, f"MAE differs by {mae_diff:+.2f}% (limit ±{ADOPT_MAE_DIFF_PCT:g}%)"
     if not math.isfinite(speedup):
         return Recommendation.INCOMPLETE, f"speedup is {speedup}: the latencies are broken"
-    if speedup < WORTH_SPEEDUP:
-        return Recommendation.NOT_WORTH_IT, f"speedup {speedup:.2f}x < {WORTH_SPEEDUP:g}x"
-    if speedup > ADOPT_SPEEDUP and speedup_ci is not None and not speedup_ci[0] > ADOPT_SPEEDUP:
+    return _by_speed(speedup, speedup_ci)
+
+
+def speedup_text(value: float) -> str:
+    """A speedup with enough digits to show which side of a threshold it is on: 1.199x, not 1.20x."""
+    near = any(abs(value - threshold) < 0.01 for threshold in (WORTH_SPEEDUP, ADOPT_SPEEDUP))
+    return f"{value:.3f}x" if near else f"{value:.2f}x"
+
+
+def _by_speed(speedup: float, ci: tuple[float, float] | None) -> tuple[Recommendation, str]:
+    """Adopt, marginal or not worth it, from the interval where there is one: an answer stands only when the whole
+    interval is on its side of every threshold; an interval across 1.2x or 1.5x is UNCERTAIN (between two answers)."""
+    shown = speedup_text(speedup)
+    low, high = ci if ci is not None and all(math.isfinite(v) for v in ci) else (speedup, speedup)
+    interval = f" [{speedup_text(low)}, {speedup_text(high)}]" if ci is not None else ""
+    crossed = [t for t in (WORTH_SPEEDUP, ADOPT_SPEEDUP) if low <= t <= high and ci is not None]
+    if crossed:
+        names = {WORTH_SPEEDUP: ("not worth it", "marginal"), ADOPT_SPEEDUP: ("marginal", "adopt")}
+        below, above = names[crossed[0]][0], names[crossed[-1]][1]
         return (
             Recommendation.UNCERTAIN,
-            f"speedup {speedup:.2f}x but its interval starts at {speedup_ci[0]:.2f}x, not above {ADOPT_SPEEDUP:g}x; try --runs 40",
+            f"speedup {shown}{interval}: the interval spans {' and '.join(f'{t:g}x' for t in crossed)}, between "
+            f"{below} and {above}; measure more (--runs 40)",
         )
+    if speedup < WORTH_SPEEDUP:
+        return Recommendation.NOT_WORTH_IT, f"speedup {shown}{interval} < {WORTH_SPEEDUP:g}x"
     if speedup > ADOPT_SPEEDUP:
         return (
             Recommendation.ADOPT,
-            f"speedup {speedup:.2f}x > {ADOPT_SPEEDUP:g}x, 100% success, MAE within {ADOPT_MAE_DIFF_PCT:g}%",
+            f"speedup {shown}{interval} > {ADOPT_SPEEDUP:g}x, 100% success, MAE within {ADOPT_MAE_DIFF_PCT:g}%",
         )
-    return Recommendation.MARGINAL, f"speedup {speedup:.2f}x between {WORTH_SPEEDUP:g}x and {ADOPT_SPEEDUP:g}x"
+    return Recommendation.MARGINAL, f"speedup {shown}{interval} between {WORTH_SPEEDUP:g}x and {ADOPT_SPEEDUP:g}x"

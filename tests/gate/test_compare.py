@@ -15,7 +15,7 @@ from harness.gate.comparison import Comparison, build_comparisons, compare_pair
 from harness.gate.findings import Finding
 from harness.gate.matching import GateKind, missing, select
 from harness.results.keys import Key, key_of
-from harness.rules.recommend import Recommendation, mae_diff_pct, recommend
+from harness.rules.recommend import Recommendation, mae_diff_pct, recommend, speedup_text
 from tests.factories import make_record, replace
 
 if TYPE_CHECKING:
@@ -503,12 +503,50 @@ def test_pool_runs_merges_every_session_of_a_key() -> None:
         (1.72, (1.23, 2.22), Recommendation.UNCERTAIN),  # the clean-clone run of BTCUSD: point above 1.5x, interval not
         (1.72, (1.55, 1.90), Recommendation.ADOPT),
         (1.72, (1.50, 1.90), Recommendation.UNCERTAIN),  # "> 1.5x" must hold for the lower end itself
-        (1.30, (1.00, 1.70), Recommendation.MARGINAL),  # the interval only guards adoption
-        (1.10, (0.90, 1.60), Recommendation.NOT_WORTH_IT),
+        (1.30, (1.00, 1.70), Recommendation.UNCERTAIN),  # across both thresholds: between not worth it and adopt
+        (1.10, (0.90, 1.60), Recommendation.UNCERTAIN),
+        (1.199, (1.18, 1.26), Recommendation.UNCERTAIN),  # the review's BTCUSD session: was "not worth it"
+        (1.21, (1.19, 1.25), Recommendation.UNCERTAIN),  # ... and the next one minutes later: was "marginal"
+        (1.35, (1.25, 1.45), Recommendation.MARGINAL),
+        (1.10, (1.00, 1.15), Recommendation.NOT_WORTH_IT),
     ],
 )
 def test_recommend_with_an_interval(speedup: float, interval: tuple[float, float], expected: Recommendation) -> None:
     verdict, reason = recommend(compiled_success_rate=1.0, speedup=speedup, mae_diff=0.0, speedup_ci=interval)
     assert verdict is expected
+    assert f"[{speedup_text(interval[0])}, {speedup_text(interval[1])}]" in reason
     if expected is Recommendation.UNCERTAIN:
-        assert f"{interval[0]:.2f}x" in reason
+        assert "measure more" in reason and "between" in reason
+
+
+def test_a_speedup_near_a_threshold_shows_which_side_it_is_on() -> None:
+    assert (speedup_text(1.199), speedup_text(1.2049), speedup_text(1.4951), speedup_text(1.72)) == (
+        "1.199x",
+        "1.205x",
+        "1.495x",
+        "1.72x",
+    )
+    verdict, reason = recommend(compiled_success_rate=1.0, speedup=1.199, mae_diff=0.0)  # no interval: the point decides
+    assert verdict is Recommendation.NOT_WORTH_IT and reason == "speedup 1.199x < 1.2x"
+
+
+def test_a_real_session_at_1_199x_is_uncertain_not_not_worth_it() -> None:
+    """The review's reproduction: a real BTCUSD session with its compiled calls scaled to an interleaved speedup of
+    1.199x: the interval spans 1.2x, so the answer is "uncertain", and the figure carries three digits."""
+    from harness.gate.comparison import compare_pair
+    from tests.factories import real_session, replace
+
+    eager, compiled = real_session()
+    now = compare_pair(key_of(compiled), eager, compiled)
+    assert now.speedup is not None
+    scale = now.speedup / 1.199
+    slowed = replace(
+        compiled,
+        latencies_s=[s * scale for s in compiled.latencies_s],
+        latency_median_s=(compiled.latency_median_s or 0) * scale,
+    )
+    found = compare_pair(key_of(slowed), eager, slowed)
+    assert found.speedup == pytest.approx(1.199, abs=5e-4)
+    assert found.speedup_ci is not None and found.speedup_ci[0] < 1.2 < found.speedup_ci[1]
+    assert found.recommendation is Recommendation.UNCERTAIN
+    assert "speedup 1.199x [" in found.reason and "spans 1.2x" in found.reason
