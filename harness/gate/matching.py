@@ -114,15 +114,28 @@ def select(comparison: Comparison, baselines: Iterable[Baseline], *, against: di
 
 
 def missing(comparisons: Iterable[Comparison], baselines: Iterable[Baseline]) -> list[Baseline]:
-    """Baselines of a symbol and model that ran, whose settings (what) got no result: a changed data file, a dropped
-    configuration. One per what (the newest), so a torch matrix of baselines is named once."""
+    """Baselines that got no result in this run, so that nothing disappears silently:
+
+    - of this machine (a *where* some result of the run has): every baseline whose settings (what) and torch version
+      got no result, whole symbols, models and torch versions included (a GOOG baseline while only BTCUSD ran, a
+      torch 2.14.1 baseline while only 2.13.0 ran); one per what and torch version (the newest);
+    - of another machine: a baseline of a symbol and model that ran whose settings got no result (a changed data file,
+      a dropped configuration), one per what; whole symbols of other machines are theirs to run.
+    """
     ran = list(comparisons)
     models = {(c.key.symbol, c.key.model_id) for c in ran}
-    newest: dict[What, Baseline] = {}
+    here = {c.key.where for c in ran}
+    newest: dict[tuple[What, str], Baseline] = {}
     for baseline in baselines:
-        what = baseline.key.what
-        if (what.symbol, what.model_id) not in models or any(same_what(what, c.key.what) for c in ran):
+        what, torch = baseline.key.what, baseline.key.software.torch
+        if baseline.key.where in here:
+            covered = any(same_what(what, c.key.what) and c.key.software.torch == torch for c in ran)
+            group = (what, torch)
+        else:
+            covered = (what.symbol, what.model_id) not in models or any(same_what(what, c.key.what) for c in ran)
+            group = (what, "")
+        if covered:
             continue
-        if what not in newest or baseline.created_utc > newest[what].created_utc:
-            newest[what] = baseline
-    return [newest[what] for what in sorted(newest)]
+        if group not in newest or baseline.created_utc > newest[group].created_utc:
+            newest[group] = baseline
+    return [newest[group] for group in sorted(newest)]

@@ -226,12 +226,22 @@ def test_nan_speedup_fails_the_speedup_check() -> None:
 # --- nothing disappears --------------------------------------------------------------------------------------------------
 
 
-def test_a_baseline_without_a_result_is_missing_but_other_symbols_are_not() -> None:
+def test_every_baseline_of_this_machine_without_a_result_is_missing_whole_symbols_and_torch_versions_too() -> None:
     recorded = baseline(*runs())
     goog = baseline(*runs(symbol="GOOG"))
+    newer_torch = baseline(*runs(torch_version="2.14.1"))
     changed_data = comparison(*runs(data_sha256="e" * 64))
-    assert missing([changed_data], [recorded, goog]) == [recorded]
-    assert missing([comparison(*runs())], [recorded, goog]) == []
+    assert missing([changed_data], [recorded, goog]) == [recorded, goog]
+    assert missing([comparison(*runs())], [recorded, goog, newer_torch]) == [newer_torch, goog]
+    assert missing([comparison(*runs()), comparison(*runs(symbol="GOOG"))], [recorded, goog]) == []
+
+
+def test_whole_symbols_of_another_machine_are_its_own_to_run() -> None:
+    elsewhere = {"cpu_model": "Other CPU", "device_name": "Other CPU"}
+    goog_elsewhere = baseline(*runs(symbol="GOOG", **elsewhere))
+    btc_elsewhere = baseline(*runs(**elsewhere))
+    assert missing([comparison(*runs())], [goog_elsewhere, btc_elsewhere]) == []
+    assert missing([comparison(*runs(data_sha256="e" * 64))], [goog_elsewhere, btc_elsewhere]) == [btc_elsewhere]
 
 
 def test_no_interleaved_pairs_against_an_interleaved_baseline_fails_the_speedup() -> None:
