@@ -237,9 +237,8 @@ def test_every_baseline_of_this_machine_without_a_result_is_missing_whole_symbol
 
 
 def test_whole_symbols_of_another_machine_are_its_own_to_run() -> None:
-    elsewhere = {"cpu_model": "Other CPU", "device_name": "Other CPU"}
-    goog_elsewhere = baseline(*runs(symbol="GOOG", **elsewhere))
-    btc_elsewhere = baseline(*runs(**elsewhere))
+    goog_elsewhere = baseline(*runs(symbol="GOOG", cpu_model="Other CPU", device_name="Other CPU"))
+    btc_elsewhere = baseline(*runs(cpu_model="Other CPU", device_name="Other CPU"))
     assert missing([comparison(*runs())], [goog_elsewhere, btc_elsewhere]) == []
     assert missing([comparison(*runs(data_sha256="e" * 64))], [goog_elsewhere, btc_elsewhere]) == [btc_elsewhere]
 
