@@ -169,7 +169,7 @@ def print_best(comparisons: list[Comparison]) -> None:
 def thin_baseline(checked: Check) -> str:
     """A warning line when the baseline rests on fewer sessions than the calibration the tolerances come from."""
     from harness.gate.baseline import CALIBRATED_SESSIONS
-    from harness.gate.baseline_files import support
+    from harness.gate.provenance import support
 
     if checked.match.baseline is None or not checked.gated:
         return ""

@@ -24,16 +24,10 @@ class RefreshOptions:
 
 def refresh(options: RefreshOptions) -> ExitCode:
     from harness.gate.baseline import Tolerances
-    from harness.gate.baseline_files import (
-        baseline_from,
-        file_to_replace,
-        load_baselines,
-        provenance,
-        unblessable,
-        write_baseline,
-    )
+    from harness.gate.baseline_files import baseline_from, file_to_replace, load_baselines, write_baseline
     from harness.gate.checks import check
     from harness.gate.comparison import build_comparisons, pool_runs
+    from harness.gate.provenance import provenance, unblessable
     from harness.report.display import format_table
     from harness.results.store import read_records
 

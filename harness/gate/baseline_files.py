@@ -21,8 +21,8 @@ from typing import Any
 
 from harness.base.errors import InputError
 from harness.gate.baseline import Baseline, ModeBaseline, Tolerances
-from harness.gate.checks import Check, mode_baseline
-from harness.gate.comparison import SEPARATE, Comparison
+from harness.gate.checks import mode_baseline
+from harness.gate.comparison import INTERLEAVED, SEPARATE, Comparison
 from harness.results.keys import Key, Software, What, Where
 from harness.results.store import new_temp_file
 
@@ -126,25 +126,46 @@ def _known(data: object, allowed: set[str], where: str) -> dict[str, Any]:
     return data
 
 
+def _positive(values: dict[str, Any], name: str, where: str, *, required: bool = True) -> float | None:
+    """A number a check divides by or compares against: zero or null would switch the check off, so neither is read."""
+    number = _number(values, name, where, optional=not required, low=0.0, required=required)
+    if number is not None and not number > 0:
+        raise _Invalid(f"{where}.{name}", f"{_shown(values[name])} would switch its check off, expected a number above 0")
+    return number
+
+
 def _mode(data: object, where: str) -> ModeBaseline:
     values = _known(data, {f.name for f in fields(ModeBaseline)}, where)
+    success = _number(values, "success_rate", where, optional=False, low=0.0, high=1.0, required=True) or 0.0
+    if not success > 0:
+        raise _Invalid(f"{where}.success_rate", "0 would pass any run, even one that always fails; expected above 0")
     return ModeBaseline(
-        success_rate=_number(values, "success_rate", where, optional=False, low=0.0, high=1.0, required=True) or 0.0,
-        latency_median_s=_number(values, "latency_median_s", where, optional=True, low=0.0, required=True),
-        mae=_number(values, "mae", where, optional=True, low=0.0, required=True),
-        mae_pct=_number(values, "mae_pct", where, optional=True, low=0.0, required=True),
+        success_rate=success,
+        latency_median_s=_positive(values, "latency_median_s", where),
+        mae=_positive(values, "mae", where),
+        mae_pct=_positive(values, "mae_pct", where),
         flip_rate=_number(values, "flip_rate", where, optional=False, low=0.0, high=1.0, default=0.0) or 0.0,
-        partner_latency_median_s=_number(values, "partner_latency_median_s", where, optional=True, low=0.0),
+        partner_latency_median_s=_positive(values, "partner_latency_median_s", where, required=False),
     )
+
+
+TOLERANCE_RANGES = {  # a tolerance outside its range would let any regression pass (docs/gate.md: baseline files)
+    "speedup_rel": (0.0, 0.5),
+    "latency_rel": (0.0, 1.0),
+    "mae_rel": (0.0, 0.1),
+    "success_rate_abs": (0.0, 0.5),
+}
 
 
 def _tolerances(data: object) -> Tolerances:
     values = _known(data, {f.name for f in fields(Tolerances)}, "tolerances")
     defaults = Tolerances()
-    chosen: dict[str, Any] = {
-        f.name: _number(values, f.name, "tolerances", optional=False, low=0.0, default=getattr(defaults, f.name))
-        for f in fields(Tolerances)
-    }
+    chosen: dict[str, Any] = {}
+    for f in fields(Tolerances):
+        low, high = TOLERANCE_RANGES[f.name]
+        chosen[f.name] = _number(
+            values, f.name, "tolerances", optional=False, low=low, high=high, default=getattr(defaults, f.name)
+        )
     return Tolerances(**chosen)
 
 
@@ -256,13 +277,13 @@ def read_baseline(path: Path) -> Baseline:
             if part not in data:
                 raise _Invalid(part, "missing")
         method = data.get("speedup_method", SEPARATE)
-        if not isinstance(method, str):
-            raise _Invalid("speedup_method", f"{_shown(method)} is not a string")
+        if method not in (SEPARATE, INTERLEAVED):
+            raise _Invalid("speedup_method", f"{_shown(method)} is not {str(SEPARATE)!r} or {str(INTERLEAVED)!r}")
         return Baseline(
             key=key,
             eager=_mode(data["eager"], "eager"),
             compiled=_mode(data["compiled"], "compiled"),
-            speedup=_number(data, "speedup", "", optional=True, low=0.0, required=True),
+            speedup=_positive(data, "speedup", ""),
             mae_diff_pct=_number(data, "mae_diff_pct", "", optional=True, required=True),
             tolerances=_tolerances(data.get("tolerances", {})),
             provenance=dict(provenance),
@@ -317,61 +338,22 @@ def write_baseline(directory: Path, baseline: Baseline, *, replace: Path | None 
     before = target.read_text(encoding="utf-8") if target.is_file() else ""
     text = render(baseline)
     handle, tmp = new_temp_file(directory, prefix=".baseline.")
-    with os.fdopen(handle, "w", encoding="utf-8") as out:
-        out.write(text)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        read_baseline(Path(tmp))  # what compare could not read is never written: it would switch a check off
+    except InputError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        problem = str(exc).split(": ", 1)[1].split("; fix:")[0]
+        raise InputError(
+            f"{target}: not written: {problem}; fix: bench until both modes succeed (a baseline must keep every check on)"
+        ) from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     os.replace(tmp, target)
     diff = "".join(difflib.unified_diff(before.splitlines(True), text.splitlines(True), f"a/{target.name}", f"b/{target.name}"))
     return target, diff
-
-
-def provenance(
-    comparison: Comparison, check: Check, *, reason: str, replaced: Path | None, accepted: tuple[str, list[str]] | None
-) -> dict[str, Any]:
-    """Why and from what a baseline was written: the reason, the commit, the runs it rests on, the environment, and
-    what it replaces (file, gate, old values) or accepts on purpose (``--accept``: why, and the problems it blessed)."""
-    from datetime import datetime, timezone
-
-    from harness.results.fingerprint import git_commit
-
-    modes = (("eager", comparison.eager), ("compiled", comparison.compiled))
-    out: dict[str, Any] = {
-        "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "reason": reason,
-        "git_commit": git_commit(),
-        "run_ids": sorted({run for _, s in modes if s is not None for run in s.run_id.split("+")}),
-        **_sessions(comparison),
-        "samples": {mode: len(s.latencies_s) for mode, s in modes if s is not None},
-        "model_trained": comparison.compiled.model_trained if comparison.compiled else None,
-        "fingerprint": comparison.fingerprint,
-    }
-    if accepted is not None:
-        out["accepted"] = {"why": accepted[0], "problems": accepted[1]}
-    before = check.match.baseline
-    if before is not None and replaced is not None:
-        out["replaces"] = {
-            "file": replaced.name,
-            "gate": check.match.kind.value,
-            "created_utc": before.created_utc,
-            "reason": before.provenance.get("reason", ""),
-            "values": {f.metric: f.baseline for f in check.findings if f.baseline is not None},
-        }
-    return out
-
-
-def unblessable(comparison: Comparison) -> list[str]:
-    """What a baseline must not bless without ``--accept``: failed or flaky calls, a status other than pass."""
-    out = []
-    for mode, summary in (("eager", comparison.eager), ("compiled", comparison.compiled)):
-        if summary is None:
-            out.append(f"{mode}: no run")
-            continue
-        if not summary.success_rate >= 1.0:
-            out.append(f"{mode} succeeded in {summary.success_rate:.0%} of predictions")
-        if summary.status != "pass":
-            out.append(f"{mode} status {summary.status}" + (f" ({summary.error[:120]})" if summary.error else ""))
-        if summary.n_flaky:
-            out.append(f"{mode}: {summary.n_flaky} flaky call(s)")
-    return out
 
 
 def file_to_replace(key: Key, existing: dict[Key, tuple[Baseline, Path]]) -> tuple[Baseline, Path] | None:
@@ -389,56 +371,3 @@ def file_to_replace(key: Key, existing: dict[Key, tuple[Baseline, Path]]) -> tup
         ):
             return baseline, path
     return None
-
-
-_RUN_TIME = re.compile(r"^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})\d*Z-")
-
-
-def run_time(run_id: str) -> str:
-    """``20261126T112144922Z-3ca8871b`` -> ``2026-11-26T11:21:44Z``; "" when the id carries no time."""
-    found = _RUN_TIME.match(run_id)
-    if not found:
-        return ""
-    y, mo, d, h, mi, se = found.groups()
-    return f"{y}-{mo}-{d}T{h}:{mi}:{se}Z"
-
-
-def _sessions(comparison: Comparison) -> dict[str, Any]:
-    """How much a baseline rests on: its bench sessions (one compiled run each) and the time they span."""
-    if comparison.compiled is None:
-        return {}
-    runs = comparison.compiled.run_id.split("+")
-    times = sorted(t for t in (run_time(run) for run in runs) if t)
-    return {"sessions": len(runs), "span_utc": [times[0], times[-1]] if times else []}
-
-
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class Support:
-    """The sessions a baseline rests on, as its provenance records them (or, before 0.3, as its run ids imply)."""
-
-    sessions: int
-    first_utc: str
-    last_utc: str
-    inferred: bool  # counted from the run ids: a baseline written before 0.3 did not record it
-
-    def describe(self) -> str:
-        span = f", {self.first_utc} to {self.last_utc}" if self.first_utc and self.first_utc != self.last_utc else ""
-        return f"{self.sessions} session(s){span}" + (" (counted from its run ids)" if self.inferred else "")
-
-
-def support(baseline: Baseline) -> Support | None:
-    recorded = baseline.provenance
-    sessions, span = recorded.get("sessions"), recorded.get("span_utc")
-    if isinstance(sessions, int) and not isinstance(sessions, bool) and sessions > 0:
-        first, last = (str(span[0]), str(span[-1])) if isinstance(span, list) and span else ("", "")
-        return Support(sessions=sessions, first_utc=first, last_utc=last, inferred=False)
-    run_ids = recorded.get("run_ids")
-    if not isinstance(run_ids, list) or not run_ids:
-        return None
-    times = sorted(t for t in (run_time(str(run)) for run in run_ids) if t)
-    return Support(
-        sessions=max(1, len(run_ids) // 2),  # an eager and a compiled run per session
-        first_utc=times[0] if times else "",
-        last_utc=times[-1] if times else "",
-        inferred=True,
-    )

@@ -190,13 +190,18 @@ def test_render_rounds_to_six_significant_digits(tmp_path: Path) -> None:
     assert baselines.read_baseline(path).speedup == 2.0
 
 
-def test_round_trip_of_a_baseline_without_eager_latency(tmp_path: Path) -> None:
+def test_a_baseline_without_eager_latency_is_neither_written_nor_read(tmp_path: Path) -> None:
+    """It would pass any eager run (success 0, no latency, no MAE): refused both ways, and nothing is left behind."""
     original = make_baseline(
         eager=ModeBaseline(success_rate=0.0, latency_median_s=None, mae=None, mae_pct=None), speedup=None, mae_diff_pct=None
     )
+    with pytest.raises(InputError, match=r"not written: field eager.success_rate 0 would pass any run.*; fix: bench until"):
+        baselines.write_baseline(tmp_path, original)
+    assert list(tmp_path.iterdir()) == []
     path = tmp_path / "b.json"
     path.write_text(baselines.render(original), encoding="utf-8")
-    assert baselines.read_baseline(path) == original
+    with pytest.raises(InputError, match=r"field eager.success_rate 0 would pass any run"):
+        baselines.read_baseline(path)
 
 
 def test_round_trip_of_the_interleaved_partner_median(tmp_path: Path) -> None:
@@ -335,7 +340,7 @@ def test_unknown_tolerance(tmp_path: Path) -> None:
         ("", "speedup", math.inf, "field speedup inf is not a finite number"),
         ("", "speedup", "2.0", "field speedup '2.0' is a str, expected a number"),
         ("", "mae_diff_pct", True, "field mae_diff_pct True is a bool, expected a number"),
-        ("", "speedup_method", 2, "field speedup_method 2 is not a string"),
+        ("", "speedup_method", 2, "field speedup_method 2 is not 'separate sessions' or 'interleaved'"),
         ("eager", "latency_median_s", -math.inf, "field eager.latency_median_s -inf is not a finite number"),
         ("eager", "partner_latency_median_s", math.nan, "field eager.partner_latency_median_s nan is not a finite number"),
         ("compiled", "success_rate", 1.5, "field compiled.success_rate 1.5 is outside [0.0, 1.0]"),

@@ -15,11 +15,12 @@ from harness.bench.faults import Fault, FaultKind
 from harness.cli.confirm import ConfirmOptions, request_for
 from harness.cli.main import main
 from harness.gate.baseline import Tolerances
-from harness.gate.baseline_files import baseline_from, render, support
+from harness.gate.baseline_files import baseline_from, render
 from harness.gate.checks import check
 from harness.gate.comparison import compare_pair, rebenched
 from harness.gate.confirmation import confirm, decided, timing_regressions
 from harness.gate.findings import FindingKind
+from harness.gate.provenance import support
 from harness.results.keys import key_of
 from harness.results.schema import RunRecord, RunStatus
 from harness.results.store import write_records
