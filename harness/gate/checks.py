@@ -53,6 +53,15 @@ def broken_numbers(comparison: Comparison) -> list[Finding]:
                     "regression",
                     f"{mode} {name} is {value}: not a finite number, the run is broken",
                 )
+        partner = [s for s in summary.paired_eager_latencies_s if not math.isnan(s) and not (math.isfinite(s) and s > 0)]
+        if partner:  # NaN marks a failed partner call; inf, zero or a negative number is a broken one
+            found.add(
+                f"{mode}.paired_eager_latencies_s",
+                partner[0],
+                None,
+                "regression",
+                f"{mode} paired_eager_latencies_s holds {len(partner)} value(s) that are not a positive finite number or NaN ({partner[0]}): the run is broken",
+            )
         bad = [seconds for seconds in summary.latencies_s if not (math.isfinite(seconds) and seconds > 0)]
         if bad:
             found.add(
@@ -103,7 +112,17 @@ def find_findings(
                 f"{mode}: {summary.n_flaky} call(s) failed, then passed on re-run (flip rate {summary.flip_rate:.0%}, baseline {base.flip_rate:.0%})",
             )
         _mae(found, mode, summary, base, tol.mae_rel)
-        if base.latency_median_s and summary.latency_median_s is not None and summary.latency_ci_s:
+        judgeable = summary.latency_median_s is not None and summary.latency_ci_s
+        if timed and base.latency_median_s and summary.success_rate > 0 and not judgeable:
+            found.add(
+                f"{mode}.latency_s",
+                summary.latency_median_s,
+                base.latency_median_s,
+                "not judged",
+                f"{mode} latency not judged: the run has {len(summary.latencies_s)} timed call(s), too few for a median "
+                "and its interval; fails under --strict",
+            )
+        elif base.latency_median_s and summary.latency_median_s is not None and summary.latency_ci_s:
             if not timed:
                 found.add(
                     f"{mode}.latency_s",
@@ -260,7 +279,17 @@ def _eager_latency(
 
 def _drift(found: Findings, compiled: ModeSummary | None) -> None:
     """Self-relative in each run: compiled vs eager, against eager's own float32 error measured in the same run."""
-    if compiled is None or compiled.drift_max_abs is None or compiled.drift_tolerance_abs is None:
+    if compiled is None or not compiled.success_rate > 0:
+        return
+    if compiled.drift_max_abs is None or compiled.drift_tolerance_abs is None:
+        found.add(
+            "compiled.drift",
+            compiled.drift_max_abs,
+            compiled.drift_tolerance_abs,
+            "not judged",
+            "compiled drift not judged: the run recorded no drift or no tolerance (the float64 reference did not run?); "
+            "fails under --strict",
+        )
         return
     if drift_judge.exceeds(compiled.drift_max_abs, compiled.drift_tolerance_abs):
         found.add(

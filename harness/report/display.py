@@ -95,6 +95,7 @@ _WORDS = {
     "flaky": "FLAKY",
     "note": "note",
     "swing": "host swing",
+    "not judged": "NOT JUDGED",
     "info": "info only",
     "holds": "holds",
 }

@@ -302,6 +302,7 @@ def test_no_findings_when_equal_to_the_baseline() -> None:
         "compiled.success_rate": "holds",
         "compiled.mae": "holds",
         "compiled.latency_s": "holds",
+        "compiled.drift": "holds",
         "speedup": "holds",
     }
 
