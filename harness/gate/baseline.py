@@ -34,6 +34,7 @@ class ModeBaseline:
     mae_pct: float | None
     flip_rate: float = 0.0  # absent in format 1
     partner_latency_median_s: float | None = None  # eager: the interleaved partner's median (format 3), the second witness
+    reference_median_s: float | None = None  # the machine reference beside this mode's calls (format 4): the host's witness
 
 
 @dataclass(frozen=True, kw_only=True)

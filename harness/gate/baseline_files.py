@@ -26,8 +26,9 @@ from harness.gate.comparison import INTERLEAVED, SEPARATE, Comparison
 from harness.results.keys import Key, Software, What, Where
 from harness.results.store import new_temp_file
 
-FORMAT_VERSION = 3
-READABLE_FORMATS = (1, 2, 3)  # 1: no flip rate, speedup across sessions; 2: one flat key; 3: what / where / software
+FORMAT_VERSION = 4
+# 1: no flip rate, speedup across sessions; 2: one flat key; 3: what / where / software; 4: each mode's machine reference
+READABLE_FORMATS = (1, 2, 3, 4)
 
 
 def file_name(key: Key) -> str:
@@ -146,6 +147,7 @@ def _mode(data: object, where: str) -> ModeBaseline:
         mae_pct=_positive(values, "mae_pct", where),
         flip_rate=_number(values, "flip_rate", where, optional=False, low=0.0, high=1.0, default=0.0) or 0.0,
         partner_latency_median_s=_positive(values, "partner_latency_median_s", where, required=False),
+        reference_median_s=_positive(values, "reference_median_s", where, required=False),
     )
 
 
@@ -263,7 +265,7 @@ def read_baseline(path: Path) -> Baseline:
         provenance = data.get("provenance", {})
         if not isinstance(provenance, dict):
             raise _Invalid("provenance", f"{_shown(provenance)} is not an object")
-        if version == 3:
+        if version >= 3:
             for part in ("what", "where", "software"):
                 if part not in data:
                     raise _Invalid(part, "missing")

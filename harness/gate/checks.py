@@ -25,6 +25,7 @@ from harness.gate.baseline import Baseline, ModeBaseline, Tolerances
 from harness.gate.comparison import INTERLEAVED, Comparison, ModeSummary
 from harness.gate.findings import Finding, Findings, lower, pct, slower
 from harness.gate.matching import GateKind, Match, select
+from harness.gate.witnesses import compiled_latency, eager_latency, reference_median
 from harness.rules import drift as drift_judge
 
 
@@ -132,11 +133,9 @@ def find_findings(
                     f"{mode} latency {summary.latency_median_s:.4f}s vs {base.latency_median_s:.4f}s on the baseline's machine (not gated)",
                 )
             elif mode == "eager":
-                _eager_latency(found, summary, comparison.compiled, base, tol.latency_rel, ci)
+                eager_latency(found, summary, comparison.compiled, base, tol.latency_rel, ci)
             else:
-                _compiled_latency(
-                    found, summary, baseline.eager.partner_latency_median_s, base.latency_median_s, tol.latency_rel, ci
-                )
+                compiled_latency(found, summary, comparison.eager, baseline, tol.latency_rel, ci)
     _drift(found, comparison.compiled)
     _speedup(found, comparison, baseline, tol.speedup_rel, ci, timed=timed)
     return found.out
@@ -168,113 +167,6 @@ def _mae(found: Findings, mode: str, summary: ModeSummary, base: ModeBaseline, t
         )
     else:
         found.add(f"{mode}.mae", summary.mae, base.mae, "holds", f"{mode} MAE {summary.mae:.9g} ({change:+.4%})")
-
-
-def _latency(
-    found: Findings, mode: str, current: float, interval: tuple[float, float], base: float, tolerance: float, ci: str
-) -> None:
-    shown = f"{current:.4f}s ({pct(current, base)}) [{ci} {interval[0]:.4f}, {interval[1]:.4f}]"
-    if slower(current, interval, base, tolerance):
-        found.add(
-            f"{mode}.latency_s",
-            current,
-            base,
-            "regression",
-            f"{mode} latency {shown} slower than baseline {base:.4f}s by more than {tolerance:.0%}",
-        )
-    elif lower(current, interval, base, tolerance):
-        found.add(
-            f"{mode}.latency_s",
-            current,
-            base,
-            "improvement",
-            f"{mode} latency {shown} faster than baseline {base:.4f}s by more than {tolerance:.0%}: refresh the baseline?",
-        )
-    else:
-        found.add(f"{mode}.latency_s", current, base, "holds", f"{mode} latency {shown}")
-
-
-def _compiled_latency(
-    found: Findings, compiled: ModeSummary, base_partner: float | None, base_s: float, tolerance: float, ci: str
-) -> None:
-    """Compiled seconds slower is a regression only while the uncompiled model interleaved with it in the same process
-    held: when that partner slowed beyond tolerance too, the process ran on a slower host (a slowdown of both modes is
-    eager's check to call, with its two witnesses). Without a partner in the run or the baseline: seconds alone."""
-    assert compiled.latency_median_s is not None and compiled.latency_ci_s is not None
-    current, interval = compiled.latency_median_s, compiled.latency_ci_s
-    partner, partner_ci = compiled.partner_latency_median_s, compiled.partner_latency_ci_s
-    if not slower(current, interval, base_s, tolerance) or partner is None or partner_ci is None or not base_partner:
-        _latency(found, "compiled", current, interval, base_s, tolerance, ci)
-        return
-    if not slower(partner, partner_ci, base_partner, tolerance):
-        _latency(found, "compiled", current, interval, base_s, tolerance, ci)
-        return
-    found.add(
-        "compiled.latency_s",
-        current,
-        base_s,
-        "swing",
-        f"compiled latency {current:.4f}s ({pct(current, base_s)}) slower than baseline {base_s:.4f}s by more than {tolerance:.0%}, "
-        f"but so is the uncompiled model interleaved with it ({partner:.4f}s, {pct(partner, base_partner)} vs {base_partner:.4f}s): "
-        "the host, not the compile (a slowdown of both modes is eager's check)",
-    )
-
-
-def _eager_latency(
-    found: Findings, eager: ModeSummary, compiled: ModeSummary | None, base: ModeBaseline, tolerance: float, ci: str
-) -> None:
-    """Eager's latency needs two witnesses: its own session and its interleaved partner in the compiled run must both
-    be slower than their baselines before it is a regression; one of them alone is a host swing, reported, exit 0."""
-    assert eager.latency_median_s is not None and eager.latency_ci_s is not None and base.latency_median_s
-    current, interval, base_s = eager.latency_median_s, eager.latency_ci_s, base.latency_median_s
-    session_slow = slower(current, interval, base_s, tolerance)
-    partner = compiled.partner_latency_median_s if compiled else None
-    partner_ci = compiled.partner_latency_ci_s if compiled else None
-    shown = f"{current:.4f}s ({pct(current, base_s)}) [{ci} {interval[0]:.4f}, {interval[1]:.4f}]"
-    if partner is None or partner_ci is None or not base.partner_latency_median_s:
-        if session_slow:
-            found.add(
-                "eager.latency_s",
-                current,
-                base_s,
-                "swing",
-                f"eager latency {shown} slower than baseline {base_s:.4f}s by more than {tolerance:.0%}, but there is no second witness "
-                "(no interleaved eager median in this run or the baseline): not gated; refresh the baseline (format 3) to gate it",
-            )
-        else:
-            _latency(found, "eager", current, interval, base_s, tolerance, ci)
-        return
-    partner_slow = slower(partner, partner_ci, base.partner_latency_median_s, tolerance)
-    witness = f"interleaved partner {partner:.4f}s ({pct(partner, base.partner_latency_median_s)}) vs {base.partner_latency_median_s:.4f}s"
-    if session_slow and partner_slow:
-        found.add(
-            "eager.latency_s",
-            current,
-            base_s,
-            "regression",
-            f"eager latency {shown} slower than baseline {base_s:.4f}s by more than {tolerance:.0%}, and so is its {witness}",
-        )
-    elif session_slow or partner_slow:
-        slow, held = (
-            ("eager session", "its interleaved partner") if session_slow else ("interleaved eager partner", "eager's own session")
-        )
-        found.add(
-            "eager.latency_s",
-            current,
-            base_s,
-            "swing",
-            f"{slow} slower than baseline by more than {tolerance:.0%} but {held} held (session {shown}; {witness}): a host swing, not a regression",
-        )
-    elif lower(current, interval, base_s, tolerance) and lower(partner, partner_ci, base.partner_latency_median_s, tolerance):
-        found.add(
-            "eager.latency_s",
-            current,
-            base_s,
-            "improvement",
-            f"eager latency {shown} and its {witness} both faster by more than {tolerance:.0%}: refresh the baseline?",
-        )
-    else:
-        found.add("eager.latency_s", current, base_s, "holds", f"eager latency {shown}; {witness}")
 
 
 def _drift(found: Findings, compiled: ModeSummary | None) -> None:
@@ -424,4 +316,5 @@ def mode_baseline(summary: ModeSummary | None, *, partner: float | None = None) 
         mae_pct=summary.mae_pct,
         flip_rate=summary.flip_rate,
         partner_latency_median_s=partner,
+        reference_median_s=reference_median(summary),
     )

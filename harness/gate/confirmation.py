@@ -6,6 +6,10 @@ the speedup) are confirmed: ``harness confirm`` re-benches each key with a timin
 (``confirms`` names the run it re-measures), and here a timing regression found in the checked run stands only when it
 is found in at least K of the first N measurements (that run and its re-benches). Fewer: it is reported as a transient
 (a swing: shown, exit 0), with every measurement's value. No re-bench at all: it stands, marked unconfirmed.
+
+A *host noisy* timing (the machine reference moved: :mod:`harness.gate.witnesses`) is re-benched too, and its own
+measurement counts for nothing: it becomes a regression when every re-bench that measured on a steady host regressed,
+a swing when one held, and stays host noisy (exit 0, said) while none has.
 """
 
 from __future__ import annotations
@@ -22,7 +26,12 @@ DEFAULT_TIMING_CONFIRM = (2, 2)  # the run and one re-bench must both regress: c
 
 
 def timing_regressions(check: Check) -> tuple[Finding, ...]:
-    return tuple(f for f in check.findings if f.regression and f.metric in TIMING_METRICS)
+    """The timing findings a re-bench must decide: regressions, and timings measured while the host moved."""
+    return tuple(f for f in check.findings if f.metric in TIMING_METRICS and (f.regression or _noisy(f)))
+
+
+def _noisy(finding: Finding | None) -> bool:
+    return finding is not None and finding.kind is FindingKind.HOST_NOISY
 
 
 def _seen(finding: Finding, rerun: Check) -> Finding | None:
@@ -35,8 +44,9 @@ def _seen(finding: Finding, rerun: Check) -> Finding | None:
 def _tally(finding: Finding, reruns: Sequence[Check], n: int) -> tuple[int, int, list[Finding | None]]:
     """(measurements in which the metric regressed, measurements made, each re-bench's finding), over the first N."""
     seen = [_seen(finding, rerun) for rerun in list(reruns)[: max(n - 1, 0)]]
-    made = [f for f in seen if f is not None]
-    return 1 + sum(1 for f in made if f.regression), 1 + len(made), seen
+    made = [f for f in seen if f is not None and not _noisy(f)]  # a re-bench on a moving host measured nothing either
+    own = 0 if _noisy(finding) else 1
+    return own + sum(1 for f in made if f.regression), own + len(made), seen
 
 
 def decided(check: Check, reruns: Sequence[Check], k_of_n: tuple[int, int] = DEFAULT_TIMING_CONFIRM) -> bool:
@@ -44,7 +54,10 @@ def decided(check: Check, reruns: Sequence[Check], k_of_n: tuple[int, int] = DEF
     k, n = k_of_n
     for finding in timing_regressions(check):
         hits, made, _ = _tally(finding, reruns, n)
-        if not (hits >= k or hits + (n - made) < k):
+        if _noisy(finding):
+            if not made and len(reruns) < n - 1:
+                return False
+        elif not (hits >= k or hits + (n - made) < k):
             return False
     return True
 
@@ -71,7 +84,9 @@ def confirm(check: Check, reruns: Sequence[Check], k_of_n: tuple[int, int] = DEF
             continue
         hits, made, seen = _tally(finding, reruns, n)
         values = ", ".join(_value(f) for f in seen)
-        if not seen:
+        if _noisy(finding):
+            out.append(_settle_noisy(finding, hits, made, values))
+        elif not seen:
             note = " (unconfirmed: no re-bench; `python -m harness confirm` re-measures it in fresh processes)"
             out.append(dataclasses.replace(finding, message=finding.message + note))
         elif hits >= k:
@@ -90,3 +105,15 @@ def confirm(check: Check, reruns: Sequence[Check], k_of_n: tuple[int, int] = DEF
             )
             out.append(dataclasses.replace(finding, message=message))
     return dataclasses.replace(check, findings=tuple(out))
+
+
+def _settle_noisy(finding: Finding, hits: int, made: int, values: str) -> Finding:
+    """A host-noisy timing, decided by the re-benches that measured on a steady host alone."""
+    if not made:
+        note = f" (re-bench: {values})" if values else " (`python -m harness confirm` re-benches it)"
+        return dataclasses.replace(finding, message=finding.message + note)
+    if hits == made:
+        message = f"{finding.message}; re-benched on a steady host: regressed in {hits} of {made} (re-bench: {values})"
+        return dataclasses.replace(finding, kind=FindingKind.REGRESSION, message=message)
+    message = f"{finding.message}; re-benched on a steady host: held in {made - hits} of {made} (re-bench: {values}): the host"
+    return dataclasses.replace(finding, kind=FindingKind.SWING, message=message)

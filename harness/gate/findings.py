@@ -19,6 +19,7 @@ class FindingKind(TextEnum):
     IMPROVEMENT = "improvement"  # beyond tolerance the good way: the baseline is stale (exit 1 with --fail-on-improvement)
     FLAKY = "flaky"  # calls that failed, then passed on re-run
     SWING = "swing"  # one witness of two slower: a host swing, not a regression
+    HOST_NOISY = "host noisy"  # the machine reference moved: neither pass nor fail, re-bench (confirm)
     NOT_JUDGED = "not judged"  # the result lacks what the check reads (exit 2 under --strict)
     NOTE = "note"  # worth saying, not gated
     INFO = "info"  # shown, not gated (timings under the portable gate)

@@ -23,6 +23,7 @@ class Tally:
     improvements: int = 0
     flaky: int = 0
     swings: int = 0
+    noisy: int = 0
     not_judged: int = 0
     missing: int = 0
     gates: tuple[GateKind, ...] = ()
@@ -33,7 +34,7 @@ class Tally:
     def line(self) -> str:
         return (
             f"{self.comparisons} comparison(s): {self.regressions} regression(s), {self.improvements} improvement(s), {self.flaky} flaky, "
-            f"{self.swings} host swing(s), {self.not_judged} not judged, {self.count(GateKind.NEW)} new, {self.missing} missing · gates: {self.count(GateKind.FULL)} full, "
+            f"{self.swings} host swing(s), {self.noisy} host noisy, {self.not_judged} not judged, {self.count(GateKind.NEW)} new, {self.missing} missing · gates: {self.count(GateKind.FULL)} full, "
             f"{self.count(GateKind.UPGRADE)} upgrade, {self.count(GateKind.PORTABLE)} portable (timings not gated)"
         )
 
@@ -46,6 +47,7 @@ def tally(comparisons: int, checks: Sequence[Check], *, missing: int) -> Tally:
         improvements=kinds.count(FindingKind.IMPROVEMENT),
         flaky=kinds.count(FindingKind.FLAKY),
         swings=kinds.count(FindingKind.SWING),
+        noisy=kinds.count(FindingKind.HOST_NOISY),
         not_judged=kinds.count(FindingKind.NOT_JUDGED),
         missing=missing,
         gates=tuple(check.match.kind for check in checks),

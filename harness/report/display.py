@@ -96,6 +96,7 @@ _WORDS = {
     "note": "note",
     "swing": "host swing",
     "not judged": "NOT JUDGED",
+    "host noisy": "HOST NOISY",
     "info": "info only",
     "holds": "holds",
 }

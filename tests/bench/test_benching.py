@@ -162,7 +162,7 @@ def test_tally_counts_each_kind_and_gate() -> None:
         comparisons=3, regressions=1, flaky=1, swings=2, missing=2, gates=(GateKind.FULL, GateKind.PORTABLE, GateKind.NEW)
     )
     assert result.line().startswith(
-        "3 comparison(s): 1 regression(s), 0 improvement(s), 1 flaky, 2 host swing(s), 0 not judged, 1 new, 2 missing"
+        "3 comparison(s): 1 regression(s), 0 improvement(s), 1 flaky, 2 host swing(s), 0 host noisy, 0 not judged, 1 new, 2 missing"
     )
 
 

@@ -175,7 +175,7 @@ def test_render_is_readable_json() -> None:
     text = baselines.render(make_baseline())
     data = json.loads(text)
     assert text.endswith("\n")
-    assert data["format_version"] == baselines.FORMAT_VERSION == 3
+    assert data["format_version"] == baselines.FORMAT_VERSION == 4
     assert "key" not in data
     assert data["what"]["symbol"] == "BTCUSD"
     assert data["where"]["cpu_flags"] == "avx,avx2,fma"
@@ -377,7 +377,7 @@ def test_format_2_device_that_does_not_parse(tmp_path: Path) -> None:
     assert_rejected(path, "field key.device 'Test CPU' is not TYPE:NAME xTHREADS")
 
 
-@pytest.mark.parametrize("version", [4, 0, "1", None, True], ids=repr)
+@pytest.mark.parametrize("version", [5, 0, "1", None, True], ids=repr)
 def test_wrong_format_version(tmp_path: Path, version: object) -> None:
     path = tmp_path / "b.json"
     path.write_text(json.dumps(rendered(format_version=version)), encoding="utf-8")
@@ -418,7 +418,7 @@ def test_formats_1_and_2_read_their_flat_key_into_what_where_and_software(tmp_pa
 
 def test_new_baselines_record_how_the_speedup_was_measured() -> None:
     data = rendered()
-    assert data["format_version"] == 3 and data["speedup_method"] in (SEPARATE, INTERLEAVED)
+    assert data["format_version"] == 4 and data["speedup_method"] in (SEPARATE, INTERLEAVED)
     assert "flip_rate" in data["compiled"] and "flip_rate" in data["eager"]
     assert "partner_latency_median_s" in data["eager"]
 

@@ -279,3 +279,34 @@ def test_compiled_seconds_slower_with_its_interleaved_partner_slower_too_is_the_
     assert "compiled.latency_s" in {
         f.metric for f in _checked(_pair(0.070, run="r1", stamp="2026-11-25T10:00"), BASE).regressions
     }
+
+
+def _with_reference(records: list[RunRecord], reference: float) -> list[RunRecord]:
+    return [dataclasses.replace(r, reference_s=[reference] * len(r.latencies_s)) for r in records]
+
+
+NOISY_BASE = _with_reference(BASE, 0.002)
+
+
+@pytest.mark.parametrize(
+    ("rebench_s", "rebench_reference", "expected"),
+    [
+        (None, None, FindingKind.HOST_NOISY),  # no re-bench: it stays host noisy (exit 0, said)
+        (0.070, 0.002, FindingKind.REGRESSION),  # the re-bench on a steady host sees it too: a regression
+        (0.050, 0.002, FindingKind.SWING),  # the re-bench on a steady host holds: it was the host
+        (0.070, 0.0033, FindingKind.HOST_NOISY),  # the re-bench's host moved too: still nothing measured
+    ],
+)
+def test_a_host_noisy_timing_is_decided_by_the_rebenches_alone(
+    rebench_s: float | None, rebench_reference: float | None, expected: FindingKind
+) -> None:
+    slow = _checked(_with_reference(_pair(0.070, run="r1", stamp="2026-11-25T10:00"), 0.0033), NOISY_BASE)
+    noisy = [f for f in slow.findings if f.metric == "compiled.latency_s"]
+    assert [f.kind for f in noisy] == [FindingKind.HOST_NOISY] and "machine reference" in noisy[0].message
+    assert noisy[0] in timing_regressions(slow)  # confirm re-benches it
+    reruns = []
+    if rebench_s is not None and rebench_reference is not None:
+        again = _pair(rebench_s, run="r2", stamp="2026-11-25T10:05", seed=1)
+        reruns = [_checked(_with_reference(again, rebench_reference), NOISY_BASE)]
+    outcome = confirm(slow, reruns)
+    assert next(f.kind for f in outcome.findings if f.metric == "compiled.latency_s") is expected

@@ -114,9 +114,9 @@ def test_without_partners_the_speedup_comes_from_the_sessions() -> None:
 def test_a_slower_machine_moves_latency_but_not_the_interleaved_speedup() -> None:
     base = baseline_of(*run_pair())
     findings = find_findings(comparison(*run_pair(host=1.3, seed=7)), base)  # everything 30% slower
-    # seconds are seconds: both eager witnesses read 30% slower (a slowdown of both modes, or the host: a regression,
-    # for confirm to re-bench); compiled's own seconds moved with its interleaved partner, so they are not the compile
-    assert kinds(findings) == {"eager.latency_s": "regression", "compiled.latency_s": "swing"}
+    # the machine reference beside the calls moved 30% with them: the host, not the software; neither a pass nor a
+    # fail: host noisy, for confirm to re-bench (before 0.5.0: eager a regression, compiled a swing)
+    assert kinds(findings) == {"eager.latency_s": "host noisy", "compiled.latency_s": "host noisy"}
 
 
 def test_compiled_10_percent_slower_is_caught_by_speedup_and_latency() -> None:

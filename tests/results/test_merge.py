@@ -64,7 +64,10 @@ def test_merge_compare_and_report_over_two_machines(tmp_path: Path, capsys: pyte
     dirs = ["--results-dir", str(merged), "--baselines-dir", str(baselines)]
     assert main(["-q", "compare", *dirs]) == 0
     out = capsys.readouterr().out
-    assert "2 comparison(s): 0 regression(s), 0 improvement(s), 0 flaky, 0 host swing(s), 0 not judged, 2 new, 0 missing" in out
+    assert (
+        "2 comparison(s): 0 regression(s), 0 improvement(s), 0 flaky, 0 host swing(s), 0 host noisy, 0 not judged, 2 new, 0 missing"
+        in out
+    )
     assert out.count("GOOG · tiny") == 2
 
     # a baseline for each machine, from that machine's folder, then a planted regression on machine B only
