@@ -110,3 +110,18 @@ def real_session(symbol: str = "BTCUSD") -> tuple[RunRecord, RunRecord]:
     eager = next(r for r in rows if r.symbol == symbol and r.mode == "eager")
     compiled = next(r for r in rows if r.symbol == symbol and r.mode == "compiled" and r.timestamp_utc >= eager.timestamp_utc)
     return eager, compiled
+
+
+def real_sessions(count: int, symbol: str = "BTCUSD", torch: str = "2.13.0+cpu") -> list[tuple[RunRecord, RunRecord]]:
+    """``count`` real sessions of ``symbol`` with ``torch`` in the order benched (the machine and afternoon of
+    :func:`real_session`; the batch alternated torch versions)."""
+    from harness.results.store import read_file
+
+    rows = read_file(Path(__file__).resolve().parents[1] / "calibration-data" / "test" / "2026-11-26-sessions.parquet")
+    mine = sorted((r for r in rows if r.symbol == symbol and r.torch_version == torch), key=lambda r: r.timestamp_utc)
+    eagers = [r for r in mine if r.mode == "eager"]
+    out = []
+    for eager in eagers[:count]:
+        compiled = next(r for r in mine if r.mode == "compiled" and r.timestamp_utc >= eager.timestamp_utc)
+        out.append((eager, compiled))
+    return out

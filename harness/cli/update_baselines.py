@@ -1,7 +1,9 @@
 """``update-baselines``: write a baseline per comparison from the latest results (or all of them, pooled), on purpose.
 
 Each refresh prints old -> new per metric against the baseline the gate would use, and refuses (exit 1) to bless a
-regression, failed or flaky calls, a status other than pass or broken numbers unless ``--accept "why"``.
+regression, failed or flaky calls, a status other than pass, broken numbers, a timing excused as the host, fewer
+sessions than the baseline it replaces, or a drift from the first baseline of the key beyond tolerance
+(:mod:`harness.gate.refresh_rules`) unless ``--accept "why"``. Confirmation re-bench rows never make a baseline.
 """
 
 from __future__ import annotations
@@ -28,10 +30,11 @@ def refresh(options: RefreshOptions) -> ExitCode:
     from harness.gate.checks import check
     from harness.gate.comparison import build_comparisons, pool_runs
     from harness.gate.provenance import provenance, unblessable
+    from harness.gate.refresh_rules import first_of, refresh_problems
     from harness.report.display import format_table
     from harness.results.store import read_records
 
-    records = read_records(options.results_dir)
+    records = [r for r in read_records(options.results_dir) if not r.confirms]  # a re-bench is evidence, not a session
     comparisons, _ = build_comparisons(pool_runs(records) if options.pool else records)
     existing = load_baselines(options.baselines_dir) if options.baselines_dir.is_dir() else {}
     paths = {id(baseline): path for baseline, path in existing.values()}
@@ -49,6 +52,7 @@ def refresh(options: RefreshOptions) -> ExitCode:
         if before is not None:
             print(format_table(checked.findings, old="old", new="new"))
         problems = [f.message for f in checked.regressions] + unblessable(comparison)
+        problems += refresh_problems(comparison, checked, before)
         if problems and not options.accept:
             refused += 1
             print("  refused: " + "\n  refused: ".join(problems))
@@ -61,6 +65,9 @@ def refresh(options: RefreshOptions) -> ExitCode:
         facts = provenance(
             comparison, checked, reason=options.reason, replaced=paths.get(id(before)) if before else None, accepted=accepted
         )
+        first = first_of(before, checked)
+        if first is not None:
+            facts["first"] = first  # the bar later refreshes of this key are judged against too
         tolerances = previous[0].tolerances if previous and not options.default_tolerances else Tolerances()
         path, diff = write_baseline(
             options.baselines_dir,
