@@ -21,6 +21,8 @@ class Tolerances:
     latency_rel: float = 0.20  # a mode's latency above baseline x (1 + this): chosen on 12 sessions per key (docs/calibration.md)
     mae_rel: float = 0.01  # MAE above baseline x (1 + this); MAE is deterministic (2.6e-7 relative across two CPUs)
     success_rate_abs: float = 0.0  # success rate below baseline - this
+    p90_rel: float = 0.25  # compiled p90 above baseline x (1 + this): p90 varied with CV 8-9% over 24 sessions here
+    compile_rel: float = 0.50  # cold compile time above baseline x (1 + this): up to 1.34x the median over 24 sessions
 
 
 CALIBRATED_SESSIONS = 12  # the baselines behind docs/calibration.md's rates each pooled this many bench sessions
@@ -35,6 +37,9 @@ class ModeBaseline:
     flip_rate: float = 0.0  # absent in format 1
     partner_latency_median_s: float | None = None  # eager: the interleaved partner's median (format 3), the second witness
     reference_median_s: float | None = None  # the machine reference beside this mode's calls (format 4): the host's witness
+    latency_p90_s: float | None = None  # compiled (format 4): the 90th percentile of its calls, the tail the median hides
+    compile_s: float | None = None  # compiled (format 4): cold compile time of the first call
+    recompiles: float | None = None  # compiled (format 4): graphs compiled after the first call
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -148,6 +148,9 @@ def _mode(data: object, where: str) -> ModeBaseline:
         flip_rate=_number(values, "flip_rate", where, optional=False, low=0.0, high=1.0, default=0.0) or 0.0,
         partner_latency_median_s=_positive(values, "partner_latency_median_s", where, required=False),
         reference_median_s=_positive(values, "reference_median_s", where, required=False),
+        latency_p90_s=_positive(values, "latency_p90_s", where, required=False),
+        compile_s=_positive(values, "compile_s", where, required=False),
+        recompiles=_number(values, "recompiles", where, optional=True, low=0.0),
     )
 
 
@@ -156,6 +159,8 @@ TOLERANCE_RANGES = {  # a tolerance outside its range would let any regression p
     "latency_rel": (0.0, 1.0),
     "mae_rel": (0.0, 0.1),
     "success_rate_abs": (0.0, 0.5),
+    "p90_rel": (0.0, 1.0),
+    "compile_rel": (0.0, 2.0),
 }
 
 
@@ -300,7 +305,7 @@ def baseline_from(comparison: Comparison, *, tolerances: Tolerances, provenance:
     return Baseline(
         key=comparison.key,
         eager=mode_baseline(comparison.eager, partner=partner),
-        compiled=mode_baseline(comparison.compiled),
+        compiled=mode_baseline(comparison.compiled, compiled=True),
         speedup=comparison.speedup,
         mae_diff_pct=comparison.mae_diff_pct,
         tolerances=tolerances,
@@ -316,16 +321,24 @@ def render(baseline: Baseline) -> str:
         "speedup": _round(baseline.speedup),
         "speedup_method": baseline.speedup_method,
         "mae_diff_pct": _round(baseline.mae_diff_pct),
-        "eager": {k: _round(v, 10 if k.startswith("mae") else 6) for k, v in asdict(baseline.eager).items()},
-        "compiled": {
-            k: _round(v, 10 if k.startswith("mae") else 6)
-            for k, v in asdict(baseline.compiled).items()
-            if k != "partner_latency_median_s"
-        },
+        "eager": _mode_dict(baseline.eager, skip=_COMPILED_ONLY),
+        "compiled": _mode_dict(baseline.compiled, skip={"partner_latency_median_s"}),
         "tolerances": dataclasses.asdict(baseline.tolerances),
         "provenance": baseline.provenance,
     }
     return json.dumps(body, indent=2) + "\n"
+
+
+_COMPILED_ONLY = {"latency_p90_s", "compile_s", "recompiles"}
+_OPTIONAL = {"reference_median_s", *_COMPILED_ONLY}  # written only when recorded
+
+
+def _mode_dict(mode: ModeBaseline, *, skip: set[str]) -> dict[str, Any]:
+    return {
+        k: _round(v, 10 if k.startswith("mae") else 6)
+        for k, v in asdict(mode).items()
+        if k not in skip and not (k in _OPTIONAL and v is None)
+    }
 
 
 def _round(value: Any, digits: int = 6) -> Any:

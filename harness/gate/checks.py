@@ -25,7 +25,7 @@ from harness.gate.baseline import Baseline, ModeBaseline, Tolerances
 from harness.gate.comparison import INTERLEAVED, Comparison, ModeSummary
 from harness.gate.findings import Finding, Findings, lower, pct, slower
 from harness.gate.matching import GateKind, Match, select
-from harness.gate.witnesses import compiled_latency, eager_latency, reference_median
+from harness.gate.witnesses import compiled_extras, compiled_latency, eager_latency, reference_median, tail
 from harness.rules import drift as drift_judge
 
 
@@ -136,6 +136,8 @@ def find_findings(
                 eager_latency(found, summary, comparison.compiled, base, tol.latency_rel, ci)
             else:
                 compiled_latency(found, summary, comparison.eager, baseline, tol.latency_rel, ci)
+    if comparison.compiled is not None:
+        compiled_extras(found, comparison.compiled, baseline.compiled, tol, ci, timed=timed)
     _drift(found, comparison.compiled)
     _speedup(found, comparison, baseline, tol.speedup_rel, ci, timed=timed)
     return found.out
@@ -305,11 +307,18 @@ def upgrade_findings(older: Comparison, newer: Comparison, tolerances: Tolerance
     return find_findings(newer, as_baseline, kind=GateKind.UPGRADE, changes=newer.key.software.changes_from(older.key.software))
 
 
-def mode_baseline(summary: ModeSummary | None, *, partner: float | None = None) -> ModeBaseline:
-    """What a baseline records of one mode (eager also records its interleaved partner's median, the second witness)."""
+def mode_baseline(summary: ModeSummary | None, *, partner: float | None = None, compiled: bool = False) -> ModeBaseline:
+    """What a baseline records of one mode: eager also its interleaved partner's median (the second witness); compiled
+    also the tail of its calls (p90), its cold compile time and its recompiles; both the machine reference."""
     if summary is None:
         return ModeBaseline(success_rate=0.0, latency_median_s=None, mae=None, mae_pct=None)
+    extra: dict[str, float | None] = {}
+    if compiled:
+        extra["latency_p90_s"] = tail(summary)
+        extra["compile_s"] = summary.compile_s if summary.compile_cache == "cold" and summary.compile_s else None
+        extra["recompiles"] = float(summary.n_recompiles) if summary.n_recompiles is not None else None
     return ModeBaseline(
+        **extra,
         success_rate=summary.success_rate,
         latency_median_s=summary.latency_median_s,
         mae=summary.mae,

@@ -44,6 +44,7 @@ class ModeSummary:
     n_graph_breaks: int | None = None
     graph_break_reasons: tuple[str, ...] = ()
     n_recompiles: int | None = None
+    compile_cache: str = ""  # "cold" (the default), "warm", a directory...: compile times compare only cold to cold
     break_even_calls: float | None = None
     peak_rss_mb: float | None = None
     peak_cuda_mb: float | None = None
@@ -101,6 +102,7 @@ def summarize(
         n_graph_breaks=record.n_graph_breaks,
         graph_break_reasons=tuple(record.graph_break_reasons),
         n_recompiles=record.n_recompiles,
+        compile_cache=record.compile_cache,
         break_even_calls=record.break_even_calls,
         peak_rss_mb=record.peak_rss_mb,
         peak_cuda_mb=record.peak_cuda_mb,

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from harness.gate.checks import Check
 from harness.gate.findings import Finding, FindingKind
 
-TIMING_METRICS = frozenset({"eager.latency_s", "compiled.latency_s", "speedup"})
+TIMING_METRICS = frozenset({"eager.latency_s", "compiled.latency_s", "speedup", "compiled.latency_p90_s", "compiled.compile_s"})
 DEFAULT_TIMING_CONFIRM = (2, 2)  # the run and one re-bench must both regress: calibrated in docs/calibration.md
 
 

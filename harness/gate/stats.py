@@ -34,6 +34,29 @@ def median_ci(
     return float(np.quantile(medians, alpha)), float(np.quantile(medians, 1.0 - alpha))
 
 
+def quantile(samples: Sequence[float], q: float) -> float:
+    """The ``q`` quantile (linear interpolation, numpy's default)."""
+    return float(np.quantile(np.asarray(samples, dtype=float), q))
+
+
+def quantile_ci(
+    samples: Sequence[float],
+    q: float,
+    *,
+    confidence: float = DEFAULT_CONFIDENCE,
+    resamples: int = DEFAULT_RESAMPLES,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """Percentile-bootstrap interval of the ``q`` quantile."""
+    if len(samples) == 0:
+        raise ValueError("interval of no samples")
+    data = np.asarray(samples, dtype=float)
+    draws = np.random.default_rng(seed).integers(0, len(data), size=(resamples, len(data)))
+    values = np.quantile(data[draws], q, axis=1)
+    alpha = (1.0 - confidence) / 2.0
+    return float(np.quantile(values, alpha)), float(np.quantile(values, 1.0 - alpha))
+
+
 def speedup_ci(
     baseline: Sequence[float],
     candidate: Sequence[float],

@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 
 from harness.gate import stats
-from harness.gate.baseline import Baseline, ModeBaseline
+from harness.gate.baseline import Baseline, ModeBaseline, Tolerances
 from harness.gate.comparison import ModeSummary
-from harness.gate.findings import Findings, lower, pct, slower
+from harness.gate.findings import FindingKind, Findings, lower, pct, slower
 
 REFERENCE_REL = 0.20  # the machine reference moved more than this from the baseline's: the host, not the software
 
@@ -183,3 +183,64 @@ def eager_latency(
         )
     else:
         found.add("eager.latency_s", current, base_s, "holds", f"eager latency {shown}; {witness}")
+
+
+TAIL_Q = 0.90
+TAIL_MIN_CALLS = 10  # fewer calls than this give no p90 worth gating
+
+
+def tail(summary: ModeSummary) -> float | None:
+    """The 90th percentile of a run's calls (None under :data:`TAIL_MIN_CALLS` calls)."""
+    calls = [s for s in summary.latencies_s if math.isfinite(s)]
+    return stats.quantile(calls, TAIL_Q) if len(calls) >= TAIL_MIN_CALLS else None
+
+
+def compiled_extras(
+    found: Findings, compiled: ModeSummary, base: ModeBaseline, tolerances: Tolerances, ci: str, *, timed: bool
+) -> None:
+    """What the median hides: the tail of compiled calls (p90, with its interval), the cold compile time and the
+    recompiles, each against what the baseline recorded (nothing when it recorded none: a baseline before format 4).
+    Timings under the full and upgrade gates only, and host noisy when the machine reference moved; recompiles under
+    every gate (they do not depend on the machine): any increase is a regression."""
+    if base.recompiles is not None and compiled.n_recompiles is not None:
+        more = compiled.n_recompiles > base.recompiles
+        found.add(
+            "compiled.recompiles",
+            float(compiled.n_recompiles),
+            base.recompiles,
+            "regression" if more else "holds",
+            f"compiled recompiles {compiled.n_recompiles} (baseline {base.recompiles:g})"
+            + (": more graphs compiled after the first call" if more else ""),
+        )
+    if not timed:
+        return
+    moved = reference_moved(compiled, base)
+    p90 = tail(compiled)
+    if base.latency_p90_s and p90 is not None:
+        calls = [s for s in compiled.latencies_s if math.isfinite(s)]
+        interval = stats.quantile_ci(calls, TAIL_Q)
+        shown = f"compiled p90 {p90:.4f}s ({pct(p90, base.latency_p90_s)}) [{ci} {interval[0]:.4f}, {interval[1]:.4f}]"
+        median = next((f for f in found.out if f.metric == "compiled.latency_s"), None)
+        excused = median is not None and median.kind in (FindingKind.SWING, FindingKind.HOST_NOISY)
+        if slower(p90, interval, base.latency_p90_s, tolerances.p90_rel):
+            kind, why = ("host noisy", f", but the {moved}: re-bench (confirm)") if moved else ("regression", "")
+            if excused and median is not None and not moved:  # the partner slowed as much: the host, as for the median
+                kind, why = str(median.kind), ", as the median: its interleaved partner slowed too"
+            found.add(
+                "compiled.latency_p90_s",
+                p90,
+                base.latency_p90_s,
+                kind,
+                f"{shown} slower than baseline {base.latency_p90_s:.4f}s by more than {tolerances.p90_rel:.0%}: "
+                f"the tail of compiled calls{why}",
+            )
+        else:
+            found.add("compiled.latency_p90_s", p90, base.latency_p90_s, "holds", shown)
+    if base.compile_s and compiled.compile_s and compiled.compile_cache == "cold":
+        change = compiled.compile_s / base.compile_s - 1
+        shown = f"cold compile {compiled.compile_s:.1f}s vs {base.compile_s:.1f}s ({change:+.0%}, tolerance {tolerances.compile_rel:.0%})"
+        if not compiled.compile_s <= base.compile_s * (1 + tolerances.compile_rel):
+            kind, why = ("host noisy", f", but the {moved}: re-bench (confirm)") if moved else ("regression", "")
+            found.add("compiled.compile_s", compiled.compile_s, base.compile_s, kind, f"{shown}{why}")
+        else:
+            found.add("compiled.compile_s", compiled.compile_s, base.compile_s, "holds", shown)

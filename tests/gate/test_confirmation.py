@@ -56,11 +56,11 @@ BASE = _pair(0.050, run="b", stamp="2026-11-25T09:00")
 
 def test_a_slowdown_the_rebench_also_sees_is_confirmed_and_fails() -> None:
     slow = _checked(_pair(0.070, run="r1", stamp="2026-11-25T10:00"), BASE)
-    assert {f.metric for f in timing_regressions(slow)} == {"compiled.latency_s", "speedup"}
+    assert {f.metric for f in timing_regressions(slow)} == {"compiled.latency_s", "compiled.latency_p90_s", "speedup"}
     again = _checked(_pair(0.071, run="r2", stamp="2026-11-25T10:05", seed=1), BASE)
     assert decided(slow, [again])
     outcome = confirm(slow, [again])
-    assert {f.metric for f in outcome.regressions} == {"compiled.latency_s", "speedup"}
+    assert {f.metric for f in outcome.regressions} == {"compiled.latency_s", "compiled.latency_p90_s", "speedup"}
     message = next(f.message for f in outcome.regressions if f.metric == "speedup")
     assert "confirmed: regressed in 2 of 2 measurements" in message and "(re-bench: 1.4" in message  # both values shown
 
@@ -71,7 +71,7 @@ def test_a_slowdown_the_rebench_does_not_see_is_a_transient_and_passes() -> None
     outcome = confirm(slow, [clean])
     assert not outcome.regressions
     swings = [f for f in outcome.findings if f.kind is FindingKind.SWING]
-    assert {f.metric for f in swings} == {"compiled.latency_s", "speedup"}
+    assert {f.metric for f in swings} == {"compiled.latency_s", "compiled.latency_p90_s", "speedup"}
     assert all("not confirmed: regressed in 1 of 2 measurements, 2 needed" in f.message for f in swings)
 
 
@@ -79,7 +79,7 @@ def test_without_a_rebench_a_timing_regression_stands_marked_unconfirmed() -> No
     slow = _checked(_pair(0.070, run="r1", stamp="2026-11-25T10:00"), BASE)
     assert not decided(slow, [])
     outcome = confirm(slow, [])
-    assert len(outcome.regressions) == 2 and all("unconfirmed: no re-bench" in f.message for f in outcome.regressions)
+    assert len(outcome.regressions) == 3 and all("unconfirmed: no re-bench" in f.message for f in outcome.regressions)
 
 
 def test_accuracy_and_success_regressions_need_no_confirmation() -> None:
@@ -104,7 +104,11 @@ def test_a_rebench_that_measured_nothing_cannot_clear_a_regression() -> None:
         success_rate=0.0,
     )
     outcome = confirm(slow, [_checked(crashed, BASE)])
-    assert {f.metric for f in outcome.regressions} >= {"compiled.latency_s", "speedup"}  # stands, unconfirmed
+    assert {f.metric for f in outcome.regressions} >= {
+        "compiled.latency_s",
+        "compiled.latency_p90_s",
+        "speedup",
+    }  # stands, unconfirmed
     speedup = next(f for f in outcome.findings if f.metric == "speedup")
     assert "unconfirmed" in speedup.message and "no measurement" in speedup.message
     assert not decided(slow, [_checked(crashed, BASE)], (2, 3))  # a third measurement is still owed
@@ -114,7 +118,7 @@ def test_an_undecided_k_of_n_stands_unconfirmed() -> None:
     slow = _checked(_pair(0.070, run="r1", stamp="2026-11-25T10:00"), BASE)
     slow_again = _checked(_pair(0.070, run="r3", stamp="2026-11-25T10:10", seed=2), BASE)
     outcome = confirm(slow, [slow_again], (3, 3))  # 2 of 2 so far, 3 needed: not cleared
-    assert len(outcome.regressions) == 2
+    assert len(outcome.regressions) == 3  # median, p90 and speedup
     assert all("3 of 3 needed to decide" in f.message for f in outcome.regressions)
 
 
@@ -123,7 +127,7 @@ def test_k_of_n_counts_every_measurement() -> None:
     clean = _checked(_pair(0.050, run="r2", stamp="2026-11-25T10:05", seed=1), BASE)
     slow_again = _checked(_pair(0.070, run="r3", stamp="2026-11-25T10:10", seed=2), BASE)
     assert not decided(slow, [clean], (2, 3))  # 1 of 2 so far: one more re-bench can still confirm it
-    assert len(confirm(slow, [clean, slow_again], (2, 3)).regressions) == 2
+    assert len(confirm(slow, [clean, slow_again], (2, 3)).regressions) == 3
     assert not confirm(slow, [clean, clean], (3, 3)).regressions
     assert confirm(slow, [], (1, 1)) == slow  # 1/1: no confirmation at all
 
