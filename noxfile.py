@@ -32,6 +32,8 @@ PINNED_TORCH = "2.13.0"
 TORCH_MATRIX = ("2.13.0", "2.14.1")  # both install and run on this CPU machine
 _requested = os.environ.get("HARNESS_TORCH", PINNED_TORCH)
 TORCH_VERSIONS = list(TORCH_MATRIX) if _requested == "matrix" else [v.strip() for v in _requested.split(",") if v.strip()]
+NO_TORCH = "HARNESS_TORCH-names-no-version"  # set but empty (an unset CI matrix variable): every torch session fails on it
+TORCH_VERSIONS = TORCH_VERSIONS or [NO_TORCH]
 PYPROJECT = nox.project.load_toml(Path(__file__).with_name("pyproject.toml"))
 RESULTS_ENV = "results_env"  # compare, report, update_baselines: the report extra, no torch
 DEV_ENV = "dev_env"  # tests, lint: pinned torch, every extra, the test and lint groups
@@ -74,6 +76,10 @@ def _install(session: nox.Session, *args: str, compile_bytecode: bool = False) -
 
 def _install_locked(session: nox.Session, torch: str) -> None:
     """Make the session's environment exactly the lock of ``torch`` for this Python, then prove it (``lock-check``)."""
+    if torch == NO_TORCH:
+        session.error(
+            f"HARNESS_TORCH={_requested!r} names no torch version; fix: unset it, or name versions (2.13.0,2.14.1) or `matrix`"
+        )
     path = lock_path(Path(__file__).parent, torch)
     try:
         lock = read_lock(path)

@@ -254,8 +254,21 @@ def _key_before_format_3(data: object, recorded: dict[str, Any]) -> Key:
     return Key(what=what, where=where, software=software)
 
 
+MAX_BASELINE_BYTES = 1_000_000  # a baseline is a few kB: anything larger is not one (a link to /dev/zero, say)
+
+
+def _check_regular(path: Path, fix: str) -> None:
+    """Read only a regular file of a baseline's size: a FIFO would block the read forever, a device never end."""
+    if not path.is_file():
+        kind = "a directory" if path.is_dir() else "not a regular file (a FIFO, a device or a broken link)"
+        raise InputError(f"{path}: {kind}, not a baseline; fix: move it out of the baselines directory")
+    if path.stat().st_size > MAX_BASELINE_BYTES:
+        raise InputError(f"{path}: {path.stat().st_size} bytes, over {MAX_BASELINE_BYTES} for a baseline; {fix}")
+
+
 def read_baseline(path: Path) -> Baseline:
     fix = f"fix: restore it with `git checkout -- {path}` or refresh it with `nox -s update_baselines`"
+    _check_regular(path, fix)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:

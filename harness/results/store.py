@@ -78,12 +78,28 @@ def read_records(results_dir: Path) -> list[RunRecord]:
     if not results_dir.is_dir():
         raise InputError(f"{results_dir}: no results directory; fix: run a bench first (`nox -s bench_eager bench_compiled`)")
     records: dict[tuple[str, str, str, str], RunRecord] = {}
-    for path in sorted(results_dir.rglob("*.parquet")):
+    for path in parquet_files(results_dir):
         partitions = hive_partitions(path.relative_to(results_dir))
         for record in read_file(path, partitions=partitions):
             identity = (record.run_id, record.timestamp_utc, record.symbol, record.mode)
             records.setdefault(identity, record)
     return sorted(records.values(), key=lambda r: (r.timestamp_utc, r.run_id))
+
+
+def parquet_files(results_dir: Path) -> list[Path]:
+    """Every ``*.parquet`` under ``results_dir``, following symlinked folders (how people merge artifacts) once each:
+    a link back to a folder already walked (a loop) is not walked again."""
+    found: list[Path] = []
+    seen: set[str] = set()
+    for folder, dirs, files in os.walk(results_dir, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in seen:
+            dirs.clear()
+            continue
+        seen.add(real)
+        dirs.sort()
+        found += [Path(folder) / name for name in files if name.endswith(".parquet")]
+    return sorted(found)
 
 
 def hive_partitions(relative: Path) -> dict[str, str]:
