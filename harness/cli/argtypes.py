@@ -8,6 +8,8 @@ import math
 from harness.bench.faults import Fault
 from harness.bench.isolation import DEFAULT_TIMEOUT_S
 
+MAX_COUNT = 1_000_000  # calls, runs, rows: a count beyond this is a typo (1e20 was accepted), not a plan
+
 
 def positive(text: str) -> int:
     try:
@@ -16,6 +18,8 @@ def positive(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
     if value <= 0:
         raise argparse.ArgumentTypeError(f"{text!r} must be > 0")
+    if value > MAX_COUNT:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at most {MAX_COUNT}")
     return value
 
 

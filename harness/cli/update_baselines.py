@@ -32,8 +32,9 @@ def refresh(options: RefreshOptions) -> ExitCode:
     from harness.gate.provenance import provenance, unblessable
     from harness.gate.refresh_rules import first_of, refresh_problems
     from harness.report.display import format_table
-    from harness.results.store import read_records
+    from harness.results.store import check_writable_dir, read_records
 
+    check_writable_dir(options.baselines_dir, "--baselines-dir")  # before any work: a file in the way, a read-only disk
     records = [r for r in read_records(options.results_dir) if not r.confirms]  # a re-bench is evidence, not a session
     comparisons, _ = build_comparisons(pool_runs(records) if options.pool else records)
     existing = load_baselines(options.baselines_dir) if options.baselines_dir.is_dir() else {}

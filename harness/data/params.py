@@ -165,13 +165,26 @@ def _no_repeats(pairs: list[tuple[str, Any]], path: Path) -> dict[str, Any]:
     return seen
 
 
+UPPER_BOUNDS = {  # beyond these nothing fits in memory or in Chronos-2's window: refuse at the boundary, not after a run
+    "context_length": 1_000_000,
+    "batch_size": 65_536,
+    "prediction_length": 10_000,
+}
+
+
+def _count(key: str, value: Any, where: str, shown: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise InputError(f"{where}: {shown} is not a positive integer; fix: e.g. {getattr(DEFAULTS, key)}")
+    if value > UPPER_BOUNDS[key]:
+        raise InputError(f"{where}: {shown} is above {UPPER_BOUNDS[key]}; fix: e.g. {getattr(DEFAULTS, key)}")
+    return value
+
+
 def _check(key: str, value: Any, origin: str) -> Any:
     where = origin if origin.startswith("--") else f"{origin}: field {key!r}"
     shown = show(value)
-    if key in ("context_length", "batch_size", "prediction_length"):
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise InputError(f"{where}: {shown} is not a positive integer; fix: e.g. {getattr(DEFAULTS, key)}")
-        return value
+    if key in UPPER_BOUNDS:
+        return _count(key, value, where, shown)
     if key == "quantile_levels":
         if not isinstance(value, (list, tuple)) or not value:
             raise InputError(f"{where}: {shown} is not a non-empty list of numbers; fix: e.g. [0.1, 0.5, 0.9]")

@@ -24,7 +24,7 @@ from harness.gate.baseline import Baseline, ModeBaseline, Tolerances
 from harness.gate.checks import mode_baseline
 from harness.gate.comparison import INTERLEAVED, SEPARATE, Comparison
 from harness.results.keys import Key, Software, What, Where
-from harness.results.store import new_temp_file
+from harness.results.store import new_temp_file, write_error
 
 FORMAT_VERSION = 4
 # 1: no flip rate, speedup across sessions; 2: one flat key; 3: what / where / software; 4: each mode's machine reference
@@ -376,6 +376,9 @@ def write_baseline(directory: Path, baseline: Baseline, *, replace: Path | None 
         raise InputError(
             f"{target}: not written: {problem}; fix: bench until both modes succeed (a baseline must keep every check on)"
         ) from None
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise write_error(target, exc) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

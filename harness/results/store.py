@@ -35,10 +35,20 @@ def write_records(records: list[RunRecord], results_dir: Path, *, name: str) -> 
     try:
         pq.write_table(table, tmp)
         os.replace(tmp, target)
+    except OSError as exc:  # a full disk (ENOSPC), a quota, a folder gone read-only mid-run: the user's to fix
+        raise write_error(target, exc) from None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return target
+
+
+def write_error(target: Path, exc: OSError) -> InputError:
+    """One line for a write the disk refused; nothing partial is left (the callers write to a temporary file first)."""
+    why = exc.strerror or type(exc).__name__
+    return InputError(
+        f"{target}: not written ({why}); fix: free space on that disk or name another directory; nothing partial was left"
+    )
 
 
 def check_writable_dir(path: Path, flag: str) -> None:

@@ -53,3 +53,78 @@ def test_a_symlinked_results_folder_is_read_once_and_a_loop_is_not_followed(tmp_
     assert sorted(r.run_id for r in read_records(merged)) == sorted(r.run_id for r in [eager, compiled, *other])
     (tmp_path / "none").mkdir()
     assert main(["compare", "--results-dir", str(merged), "--baselines-dir", str(tmp_path / "none")]) == 0
+
+
+def test_an_unwritable_inductor_cache_is_the_users_setup_exit_2_before_any_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Was: `fail_exception` rows and "REJECT COMPILED: IT FAILS", exit 1 against a baseline."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    argv = ["bench", "--mode", "compiled", "--model", "tiny", "--runs", "2", "--results-dir", str(tmp_path / "results")]
+    assert main([*argv, "--inductor-cache", str(blocker / "cache")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: --inductor-cache {blocker / 'cache'}: cannot write there") and "; fix: " in err
+    assert not list((tmp_path / "results").glob("*.parquet"))
+
+
+def test_a_full_disk_in_update_baselines_is_one_line_and_leaves_nothing(
+    recorded: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """ENOSPC injected at the write call. Was: exit 3 "please report it", and a 0-byte .baseline.*.tmp left behind."""
+    import errno
+
+    from harness.gate import baseline_files
+
+    results, _ = recorded
+    real_fdopen = os.fdopen
+
+    class Full:
+        def __init__(self, handle: int, *args: object, **kwargs: object) -> None:
+            self.file = real_fdopen(handle, "w")
+
+        def __enter__(self) -> Full:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.file.close()
+
+        def write(self, text: str) -> int:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(baseline_files.os, "fdopen", Full)  # type: ignore[attr-defined]
+    fresh = tmp_path / "fresh-baselines"
+    assert main(["update-baselines", "--reason", "t", "--results-dir", str(results), "--baselines-dir", str(fresh)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "not written (No space left on device); fix: free space" in err and "\n" not in err
+    assert list(fresh.iterdir()) == []  # no .baseline.*.tmp for `git add baselines/` to take
+
+
+@pytest.mark.parametrize("blocker", ["file", "read-only"])
+def test_update_baselines_checks_its_folder_before_any_work(blocker: str, recorded: tuple[Path, Path], tmp_path: Path) -> None:
+    results, _ = recorded
+    target = tmp_path / "target"
+    if blocker == "file":
+        target.write_text("in the way")
+    else:
+        target = Path("/proc/harness-baselines")  # a read-only filesystem, even for root
+    argv = [sys.executable, "-m", "harness", "update-baselines", "--reason", "t", "--results-dir", str(results)]
+    done = subprocess.run(
+        [*argv, "--baselines-dir", str(target)], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.strip().splitlines()[-1].startswith(f"error: --baselines-dir {target}: ")
+
+
+def test_counts_have_an_upper_bound_at_the_boundary(tmp_path: Path) -> None:
+    """Was: --runs 1e20 accepted; batch_size 2**63 in hyperparams ran the whole bench, then exit 3."""
+    (tmp_path / "hp" / "chronos2").mkdir(parents=True)
+    (tmp_path / "hp" / "chronos2" / "BTCUSD.json").write_text(f'{{"batch_size": {2**63}}}')
+    cases = [
+        (["--runs", "100000000000000000000"], "argument --runs: '100000000000000000000' must be at most 1000000"),
+        (["--hyperparams-dir", str(tmp_path / "hp")], f"field 'batch_size': {2**63} is above 65536; fix: e.g. 256"),
+    ]
+    for extra, says in cases:
+        argv = [sys.executable, "-m", "harness", "bench", "--mode", "eager", "--model", "tiny", *extra]
+        done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+        assert done.returncode == 2 and says in done.stderr and "Traceback" not in done.stderr, done.stderr
