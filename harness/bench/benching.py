@@ -74,7 +74,11 @@ def bench(request: BenchRequest) -> int:
 
 
 def run_spec_file(path: Path) -> int:
-    """An isolated child: the one-symbol request its parent wrote, run in this process."""
+    """An isolated child: the one-symbol request its parent wrote, run in this process; it ends itself (and its compile
+    workers) if its parent dies first (:func:`harness.bench.isolation.start_watchdog`)."""
+    from harness.bench.isolation import start_watchdog
+
+    start_watchdog(cleanup=path.parent if path.parent.name.startswith("harness-spec-") else None)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -90,7 +94,7 @@ def _isolated(request: BenchRequest, spec: RunSpec, name: str) -> RunRecord | No
     from harness.bench.rows import failure_record
 
     child = replace(request, symbol=(spec.series.symbol,), isolate=False, run_id=spec.run_id, fault=spec.fault)
-    with tempfile.TemporaryDirectory(prefix="harness-spec-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="harness-spec-", ignore_cleanup_errors=True) as scratch:
         spec_file = Path(scratch) / "bench.json"
         spec_file.write_text(child.to_json(), encoding="utf-8")
         result = run_child(

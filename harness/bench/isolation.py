@@ -127,6 +127,40 @@ def _signal_name(number: int) -> str:
         return f"signal {number}"
 
 
+PARENT_ENV = "HARNESS_PARENT_PID"
+DEADLINE_ENV = "HARNESS_DEADLINE"
+WATCH_EVERY_S = 0.25
+
+
+def start_watchdog(*, cleanup: Path | None = None) -> bool:
+    """In an isolated child: a daemon thread that ends this child's whole process group (compile workers included)
+    when the parent that started it is gone (a SIGKILL, a CI job cancelled) or the child's own deadline passed (a
+    hang the parent can no longer time out), removing ``cleanup`` (the parent's spec folder) first. Linux and macOS:
+    the parent is gone when ``getppid()`` changes. Returns whether it started (only under :func:`run_child`)."""
+    parent = os.environ.get(PARENT_ENV, "")
+    if not parent.isdigit():
+        return False
+    try:
+        deadline = float(os.environ.get(DEADLINE_ENV, "inf"))
+    except ValueError:
+        deadline = float("inf")
+
+    def watch() -> None:
+        while os.getppid() == int(parent) and time.time() < deadline:
+            time.sleep(WATCH_EVERY_S)
+        if cleanup is not None:
+            import shutil
+
+            shutil.rmtree(cleanup, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            if os.getpgrp() == os.getpid():  # the group this child leads (start_new_session): it and its workers
+                os.killpg(os.getpid(), signal.SIGKILL)
+        os._exit(137)
+
+    threading.Thread(target=watch, name="harness-watchdog", daemon=True).start()
+    return True
+
+
 def harness_command(argv: Sequence[str]) -> list[str]:
     """``python -m harness <argv>`` with this interpreter."""
     return [sys.executable, "-m", "harness", *argv]
@@ -146,9 +180,12 @@ def run_child(
     :class:`Interrupted`, which propagate after) -- the child's whole process group is gone when this returns.
     """
     start = time.perf_counter()
-    process = subprocess.Popen(
-        list(command), stderr=subprocess.PIPE, start_new_session=True, cwd=cwd, env=dict(env) if env is not None else None
-    )
+    watched = {  # the child's watchdog (start_watchdog) ends its group when this process is gone or time is up
+        **(dict(env) if env is not None else os.environ),
+        PARENT_ENV: str(os.getpid()),
+        DEADLINE_ENV: f"{time.time() + timeout_s + grace_s + 5.0:.3f}",
+    }
+    process = subprocess.Popen(list(command), stderr=subprocess.PIPE, start_new_session=True, cwd=cwd, env=watched)
     tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
     echo = threading.Event()
     echo.set()
