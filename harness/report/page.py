@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 import os
 import re
+import shutil
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -25,7 +28,7 @@ from harness.gate.history import Series, series
 from harness.gate.matching import GateKind
 from harness.report import plots
 from harness.results.schema import RunRecord
-from harness.results.store import new_temp_file
+from harness.results.store import new_temp_file, write_error
 
 
 @dataclass(frozen=True)
@@ -344,22 +347,55 @@ def _search(comparisons: Sequence[Comparison]) -> list[Block]:
     return blocks
 
 
+MANIFEST = ".report-files.json"  # the files the last report wrote: the only ones a new report may remove
+
+
 def write_report(
     records: Sequence[RunRecord], baselines_dir: Path | None, out_dir: Path, *, confidence: float = 0.95, source: str = "results/"
 ) -> list[Path]:
-    """Write ``index.md``, ``index.html`` and the PNGs into ``out_dir``; returns every path written."""
+    """Write ``index.md``, ``index.html`` and the PNGs into ``out_dir``; returns every path written.
+
+    The new report is built in a hidden folder inside ``out_dir`` and moved in file by file, images before the pages
+    that show them, so a failure (a full disk) leaves the old report whole; then the files the previous report wrote
+    and this one did not are removed, and nothing else (a user's own ``trend-holiday.png`` stays)."""
     baselines = (
         [baseline for baseline, _ in load_baselines(baselines_dir).values()]
         if baselines_dir is not None and baselines_dir.is_dir()
         else []
     )
     out_dir.mkdir(parents=True, exist_ok=True)
-    for stale in out_dir.glob("trend-*.png"):  # a key no longer in the results must not linger
-        stale.unlink()
-    blocks = build(records, baselines, out_dir, confidence=confidence, source=source)
-    title = "Chronos-2: torch.compile vs eager"
-    written = [_atomic(out_dir / "index.md", to_markdown(blocks)), _atomic(out_dir / "index.html", to_html(blocks, title=title))]
-    return written + [out_dir / block.path for block in blocks if isinstance(block, Image)]
+    staging = Path(tempfile.mkdtemp(prefix=".report-new-", dir=out_dir))
+    try:
+        blocks = build(records, baselines, staging, confidence=confidence, source=source)
+        title = "Chronos-2: torch.compile vs eager"
+        (staging / "index.md").write_text(to_markdown(blocks), encoding="utf-8")
+        (staging / "index.html").write_text(to_html(blocks, title=title), encoding="utf-8")
+        pages = ["index.md", "index.html"]  # last: they show the images, which must be in place first
+        names = [*sorted(p.name for p in staging.iterdir() if p.name not in pages), *pages]
+        for name in names:
+            os.chmod(staging / name, 0o644)
+            os.replace(staging / name, out_dir / name)
+    except OSError as exc:
+        raise write_error(out_dir, exc) from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    for stale in sorted(set(_previous(out_dir)) - set(names)):  # a key no longer in the results must not linger
+        (out_dir / stale).unlink(missing_ok=True)
+    _atomic(out_dir / MANIFEST, json.dumps(names, indent=1) + "\n")
+    return [out_dir / "index.md", out_dir / "index.html"] + [out_dir / block.path for block in blocks if isinstance(block, Image)]
+
+
+def _previous(out_dir: Path) -> list[str]:
+    """The files the previous report wrote (its manifest); plain names only, so a manifest can remove nothing else."""
+    try:
+        listed = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return (
+        [n for n in listed if isinstance(n, str) and n == Path(n).name and not n.startswith(".")]
+        if isinstance(listed, list)
+        else []
+    )
 
 
 def _atomic(path: Path, text: str) -> Path:

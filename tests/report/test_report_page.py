@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import os
 import re
 from pathlib import Path
 
@@ -130,13 +131,40 @@ def test_report_lists_every_key_and_writes_every_plot(tmp_path: Path) -> None:
         assert f"]({png.name})" in markdown and f'src="{png.name}"' in page
 
 
-def test_report_drops_trend_charts_of_keys_no_longer_in_the_results(tmp_path: Path) -> None:
+def test_report_drops_its_own_trend_charts_of_keys_no_longer_in_the_results_and_nothing_else(tmp_path: Path) -> None:
     out = tmp_path / "report"
     out.mkdir()
-    (out / "trend-OLD-key.png").write_bytes(PNG)
+    (out / "trend-holiday.png").write_bytes(PNG)  # the user's own file: a report never wrote it, so it stays
+    write_report(runs("EURUSD", "2.13.0+cpu", when="2026-11-20T03:00:00+00:00"), None, out)
+    [old_trend] = [p for p in out.glob("trend-*.png") if p.name != "trend-holiday.png"]
     write_report(runs("GOOG", "2.13.0+cpu", when="2026-11-21T03:00:00+00:00"), None, out)
-    assert not (out / "trend-OLD-key.png").exists()
-    assert len(list(out.glob("trend-*.png"))) == 1
+    assert not old_trend.exists() and (out / "trend-holiday.png").read_bytes() == PNG
+    assert len(list(out.glob("trend-*.png"))) == 2
+    assert not [p for p in out.iterdir() if p.name.startswith(".report-new-")]
+
+
+def test_a_full_disk_mid_report_leaves_the_old_report_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ENOSPC injected at the page write. Was: exit 3 with a half-replaced report pointing at deleted images."""
+    import errno
+
+    from harness.base.errors import InputError
+
+    out = tmp_path / "report"
+    write_report(runs("GOOG", "2.13.0+cpu", when="2026-11-21T03:00:00+00:00"), None, out)
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    real_write_text = Path.write_text
+
+    def full(self: Path, text: str, *args: object, **kwargs: object) -> int:
+        if self.name == "index.html":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_write_text(self, text, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "write_text", full)
+    with pytest.raises(InputError, match=r"not written \(No space left on device\); fix: free space"):
+        write_report(runs("EURUSD", "2.13.0+cpu", when="2026-11-22T03:00:00+00:00"), None, out)
+    monkeypatch.undo()
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    assert not [p for p in out.iterdir() if p.is_dir()]
 
 
 def test_report_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
