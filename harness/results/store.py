@@ -122,7 +122,36 @@ def hive_partitions(relative: Path) -> dict[str, str]:
     return out
 
 
+MAX_RESULT_BYTES = 1 << 30  # a results file is kilobytes; a device or a runaway file is not one
+
+
+def _what_it_is(path: Path) -> str | None:
+    """Why ``path`` is not a file to read, in words; None for a regular file of a sane size."""
+    if path.is_symlink() and not path.exists():
+        return "a link to nothing, or a loop of links"
+    if path.is_dir():
+        return "a directory"
+    if not path.is_file():
+        return "not a regular file (a FIFO or a device)"
+    if path.stat().st_size > MAX_RESULT_BYTES:
+        return f"{path.stat().st_size} bytes, over {MAX_RESULT_BYTES} for a results file"
+    with path.open("rb") as head:
+        magic = head.read(4)
+    if magic[:2] == b"\x1f\x8b":
+        return "gzip-compressed (gunzip it first)"
+    if magic != b"PAR1":
+        return "not Parquet (no PAR1 magic bytes at its start)"
+    return None
+
+
 def read_file(path: Path, *, partitions: dict[str, str] | None = None) -> list[RunRecord]:
+    fix = "fix: move it out of the results directory or delete it"
+    try:
+        problem = _what_it_is(path)
+    except OSError as exc:
+        problem = f"cannot be read ({exc.strerror or type(exc).__name__})"
+    if problem:
+        raise InputError(f"{path}: {problem}; {fix}")
     try:
         table = pq.read_table(path, partitioning=None)
         present = set(table.column_names)  # a damaged column name that is not UTF-8 fails here
