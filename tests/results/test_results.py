@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
 import os
 from pathlib import Path
 
@@ -94,10 +95,10 @@ def test_write_leaves_no_temp_files(tmp_path: Path) -> None:
 def test_a_failed_write_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def half_written(table: pa.Table, where: str) -> None:
         Path(where).write_bytes(b"PAR1 half")
-        raise OSError("disk full")
+        raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(pq, "write_table", half_written)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(InputError, match=r"run-1.parquet: not written \(No space left on device\); fix: free space"):
         write_records(sample_records(), tmp_path, name="run-1")
     assert os.listdir(tmp_path) == []
 
@@ -110,7 +111,7 @@ def test_corrupted_file_is_an_input_error_and_the_others_are_untouched(tmp_path:
     with pytest.raises(InputError) as excinfo:
         read_records(tmp_path)
     assert str(bad) in str(excinfo.value)
-    assert "not a readable Parquet file" in str(excinfo.value)
+    assert "not Parquet (no PAR1 magic bytes at its start)" in str(excinfo.value)
     assert "fix" in str(excinfo.value)
     assert snapshot(tmp_path) == before
 
