@@ -8,10 +8,32 @@ sessions than the baseline it replaces, or a drift from the first baseline of th
 
 from __future__ import annotations
 
+import contextlib
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.base.errors import ExitCode
+from harness.base.errors import ExitCode, InputError
+
+
+@contextlib.contextmanager
+def folder_lock(directory: Path) -> Iterator[None]:
+    """An exclusive lock on ``directory`` itself (flock on the folder: no lock file for `git add baselines/` to take);
+    a second holder is refused at once, in one line."""
+    import fcntl
+
+    handle = os.open(directory, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise InputError(
+                f"{directory}: another update-baselines is writing here; fix: wait for it to finish, then run this again"
+            ) from None
+        yield
+    finally:
+        os.close(handle)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -25,6 +47,14 @@ class RefreshOptions:
 
 
 def refresh(options: RefreshOptions) -> ExitCode:
+    from harness.results.store import check_writable_dir
+
+    check_writable_dir(options.baselines_dir, "--baselines-dir")  # before any work: a file in the way, a read-only disk
+    with folder_lock(options.baselines_dir):  # two refreshes at once would overwrite each other's provenance
+        return _refresh(options)
+
+
+def _refresh(options: RefreshOptions) -> ExitCode:
     from harness.gate.baseline import Tolerances
     from harness.gate.baseline_files import baseline_from, file_to_replace, load_baselines, write_baseline
     from harness.gate.checks import check
@@ -32,9 +62,8 @@ def refresh(options: RefreshOptions) -> ExitCode:
     from harness.gate.provenance import provenance, unblessable
     from harness.gate.refresh_rules import first_of, refresh_problems
     from harness.report.display import format_table
-    from harness.results.store import check_writable_dir, read_records
+    from harness.results.store import read_records
 
-    check_writable_dir(options.baselines_dir, "--baselines-dir")  # before any work: a file in the way, a read-only disk
     records = [r for r in read_records(options.results_dir) if not r.confirms]  # a re-bench is evidence, not a session
     comparisons, _ = build_comparisons(pool_runs(records) if options.pool else records)
     existing = load_baselines(options.baselines_dir) if options.baselines_dir.is_dir() else {}

@@ -154,6 +154,13 @@ def _columns(header: list[str], path: Path) -> dict[str, int]:
             )
         by_lower.setdefault(key, index)
     missing = [name for name in OHLC if name not in by_lower]
+    if missing and len(header) < 2:  # not a header of names (a secret's first line, behind a symlink, say): never quoted
+        raise field_error(
+            path,
+            "header",
+            f"missing column(s) {', '.join(missing)}: the first line has no , ; or tab between names, so it is not a CSV header",
+            "point the file at a CSV with a header line Date,Open,High,Low,Close",
+        )
     if missing:
         found = ", ".join(show(name, 30) for name in header[:12]) + (", ..." if len(header) > 12 else "")
         raise field_error(

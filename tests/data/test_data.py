@@ -711,3 +711,18 @@ def test_dates_whose_common_spacing_runs_off_the_calendar_are_an_input_error(tmp
         bench_window(load_ohlc(tmp_path, "X"), rows=500, horizon=1, context_length=None)
     assert_input_error(excinfo, "run past the last date a timestamp can hold")
     assert_actionable(str(excinfo.value), str(tmp_path / "X.csv"))
+
+
+def test_a_symlinked_file_that_is_no_csv_is_never_quoted(tmp_path: Path) -> None:
+    """Was: the error quoted the first line of a symlinked secret (/etc/shadow). A one-field first line is not shown."""
+    from harness.base.errors import InputError
+
+    secret = tmp_path / "shadow"
+    secret.write_text("root:$6$not-a-real-hash$abcdefgh:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\n")
+    data = tmp_path / "trainingdata"
+    data.mkdir()
+    (data / "BTCUSD.csv").symlink_to(secret)
+    with pytest.raises(InputError) as caught:
+        load_ohlc(data, "BTCUSD")
+    message = str(caught.value)
+    assert "not a CSV header" in message and "root:" not in message and "$6$" not in message and "19000" not in message

@@ -128,3 +128,21 @@ def test_counts_have_an_upper_bound_at_the_boundary(tmp_path: Path) -> None:
         argv = [sys.executable, "-m", "harness", "bench", "--mode", "eager", "--model", "tiny", *extra]
         done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
         assert done.returncode == 2 and says in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
+def test_a_second_update_baselines_at_once_is_refused_not_interleaved(recorded: tuple[Path, Path]) -> None:
+    import fcntl
+
+    results, baselines = recorded
+    before = {p.name: p.read_text() for p in baselines.glob("*.json")}
+    holder = os.open(baselines, os.O_RDONLY)
+    try:
+        fcntl.flock(holder, fcntl.LOCK_EX)  # as the first update-baselines holds it while it writes
+        argv = [sys.executable, "-m", "harness", "update-baselines", "--reason", "second", "--results-dir", str(results)]
+        done = subprocess.run(
+            [*argv, "--baselines-dir", str(baselines)], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
+        )
+    finally:
+        os.close(holder)
+    assert done.returncode == 2 and "another update-baselines is writing here; fix: wait" in done.stderr, done.stderr
+    assert {p.name: p.read_text() for p in baselines.glob("*.json")} == before
