@@ -101,36 +101,38 @@ def test_a_full_disk_in_update_baselines_is_one_line_and_leaves_nothing(
 
 
 @pytest.mark.parametrize("blocker", ["file", "read-only"])
-def test_update_baselines_checks_its_folder_before_any_work(blocker: str, recorded: tuple[Path, Path], tmp_path: Path) -> None:
+def test_update_baselines_checks_its_folder_before_any_work(
+    blocker: str, recorded: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     results, _ = recorded
     target = tmp_path / "target"
     if blocker == "file":
         target.write_text("in the way")
     else:
         target = Path("/proc/harness-baselines")  # a read-only filesystem, even for root
-    argv = [sys.executable, "-m", "harness", "update-baselines", "--reason", "t", "--results-dir", str(results)]
-    done = subprocess.run(
-        [*argv, "--baselines-dir", str(target)], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
-    )
-    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
-    assert done.stderr.strip().splitlines()[-1].startswith(f"error: --baselines-dir {target}: ")
+    capsys.readouterr()
+    argv = ["update-baselines", "--reason", "t", "--results-dir", str(results), "--baselines-dir", str(target)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: --baselines-dir {target}: ") and "\n" not in err and "Traceback" not in err
 
 
-def test_counts_have_an_upper_bound_at_the_boundary(tmp_path: Path) -> None:
+def test_counts_have_an_upper_bound_at_the_boundary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Was: --runs 1e20 accepted; batch_size 2**63 in hyperparams ran the whole bench, then exit 3."""
+    with pytest.raises(SystemExit) as stopped:
+        main(["bench", "--mode", "eager", "--runs", "100000000000000000000"])
+    assert stopped.value.code == 2
+    assert "argument --runs: '100000000000000000000' must be at most 1000000" in capsys.readouterr().err
     (tmp_path / "hp" / "chronos2").mkdir(parents=True)
     (tmp_path / "hp" / "chronos2" / "BTCUSD.json").write_text(f'{{"batch_size": {2**63}}}')
-    cases = [
-        (["--runs", "100000000000000000000"], "argument --runs: '100000000000000000000' must be at most 1000000"),
-        (["--hyperparams-dir", str(tmp_path / "hp")], f"field 'batch_size': {2**63} is above 65536; fix: e.g. 256"),
-    ]
-    for extra, says in cases:
-        argv = [sys.executable, "-m", "harness", "bench", "--mode", "eager", "--model", "tiny", *extra]
-        done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
-        assert done.returncode == 2 and says in done.stderr and "Traceback" not in done.stderr, done.stderr
+    argv = ["bench", "--mode", "eager", "--model", "tiny", "--hyperparams-dir", str(tmp_path / "hp")]
+    assert main([*argv, "--results-dir", str(tmp_path / "results")]) == 2
+    assert f"field 'batch_size': {2**63} is above 65536; fix: e.g. 256" in capsys.readouterr().err
 
 
-def test_a_second_update_baselines_at_once_is_refused_not_interleaved(recorded: tuple[Path, Path]) -> None:
+def test_a_second_update_baselines_at_once_is_refused_not_interleaved(
+    recorded: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     import fcntl
 
     results, baselines = recorded
@@ -138,11 +140,9 @@ def test_a_second_update_baselines_at_once_is_refused_not_interleaved(recorded: 
     holder = os.open(baselines, os.O_RDONLY)
     try:
         fcntl.flock(holder, fcntl.LOCK_EX)  # as the first update-baselines holds it while it writes
-        argv = [sys.executable, "-m", "harness", "update-baselines", "--reason", "second", "--results-dir", str(results)]
-        done = subprocess.run(
-            [*argv, "--baselines-dir", str(baselines)], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
-        )
+        argv = ["update-baselines", "--reason", "second", "--results-dir", str(results), "--baselines-dir", str(baselines)]
+        code = main(argv)  # flock conflicts between two opens of the folder, in one process too
     finally:
         os.close(holder)
-    assert done.returncode == 2 and "another update-baselines is writing here; fix: wait" in done.stderr, done.stderr
+    assert code == 2 and "another update-baselines is writing here; fix: wait" in capsys.readouterr().err
     assert {p.name: p.read_text() for p in baselines.glob("*.json")} == before
