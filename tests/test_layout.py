@@ -10,11 +10,11 @@ import ast
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import grimp
 import pytest
-import tomllib
 
 from tests.conftest import ROOT
 

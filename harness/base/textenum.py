@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 
 
-class TextEnum(str, enum.Enum):
+class TextEnum(str, enum.Enum):  # noqa: UP042 (StrEnum formats differently in f-strings on 3.11)
     def __str__(self) -> str:
         return str(self.value)
 

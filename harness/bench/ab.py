@@ -13,7 +13,7 @@ import os
 import statistics
 import sys
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -116,7 +116,7 @@ def run_ab(
 ) -> tuple[list[Process], Path]:
     """Every process of the A/B, in the order run: ``pairs`` ABBA pairs, then up to ``pairs // 2`` (at least one)
     pairs more when some pair's host moved. Returns them and the run's directory (spec files and result rows)."""
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     run_dir = work / "runs" / f"ab-{stamp}-{os.getpid()}"
     run_dir.mkdir(parents=True)
     extra = max(1, pairs // 2)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import math
 import statistics
+import sys
 import uuid
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -162,7 +163,8 @@ def peak_rss_mb() -> float:
     """Peak resident memory of this process so far (with isolation: of this run), MiB."""
     import resource
 
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # kilobytes on Linux
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024.0 * 1024.0) if sys.platform == "darwin" else peak / 1024.0  # bytes on macOS, KiB on Linux
 
 
 def peak_cuda_mb(device: str) -> float | None:
@@ -214,7 +216,7 @@ def _what_ran(spec: RunSpec, *, run_id: str, model_parameters: int, device: str)
     k, n = spec.confirm
     return {
         "run_id": run_id,
-        "timestamp_utc": datetime.now(timezone.utc).isoformat(timespec="microseconds"),  # fixed width: sorts as text, by time
+        "timestamp_utc": datetime.now(UTC).isoformat(timespec="microseconds"),  # fixed width: sorts as text, by time
         "symbol": spec.window.symbol,
         "data_file": str(spec.series.path),
         "data_sha256": spec.series.sha256,
@@ -268,7 +270,7 @@ def drift_tolerance(float32_error: float | None, eager_forecast: np.ndarray | No
 
 def new_run_id(now: datetime | None = None) -> str:
     """``20261126T064858123Z-6cc83fac``: UTC time to the millisecond, then random; ids (and file names) sort by time."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return now.strftime("%Y%m%dT%H%M%S") + f"{now.microsecond // 1000:03d}Z-" + uuid.uuid4().hex[:8]
 
 

@@ -24,12 +24,11 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import tomllib
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
-
-import tomllib
 
 from harness.base.errors import InputError
 from harness.base.locks import lock_path, normalize, python_tag, read_lock
@@ -179,7 +178,7 @@ def _content_of(stack: Stack) -> list[str]:
         assert stack.path is not None
         return [hashlib.sha256(stack.path.read_bytes()).hexdigest()]
     if stack.kind is StackKind.FRESH:
-        return [datetime.now(timezone.utc).strftime("fresh %Y-%m-%d")]
+        return [datetime.now(UTC).strftime("fresh %Y-%m-%d")]
     return []
 
 

@@ -12,7 +12,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -61,7 +61,7 @@ def ab(request: BenchRequest, options: AbOptions, *, root: Path) -> ExitCode:
     if base.commit != head.commit:
         changes.insert(0, f"harness {base.commit[:10] or '(checkout)'} → {head.commit[:10] or '(checkout)'}")
     tolerances = ABTolerances(host_limit=options.host_limit)
-    started, clock = datetime.now(timezone.utc), time.monotonic()
+    started, clock = datetime.now(UTC), time.monotonic()
     processes, run_dir = run_ab(
         request,
         base,

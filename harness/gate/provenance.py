@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +20,13 @@ def provenance(
 ) -> dict[str, Any]:
     """Why and from what a baseline was written: the reason, the commit, the runs it rests on, the environment, and
     what it replaces (file, gate, old values) or accepts on purpose (``--accept``: why, and the problems it blessed)."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from harness.results.fingerprint import git_commit
 
     modes = (("eager", comparison.eager), ("compiled", comparison.compiled))
     out: dict[str, Any] = {
-        "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "reason": reason,
         "git_commit": git_commit(),
         "run_ids": sorted({run for _, s in modes if s is not None for run in s.run_id.split("+")}),

@@ -15,7 +15,7 @@ import shutil
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from harness import __version__
@@ -182,7 +182,7 @@ def build(
     comparisons, orphans = build_comparisons(records, confidence=confidence)
     checks = [check(comparison, baselines) for comparison in comparisons]
     histories = series(records, confidence=confidence)
-    generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     verdicts = [c.verdict for c in checks]
     counts = ", ".join(
         f"{verdicts.count(word)} {word}" for word in ("regression", "flaky", "improved", "holds", "new") if verdicts.count(word)

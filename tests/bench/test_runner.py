@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -233,7 +233,7 @@ def test_cold_and_off_caches_use_a_fresh_directory_and_restore_the_environment(
 
 
 def test_run_ids_order_by_time_within_a_second() -> None:
-    start = datetime(2026, 11, 26, 6, 48, 58, 1000, tzinfo=timezone.utc)
+    start = datetime(2026, 11, 26, 6, 48, 58, 1000, tzinfo=UTC)
     ids = [new_run_id(start + timedelta(milliseconds=step)) for step in range(0, 990, 7)]
     assert ids == sorted(ids) and ids[0].startswith("20261126T064858001Z-")
 
