@@ -83,7 +83,7 @@ def main() -> int:
     }
     kinds = {kind: sum(1 for key in runs if key[1] == kind) for kind in ("aa", "planted")}
     print(f"{len(runs)} runs ({kinds['aa']} A/A, {kinds['planted']} planted) from {args.processes}")
-    print("pairs  latency  speedup  host   false alarms (A/A)                detected (planted)                mean pairs used")
+    print("pairs  latency  speedup  host   false alarms (A/A)                detected (planted)                mean pairs run")
     for p, lat, spd, host in itertools.product(args.pairs, args.latency, args.speedup, args.host_limit):
         tolerances = ABTolerances(latency_rel=lat, speedup_rel=spd, host_limit=host)
         counts = {"aa": [0, 0], "planted": [0, 0]}
