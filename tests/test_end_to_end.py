@@ -68,7 +68,7 @@ def test_eager_and_compiled_bench_then_compare_and_gate(tmp_path: Path, capsys: 
     data = json.loads(path.read_text())
     assert data["provenance"]["reason"] == "e2e" and data["provenance"]["fingerprint"]["torch_version"] == compiled.torch_version
     assert (
-        data["format_version"] == 3
+        data["format_version"] == 4
         and data["software"]["torch"] == compiled.torch_version
         and data["where"]["cpu_flags"] == compiled.cpu_flags
     )
