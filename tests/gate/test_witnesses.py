@@ -11,15 +11,12 @@ import pytest
 from harness.cli.main import main
 from harness.results.schema import RunRecord
 from harness.results.store import write_records
-from tests.factories import real_session, record_baselines, replace
+from tests.factories import real_session, replace
 
 
-@pytest.fixture(scope="module")
-def baselines(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("real")
-    write_records(list(real_session()), root / "results", name="session")
-    record_baselines(root / "results", root / "baselines")
-    return root / "baselines"
+@pytest.fixture
+def baselines(real_baselines: Path) -> Path:
+    return real_baselines
 
 
 def _scaled(record: RunRecord, *, calls: float = 1.0, partner: float = 1.0, reference: float = 1.0) -> RunRecord:
