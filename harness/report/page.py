@@ -315,7 +315,7 @@ def build(
         blocks.append(
             Paragraph(
                 f"{len(history.points)} run(s), {_to_second(history.points[0].timestamp_utc)} to {_to_second(history.points[-1].timestamp_utc)}; environment {history.environment}. "
-                f"Change points (ruptures PELT, a level held for {MIN_SIZE}+ runs and moved {MIN_SHIFT:.0%}+): {found}."
+                f"Change points (PELT, a level held for {MIN_SIZE}+ runs and moved {MIN_SHIFT:.0%}+): {found}."
             )
         )
         blocks.append(Image(name, f"history of {history.key.label()}"))

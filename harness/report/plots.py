@@ -275,40 +275,46 @@ def _draw_band(ax: Axes, value: float, tolerance: float, color: str) -> None:
     ax.axhspan(value * (1 - tolerance), value * (1 + tolerance), color=color, alpha=0.12)
 
 
-def _trend_points(time: Any, comparison: Comparison, speed_ax: Axes, latency_ax: Axes, mae_ax: Axes) -> None:
-    """One run of the key (``time``: a datetime, which matplotlib plots on a date axis): its speedup (a cross when a
-    mode failed), each mode's median latency and MAE %."""
-    if comparison.speedup is not None:
-        low, high = comparison.speedup_ci or (comparison.speedup, comparison.speedup)
-        speed_ax.errorbar(
-            time,
-            comparison.speedup,
-            yerr=[[comparison.speedup - low], [high - comparison.speedup]],
-            fmt="o",
-            color="#333333",
-            capsize=3,
-            markersize=4,
-        )
-    else:
-        speed_ax.plot(time, 1.0, marker="x", color="#B22222", markersize=8)
-    for summary, color in ((comparison.eager, EAGER), (comparison.compiled, COMPILED)):
-        if summary is None:
-            continue
-        if summary.latency_median_s is not None and summary.latency_ci_s is not None:
-            median = summary.latency_median_s * 1000.0
-            low_ms, high_ms = (x * 1000.0 for x in summary.latency_ci_s)
-            latency_ax.errorbar(
-                time, median, yerr=[[median - low_ms], [high_ms - median]], fmt="o", color=color, capsize=3, markersize=4
-            )
-        if summary.mae_pct is not None:
+def _trend_points(
+    times: Sequence[datetime], comparisons: Sequence[Comparison], speed_ax: Axes, latency_ax: Axes, mae_ax: Axes
+) -> None:
+    """Every run of the key (``times``: datetimes, plotted on a date axis): its speedup with its interval (a cross at 1
+    when a mode failed), each mode's median latency with its interval, and MAE %. One artist per kind of point, not
+    one per run: a history of thousands of runs draws in about the time of one."""
+    when = np.array(times, dtype=object)
+    speed = [
+        (i, c.speedup, *(c.speedup_ci or (c.speedup, c.speedup))) for i, c in enumerate(comparisons) if c.speedup is not None
+    ]
+    if speed:
+        _errorbars(speed_ax, when, speed, color="#333333", marker="o", markersize=4)
+    failed = [i for i, c in enumerate(comparisons) if c.speedup is None]
+    if failed:
+        speed_ax.plot(when[failed], [1.0] * len(failed), marker="x", color="#B22222", markersize=8, linestyle="none")
+    for mode, color in (("eager", EAGER), ("compiled", COMPILED)):
+        summaries = [(i, c.eager if mode == "eager" else c.compiled) for i, c in enumerate(comparisons)]
+        latency = [
+            (i, s.latency_median_s * 1000.0, s.latency_ci_s[0] * 1000.0, s.latency_ci_s[1] * 1000.0)
+            for i, s in summaries
+            if s is not None and s.latency_median_s is not None and s.latency_ci_s is not None
+        ]
+        if latency:
+            _errorbars(latency_ax, when, latency, color=color, marker="o", markersize=4)
+        mae = [(i, s.mae_pct) for i, s in summaries if s is not None and s.mae_pct is not None]
+        if mae:
             mae_ax.plot(
-                time,
-                summary.mae_pct,
-                marker="o" if color == EAGER else "s",
+                when[[i for i, _ in mae]],
+                [value for _, value in mae],
+                marker="o" if mode == "eager" else "s",
                 color=color,
-                markersize=4 if color == EAGER else 3,
+                markersize=4 if mode == "eager" else 3,
                 linestyle="none",
             )
+
+
+def _errorbars(ax: Axes, when: np.ndarray, points: Sequence[tuple[int, float, float, float]], **style: Any) -> None:
+    """(index, value, low, high) points as one errorbar artist."""
+    index, value, low, high = (np.array(column) for column in zip(*points, strict=True))
+    ax.errorbar(when[index.astype(int)], value, yerr=[value - low, high - value], fmt=style.pop("marker"), capsize=3, **style)
 
 
 def _trend_bands(baseline: Baseline, speed_ax: Axes, latency_ax: Axes, mae_ax: Axes) -> None:
@@ -331,8 +337,7 @@ def trend(history: Series, baseline: Baseline | None, path: Path, *, gated: bool
     comparisons = [point.comparison for point in history.points]
     figure = Figure(figsize=(8.0, 7.0), layout="constrained")
     speed_ax, latency_ax, mae_ax = figure.subplots(3, 1, sharex=True)
-    for time, comparison in zip(times, comparisons, strict=True):
-        _trend_points(time, comparison, speed_ax, latency_ax, mae_ax)
+    _trend_points(times, comparisons, speed_ax, latency_ax, mae_ax)
     legends: dict[Axes, list[Patch | Line2D]] = {
         speed_ax: [Line2D([], [], marker="o", color="#333333", linestyle="none", label="speedup, interval")],
         latency_ax: [Patch(color=EAGER, label="eager"), Patch(color=COMPILED, label="compiled")],

@@ -5,12 +5,14 @@ field of anything wrong. The schema itself is :mod:`harness.results.schema`.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import os
 import re
 import secrets
 import tempfile
 import typing
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -88,11 +90,19 @@ def read_records(results_dir: Path) -> list[RunRecord]:
     if not results_dir.is_dir():
         raise InputError(f"{results_dir}: no results directory; fix: run a bench first (`nox -s bench_eager bench_compiled`)")
     records: dict[tuple[str, str, str, str], RunRecord] = {}
-    for path in parquet_files(results_dir):
-        partitions = hive_partitions(path.relative_to(results_dir))
-        for record in read_file(path, partitions=partitions):
+    paths = parquet_files(results_dir)
+
+    def read(path: Path) -> list[RunRecord]:
+        return read_file(path, partitions=hive_partitions(path.relative_to(results_dir)))
+
+    # files read on a few threads (pyarrow decodes without the GIL); records, and the first bad file, in path order
+    pool = ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1), thread_name_prefix="read-results")
+    try:
+        for record in itertools.chain.from_iterable(pool.map(read, paths)):
             identity = (record.run_id, record.timestamp_utc, record.symbol, record.mode)
             records.setdefault(identity, record)
+    finally:
+        pool.shutdown(cancel_futures=True)  # a bad file ends the read: the files queued behind it are not read
     return sorted(records.values(), key=lambda r: (r.timestamp_utc, r.run_id))
 
 
@@ -153,7 +163,8 @@ def read_file(path: Path, *, partitions: dict[str, str] | None = None) -> list[R
     if problem:
         raise InputError(f"{path}: {problem}; {fix}")
     try:
-        table = pq.read_table(path, partitioning=None)
+        with pq.ParquetFile(path) as parquet:  # half the time of pq.read_table, which sets up a dataset per file
+            table = parquet.read()
         present = set(table.column_names)  # a damaged column name that is not UTF-8 fails here
     except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
         raise InputError(

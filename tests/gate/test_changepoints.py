@@ -1,16 +1,18 @@
-"""Change points in a key's history (ruptures PELT): found where a level moved and stayed, not in noise, and named by
+"""Change points in a key's history (PELT): found where a level moved and stayed, not in noise, and named by
 compare and the report."""
 
 from __future__ import annotations
 
 import dataclasses
+import math
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from harness.cli.main import main
-from harness.gate.changepoints import change_points, changes
+from harness.gate.changepoints import change_points, changes, segment
 from harness.gate.history import series
 from harness.results.schema import RunRecord
 from harness.results.store import write_records
@@ -42,6 +44,52 @@ def test_one_outlier_is_not_a_change_and_short_or_broken_series_give_none() -> N
     assert change_points(values) == []
     assert change_points([1.0, 2.0, 2.0]) == []
     assert change_points([1.0, 1.0, float("nan"), 2.0, 2.0, 2.0]) == []
+
+
+def _optimal_ends(signal: np.ndarray, penalty: float, min_size: int) -> tuple[list[int], float]:
+    """Optimal partitioning by brute force (Jackson et al. 2005, O(n^2)): what PELT must equal exactly."""
+    n = len(signal)
+    best, last = [math.inf] * (n + 1), [0] * (n + 1)
+    best[0] = -penalty
+    for end in range(min_size, n + 1):
+        for start in range(0, end - min_size + 1):
+            if math.isfinite(best[start]):
+                part = signal[start:end]
+                value = best[start] + float(((part - part.mean()) ** 2).sum()) + penalty
+                if value < best[end] - 1e-9:
+                    best[end], last[end] = value, start
+    ends = [n]
+    while last[ends[-1]] > 0:
+        ends.append(last[ends[-1]])
+    return ends[::-1], best[n]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_pelt_finds_the_optimal_segmentation(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    for _ in range(60):
+        n, min_size, penalty = int(rng.integers(2, 50)), int(rng.integers(1, 6)), float(rng.uniform(0.5, 15.0))
+        signal = rng.normal(0, 1, n) + np.repeat(rng.normal(0, 3, 5), n // 5 + 1)[:n]
+        assert segment(signal, penalty=penalty, min_size=min_size) == _optimal_ends(signal, penalty, min_size)[0]
+
+
+def test_pelt_agrees_with_ruptures() -> None:
+    import ruptures
+
+    rng = np.random.default_rng(7)
+    for _ in range(40):
+        n = int(rng.integers(6, 150))
+        signal = rng.normal(0, 1, n) + np.where(np.arange(n) >= n // 2, rng.choice([0.0, 6.0]), 0.0)
+        reference = ruptures.Pelt(model="l2", min_size=3, jump=1).fit(signal.reshape(-1, 1)).predict(pen=5 * math.log(n))
+        assert segment(signal, penalty=5 * math.log(n), min_size=3) == reference
+
+
+def test_thousands_of_runs_are_segmented_in_well_under_a_second() -> None:
+    rng = np.random.default_rng(4)
+    values = list(1.0 + rng.normal(0, 0.02, 3000)) + list(1.2 + rng.normal(0, 0.02, 2000))
+    began = time.perf_counter()
+    assert change_points(values) == [3000]
+    assert time.perf_counter() - began < 2.0  # ruptures' PELT: about 4 s at 2,500 runs; this one: about 0.1 s at 5,000
 
 
 def _night(index: int, compiled_s: float, rng: np.random.Generator) -> list[RunRecord]:
@@ -105,7 +153,7 @@ def test_report_marks_the_change_point_in_the_trend_and_names_it(tmp_path: Path)
         == 0
     )
     text = (out / "index.md").read_text()
-    assert "Change points (ruptures PELT" in text and "from run c09" in text
+    assert "Change points (PELT" in text and "from run c09" in text
     assert list(out.glob("trend-*.png"))
 
 
