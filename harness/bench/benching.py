@@ -92,9 +92,22 @@ def _isolated(request: BenchRequest, spec: RunSpec, name: str) -> RunRecord | No
     """Run ``spec`` in a child process; None when it wrote its own row, else the row recording how it died."""
     from harness.bench.isolation import harness_command, run_child
     from harness.bench.rows import failure_record
+    from harness.data.window import write_series
+    from harness.model.evaluation import HORIZON, WINDOWS
 
-    child = replace(request, symbol=(spec.series.symbol,), isolate=False, run_id=spec.run_id, fault=spec.fault)
     with tempfile.TemporaryDirectory(prefix="harness-spec-", ignore_cleanup_errors=True) as scratch:
+        # the child gets the series read here, cut to what it uses: the bench window, and the rolling windows a
+        # lower-precision run scores with their contexts (harness.model.evaluation.rolling_skill)
+        series_file = Path(scratch) / "series.parquet"
+        write_series(spec.series, series_file, last=max(request.rows, WINDOWS * HORIZON + spec.params.context_length))
+        child = replace(
+            request,
+            symbol=(spec.series.symbol,),
+            isolate=False,
+            run_id=spec.run_id,
+            fault=spec.fault,
+            series_file=series_file,
+        )
         spec_file = Path(scratch) / "bench.json"
         spec_file.write_text(child.to_json(), encoding="utf-8")
         result = run_child(

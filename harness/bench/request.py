@@ -71,6 +71,9 @@ class BenchRequest:
     data_dir: Path = Path("trainingdata")
     hyperparams_dir: Path = Path("hyperparams")
     quiet: bool = False
+    # an isolated child's: the series its parent read and validated (harness.data.window.write_series), read instead
+    # of the CSV, so that a bench parses its data once
+    series_file: Path | None = None
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> BenchRequest:
@@ -89,6 +92,8 @@ class BenchRequest:
         data["fault"] = self.fault.text() if self.fault else None
         for name in ("results_dir", "data_dir", "hyperparams_dir"):
             data[name] = str(data[name])
+        if data.get("series_file") is not None:
+            data["series_file"] = str(data["series_file"])
         return json.dumps({"format": SPEC_FORMAT, "request": data}, indent=1)
 
     @classmethod
@@ -103,6 +108,8 @@ class BenchRequest:
             data["fault"] = Fault.parse(data["fault"]) if data["fault"] else None
             for name in ("results_dir", "data_dir", "hyperparams_dir"):
                 data[name] = Path(data[name])
+            if data.get("series_file") is not None:
+                data["series_file"] = Path(data["series_file"])
             return cls(**data)
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise InputError(
@@ -135,7 +142,7 @@ def plan(request: BenchRequest) -> list[RunSpec]:
     from harness.bench.spec import RunSpec, resolve_device
     from harness.data.extreme import stressed
     from harness.data.params import fit_window, hyperparams_path, resolve_params
-    from harness.data.window import load_ohlc
+    from harness.data.window import load_ohlc, read_series
     from harness.model.loading import resolve_model
 
     _refuse_ignored_settings(request)
@@ -154,7 +161,10 @@ def plan(request: BenchRequest) -> list[RunSpec]:
             resolve_device(
                 params.device, origin="--device" if request.device else str(hyperparams_path(request.hyperparams_dir, symbol))
             )
-        series = load_ohlc(request.data_dir, symbol, date_format=request.date_format)
+        if request.series_file is not None:  # an isolated child: its parent read and checked the CSV
+            series = read_series(request.series_file)
+        else:
+            series = load_ohlc(request.data_dir, symbol, date_format=request.date_format)
         params, window, notes = fit_window(series, params, rows=request.rows)  # params: the context used, recorded in results
         if not request.isolate:  # isolated, the child prints it (its stderr passes through): once, not twice
             for note in notes:

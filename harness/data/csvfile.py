@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from harness.base.errors import field_error, one_line, show
+from harness.base.errors import InputError, field_error, one_line, show
 from harness.data.csvdates import check_unique, parse_dates
 
 log = logging.getLogger("harness.data.window")
@@ -341,6 +341,45 @@ OHLC: tuple[str, ...] = ("open", "high", "low", "close")
 
 
 def parse(raw: bytes, path: Path, date_format: str) -> pd.DataFrame:
-    """The file's bytes as a frame of timestamp and OHLC columns, or an :class:`InputError` naming line, field and fix."""
-    header, lines, rows = _records(_decode(raw, path), path)
+    """The file's bytes as a frame of timestamp and OHLC columns, or an :class:`InputError` naming line, field and fix.
+
+    A clean file is read by Arrow (:mod:`harness.data.csvfast`: two million rows in seconds); any other by the careful
+    reader below, cell by cell, which names what is wrong."""
+    text = _decode(raw, path)
+    if "%" not in date_format:  # a strptime format: the careful reader applies it
+        fast = _fast(raw.removeprefix(b"\xef\xbb\xbf"), text)
+        if fast is not None:
+            return fast
+    return _careful(text, path, date_format)
+
+
+def parse_carefully(raw: bytes, path: Path, date_format: str) -> pd.DataFrame:
+    """:func:`parse` without the fast path: every file read cell by cell (the reference the fast path is tested against)."""
+    return _careful(_decode(raw, path), path, date_format)
+
+
+def _careful(text: str, path: Path, date_format: str) -> pd.DataFrame:
+    header, lines, rows = _records(text, path)
     return _normalise(header, lines, rows, path, date_format)
+
+
+def _fast(data: bytes, text: str) -> pd.DataFrame | None:
+    """The frame Arrow reads when the header is on the first line and names the columns; None at any doubt."""
+    from harness.data import csvfast
+
+    first = text.split("\n", 1)[0].rstrip("\r")
+    delimiter = max(DELIMITERS, key=lambda d: _field_count(first, d))
+    try:
+        header = [field.strip() for field in next(csv.reader([first], delimiter=delimiter), [])]
+        columns = _columns(header, Path())
+        time_index = _timestamp_column(header, columns, Path())
+    except (InputError, csv.Error):
+        return None  # the careful reader says what is wrong
+    return csvfast.read(
+        data,
+        delimiter=delimiter,
+        fields=len(header),
+        time_index=time_index,
+        columns={name: columns[name] for name in OHLC},
+        prices=(MIN_ABS_PRICE, MAX_ABS_PRICE),
+    )

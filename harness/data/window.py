@@ -115,6 +115,36 @@ def load_ohlc(data_dir: Path, symbol: str, *, date_format: str | None = None) ->
     return OhlcSeries(symbol=symbol, path=path, sha256=hashlib.sha256(raw).hexdigest(), frame=frame)
 
 
+def write_series(series: OhlcSeries, path: Path, *, last: int) -> None:
+    """The last ``last`` rows of ``series``, validated, as Parquet at ``path``: what an isolated child reads instead of
+    parsing the CSV again (:func:`read_series`). Where it came from (file, hash) travels in the file's metadata."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(series.frame.tail(max(last, 0)), preserve_index=False)
+    origin = {b"symbol": series.symbol, b"path": str(series.path), b"sha256": series.sha256}
+    pq.write_table(
+        table.replace_schema_metadata({**(table.schema.metadata or {}), **{k: v.encode() for k, v in origin.items()}}), path
+    )
+
+
+def read_series(path: Path) -> OhlcSeries:
+    """The series :func:`write_series` wrote; an unreadable file is an :class:`InputError`."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+        meta = table.schema.metadata or {}
+        symbol, source, sha256 = (meta[key].decode() for key in (b"symbol", b"path", b"sha256"))
+    except (OSError, pa.ArrowException, KeyError, UnicodeDecodeError) as exc:
+        raise InputError(
+            f"{path}: not a series the bench wrote ({one_line(exc)}); fix: run `python -m harness bench` instead"
+        ) from exc
+    frame = table.to_pandas()
+    return OhlcSeries(symbol=symbol, path=Path(source), sha256=sha256, frame=frame.reset_index(drop=True))
+
+
 def file_state(path: Path) -> str:
     """ "file", "missing" (a dangling link too) or "other" (a directory, a device...); an unreadable place is an InputError."""
     try:

@@ -85,7 +85,10 @@ def test_the_request_has_a_field_for_every_bench_flag_and_no_more() -> None:
 
     (commands,) = [a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction)]
     dests = {a.dest for a in commands.choices["bench"]._actions if a.dest != "help"}
-    assert dests == set(BenchRequest.__dataclass_fields__) - {"quiet"}  # quiet: the top-level -q
+    assert dests == set(BenchRequest.__dataclass_fields__) - {
+        "quiet",
+        "series_file",
+    }  # quiet: the top-level -q; series_file: the parent sets it for its child
 
 
 def test_old_fault_flags_are_aliases_of_fault() -> None:
@@ -169,3 +172,39 @@ def test_tally_counts_each_kind_and_gate() -> None:
 def test_spec_paths_are_paths() -> None:
     request = BenchRequest.from_json(_request("--results-dir", "out").to_json(), source="s")
     assert request.results_dir == Path("out") and isinstance(request.data_dir, Path)
+
+
+def test_an_isolated_child_gets_the_series_its_parent_read_not_the_csv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    import pandas as pd
+
+    from harness.bench import benching, isolation
+    from harness.bench.isolation import ChildResult
+    from harness.bench.request import plan, result_name
+
+    root = Path(__file__).resolve().parents[2]
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(root / "trainingdata" / "BTCUSD.csv", data / "BTCUSD.csv")
+    request = BenchRequest(
+        mode="eager", model="tiny", rows=60, data_dir=data, hyperparams_dir=root / "hyperparams", results_dir=tmp_path / "r"
+    )
+    (spec,) = plan(request)
+    seen: list[object] = []
+
+    def child(argv: list[str], **_: object) -> ChildResult:
+        (data / "BTCUSD.csv").unlink()  # the child must not need the file: its parent parsed it
+        child_request = BenchRequest.from_json(Path(argv[-1]).read_text(), source=argv[-1])
+        (child_spec,) = plan(child_request)
+        seen.append(child_request.series_file)
+        pd.testing.assert_frame_equal(child_spec.window.context, spec.window.context, check_exact=True)
+        assert (child_spec.series.path, child_spec.series.sha256) == (spec.series.path, spec.series.sha256)
+        assert child_spec.window.truth_close.tolist() == spec.window.truth_close.tolist()
+        assert len(child_spec.series.frame) < len(spec.series.frame)  # the part it uses, not the whole history
+        return ChildResult(status="fail_crash", returncode=-9, error_type="SIGKILL", message="", stderr_tail="", seconds=0.0)
+
+    monkeypatch.setattr(isolation, "run_child", child)
+    record = benching._isolated(request, spec, result_name(spec))
+    assert record is not None and record.data_sha256 == spec.series.sha256
+    assert seen and seen[0] is not None and not Path(str(seen[0])).exists()  # the scratch folder is gone
