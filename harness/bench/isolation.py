@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.base.errors import InputError
+from harness.base.parent import end_with_parent
 
 STDERR_TAIL_LINES = 40
 DEFAULT_TIMEOUT_S = 1800.0  # a cold compile of the 120M shape takes about a minute here; a hang takes forever
@@ -129,7 +130,6 @@ def _signal_name(number: int) -> str:
 
 PARENT_ENV = "HARNESS_PARENT_PID"
 DEADLINE_ENV = "HARNESS_DEADLINE"
-WATCH_EVERY_S = 0.25
 
 
 def start_watchdog(*, cleanup: Path | None = None) -> bool:
@@ -145,9 +145,7 @@ def start_watchdog(*, cleanup: Path | None = None) -> bool:
     except ValueError:
         deadline = float("inf")
 
-    def watch() -> None:
-        while os.getppid() == int(parent) and time.time() < deadline:
-            time.sleep(WATCH_EVERY_S)
+    def before() -> None:
         if cleanup is not None:
             import shutil
 
@@ -155,9 +153,8 @@ def start_watchdog(*, cleanup: Path | None = None) -> bool:
         with contextlib.suppress(OSError):
             if os.getpgrp() == os.getpid():  # the group this child leads (start_new_session): it and its workers
                 os.killpg(os.getpid(), signal.SIGKILL)
-        os._exit(137)
 
-    threading.Thread(target=watch, name="harness-watchdog", daemon=True).start()
+    end_with_parent(int(parent), deadline=deadline, before=before)
     return True
 
 

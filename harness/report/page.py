@@ -27,6 +27,7 @@ from harness.gate.comparison import INTERLEAVED, Comparison, ModeSummary, build_
 from harness.gate.history import Series, series
 from harness.gate.matching import GateKind
 from harness.report import plots
+from harness.report.drawing import Drawing, draw_all
 from harness.results.schema import RunRecord
 from harness.results.store import new_temp_file, write_error
 
@@ -283,13 +284,13 @@ def build(
             "run's process, alternating with compiled calls: the speedup is computed from those pairs."
         )
     )
-    plots.latency_distributions(comparisons, out_dir / "latency.png")
+    drawings = [Drawing(plots.latency_distributions, (comparisons, out_dir / "latency.png"))]
     blocks.append(Image("latency.png", "latency per prediction, eager and compiled, per key"))
     blocks.append(Heading(2, "Speedup per torch version and configuration"))
-    plots.speedups(comparisons, [_checked_baseline(c) for c in checks], out_dir / "speedup.png")
+    drawings.append(Drawing(plots.speedups, (comparisons, [_checked_baseline(c) for c in checks], out_dir / "speedup.png")))
     blocks.append(Image("speedup.png", "speedup with confidence interval per key, thresholds and baselines"))
     blocks.append(Heading(2, "Accuracy: MAE % against the naive forecast"))
-    plots.mae_vs_naive(comparisons, out_dir / "mae.png")
+    drawings.append(Drawing(plots.mae_vs_naive, (comparisons, out_dir / "mae.png")))
     blocks.append(Image("mae.png", "MAE % of the mean truth: naive, eager, compiled"))
     blocks.append(Heading(2, "History"))
     blocks.append(
@@ -303,12 +304,12 @@ def build(
         current = by_key.get((history.key, history.environment))
         name = _slug(history)
         moved = changes(history)
-        plots.trend(
-            history,
-            _checked_baseline(current) if current else None,
-            out_dir / name,
-            gated=bool(current and current.gated),
-            changes=moved,
+        drawings.append(
+            Drawing(
+                plots.trend,
+                (history, _checked_baseline(current) if current else None, out_dir / name),
+                {"gated": bool(current and current.gated), "changes": moved},
+            )
         )
         blocks.append(Heading(3, f"{plots.row_label(history.points[-1].comparison)} · {history.key.device}"))
         found = "; ".join(change.describe() for change in moved) if moved else "none"
@@ -319,6 +320,7 @@ def build(
             )
         )
         blocks.append(Image(name, f"history of {history.key.label()}"))
+    draw_all(drawings)
     return blocks
 
 

@@ -58,9 +58,10 @@ def row_label(comparison: Comparison, *, torch: bool = True) -> str:
     return f"{text} · torch {key.torch_version}" if torch else text
 
 
-def _save(figure: Figure, path: Path) -> Path:
+def _save(figure: Figure, path: Path, *, tight: bool = True) -> Path:
+    """``tight``: crop to what was drawn, which draws the figure twice; a figure laid out by hand need not."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=DPI, bbox_inches="tight")
+    figure.savefig(path, dpi=DPI, bbox_inches="tight" if tight else None)
     return path
 
 
@@ -335,7 +336,10 @@ def trend(history: Series, baseline: Baseline | None, path: Path, *, gated: bool
     dotted line where a metric's level changed (:mod:`harness.gate.changepoints`)."""
     times = [datetime.fromisoformat(point.timestamp_utc) for point in history.points]
     comparisons = [point.comparison for point in history.points]
-    figure = Figure(figsize=(8.0, 7.0), layout="constrained")
+    # laid out by hand, not "constrained" and cropped: a report draws one trend per key, and layout solving and the
+    # second draw were two thirds of each chart's 0.65 s (30 keys: 19 s of a 35 s report)
+    figure = Figure(figsize=(8.0, 7.0))
+    figure.subplots_adjust(left=0.1, right=0.98, top=0.91, hspace=0.12)
     speed_ax, latency_ax, mae_ax = figure.subplots(3, 1, sharex=True)
     _trend_points(times, comparisons, speed_ax, latency_ax, mae_ax)
     legends: dict[Axes, list[Patch | Line2D]] = {
@@ -371,11 +375,11 @@ def trend(history: Series, baseline: Baseline | None, path: Path, *, gated: bool
     pad = max(span * 0.05, timedelta(minutes=10))  # one run (or one burst of runs) must not stretch the axis over years
     mae_ax.set_xlim(min(times) - pad, max(times) + pad)
     mae_ax.set_xlabel("run time (UTC)", fontsize=8.5)
-    figure.autofmt_xdate()
+    figure.autofmt_xdate(bottom=0.11)
     key = history.key
     figure.suptitle(
         f"{key.symbol} · {key.model_id} · torch {key.torch_version} · {key.device} · {short_config(key.compile_config)}\n"
         f"{len(history.points)} run(s); bars: confidence intervals",
         fontsize=9.5,
     )
-    return _save(figure, path)
+    return _save(figure, path, tight=False)

@@ -16,15 +16,18 @@ import pytest
 from tests.conftest import ROOT
 
 
-def _children(pid: int) -> list[int]:
+def _children(pid: int, *, running: str = "") -> list[int]:
+    """The children of ``pid``; with ``running``, only those whose command line holds it (the parent may have reaped
+    or not yet reaped a short-lived helper, whose command line is empty)."""
     out = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                command = (entry / "cmdline").read_bytes().decode(errors="replace") if running else ""
             except OSError:
                 continue
-            if int(fields[1]) == pid:
+            if int(fields[1]) == pid and running in command:
                 out.append(int(entry.name))
     return out
 
@@ -46,7 +49,7 @@ def test_a_hung_child_ends_within_seconds_of_its_parents_sigkill(tmp_path: Path)
     parent = subprocess.Popen(argv, cwd=ROOT, env=env, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         deadline = time.monotonic() + 60
-        while not (children := _children(parent.pid)) and time.monotonic() < deadline:
+        while not (children := _children(parent.pid, running="run-spec")) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert children, "the isolated child never started"
         child = children[0]

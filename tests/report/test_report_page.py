@@ -210,7 +210,7 @@ def _trend_artists(nights: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     (history,) = series(records)
     drawn: list[int] = []
 
-    def count(figure: Figure, path: Path) -> Path:
+    def count(figure: Figure, path: Path, **_: object) -> Path:
         drawn.append(sum(len(ax.get_children()) for ax in figure.axes))
         return path
 
