@@ -67,7 +67,9 @@ def read(
     values = {name: table.column(labels[index]).to_numpy() for name, index in columns.items()}
     if not _clean(values, stamps, prices):
         return None
-    out = pd.DataFrame({"timestamp": stamps, **values})
+    out = pd.DataFrame({"timestamp": stamps})
+    for name, column in values.items():  # built as the careful reader builds it: the same blocks, writable arrays
+        out[name] = column
     return out.sort_values("timestamp", kind="stable").reset_index(drop=True)
 
 

@@ -137,12 +137,17 @@ def read_series(path: Path) -> OhlcSeries:
         table = pq.read_table(path)
         meta = table.schema.metadata or {}
         symbol, source, sha256 = (meta[key].decode() for key in (b"symbol", b"path", b"sha256"))
+        missing = {"timestamp", *OHLC} - set(table.column_names)
+        if missing:
+            raise KeyError(f"no column(s) {', '.join(sorted(missing))}")
     except (OSError, pa.ArrowException, KeyError, UnicodeDecodeError) as exc:
         raise InputError(
             f"{path}: not a series the bench wrote ({one_line(exc)}); fix: run `python -m harness bench` instead"
         ) from exc
-    frame = table.to_pandas()
-    return OhlcSeries(symbol=symbol, path=Path(source), sha256=sha256, frame=frame.reset_index(drop=True))
+    frame = pd.DataFrame({"timestamp": table.column("timestamp").to_pandas()})
+    for name in OHLC:  # numpy copies, column by column, as the CSV readers build it: writable, as torch wants them
+        frame[name] = np.array(table.column(name).to_numpy(), dtype=np.float64)
+    return OhlcSeries(symbol=symbol, path=Path(source), sha256=sha256, frame=frame)
 
 
 def file_state(path: Path) -> str:

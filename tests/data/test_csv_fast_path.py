@@ -151,12 +151,37 @@ def test_a_doubtful_file_falls_through_to_the_careful_reader(raw: bytes) -> None
     assert _fast(raw) is None
 
 
+def _writable(frame: pd.DataFrame) -> bool:
+    """What training and rolling evaluation hand to torch: a float32 copy torch.from_numpy takes without a warning."""
+    return bool(frame[list(csvfile.OHLC)].to_numpy(dtype=np.float32).flags.writeable)
+
+
 def test_the_shipped_data_take_the_fast_path_to_the_same_frames() -> None:
     for path in sorted((ROOT / "trainingdata").glob("*.csv")):
         raw = path.read_bytes()
         fast = _fast(raw)
         assert fast is not None, path.name
         pd.testing.assert_frame_equal(fast, csvfile.parse_carefully(raw, path, "auto"), check_exact=True)
+        assert _writable(fast)  # Arrow's buffers are read-only: a frame built on them made torch warn in training
+
+
+def test_the_series_an_isolated_child_reads_is_the_tail_of_the_one_its_parent_read(tmp_path: Path) -> None:
+    from harness.data.window import read_series, write_series
+
+    series = load_ohlc(ROOT / "trainingdata", "BTCUSD")
+    write_series(series, tmp_path / "series.parquet", last=300)
+    child = read_series(tmp_path / "series.parquet")
+    assert (child.symbol, child.path, child.sha256) == (series.symbol, series.path, series.sha256)
+    pd.testing.assert_frame_equal(child.frame, series.frame.tail(300).reset_index(drop=True), check_exact=True)
+    assert _writable(child.frame)
+
+
+def test_a_series_file_that_is_not_one_is_an_input_error(tmp_path: Path) -> None:
+    from harness.data.window import read_series
+
+    (tmp_path / "series.parquet").write_bytes(b"PAR1 not really")
+    with pytest.raises(InputError, match="not a series the bench wrote"):
+        read_series(tmp_path / "series.parquet")
 
 
 def _write_minutes(path: Path, rows: int) -> None:
