@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-__version__ = "0.5.1"
+__version__ = "0.6.0"
 
 __all__ = ["__version__"]

@@ -55,6 +55,9 @@ def build_record(spec: RunSpec, measured: Measured, *, device: str, pipeline: Ch
     latencies = [c.seconds for c in calls if c.seconds is not None]
     # the uncompiled model's call next to each passing compiled call (NaN where it failed): aligned with `latencies`
     paired = [p.seconds if p.seconds is not None else math.nan for c, p in zip(calls, measured.paired, strict=False) if c.ok]
+    paired_dtype = [
+        p.seconds if p.seconds is not None else math.nan for c, p in zip(calls, measured.paired_dtype, strict=False) if c.ok
+    ]
     median = statistics.median(latencies) if latencies else None
     first_call_s = measured.first.seconds if measured.first else None
     forecasts = [c.forecast for c in calls if c.forecast is not None]
@@ -96,10 +99,11 @@ def build_record(spec: RunSpec, measured: Measured, *, device: str, pipeline: Ch
     mae = float(np.mean(np.abs(scored - truth))) if scored is not None else None
     truth_scale = float(np.mean(np.abs(truth)))
     errors = measured.errors()
-    flaky_errors = [c.error for c in [*calls, *measured.paired] if c.flipped and c.error is not None]
+    partners = [*measured.paired, *measured.paired_dtype]
+    flaky_errors = [c.error for c in [*calls, *partners] if c.flipped and c.error is not None]
     first_error = errors[0] if errors else (flaky_errors[0] if flaky_errors else None)
-    n_flaky = sum(c.flipped for c in calls) + sum(c.flipped for c in measured.paired)
-    n_calls = len(calls) + len(measured.paired)
+    n_flaky = sum(c.flipped for c in calls) + sum(c.flipped for c in partners)
+    n_calls = len(calls) + len(partners)
     compile_s = max(first_call_s - median, 0.0) if compiled and first_call_s is not None and median is not None else None
     return RunRecord(
         **_what_ran(spec, run_id=spec.run_id or new_run_id(), model_parameters=parameter_count(pipeline), device=device),
@@ -117,6 +121,7 @@ def build_record(spec: RunSpec, measured: Measured, *, device: str, pipeline: Ch
         mae=mae,
         mae_pct=100.0 * mae / truth_scale if mae is not None and truth_scale > 0 and math.isfinite(mae) else None,
         paired_eager_latencies_s=paired,
+        paired_dtype_eager_latencies_s=paired_dtype,
         reference_s=measured.reference_s,
         n_flaky=n_flaky,
         flip_rate=n_flaky / n_calls if n_calls else 0.0,
@@ -250,15 +255,19 @@ DTYPE_EPS = {"float32": float(np.finfo(np.float32).eps), "bfloat16": 2.0**-7}  #
 
 
 def noise_floor(float32_error: float | None, eager_forecast: np.ndarray | None, *, dtype: str = "float32") -> float | None:
-    """Eager's own numerical noise: its float32 forecast vs the same weights in float64 (max abs, every quantile of
-    every target), and at least float32's relative precision at the forecast's scale (the float64 run can agree to
-    the last bit on a small model)."""
+    """Eager's own numerical noise: its forecast vs the same weights in the next wider dtype (float32 eager vs float64;
+    bfloat16 eager vs float32), max abs over every quantile of every target.
+
+    In float32 it is at least float32's relative precision at the forecast's scale (the float64 run can agree to the
+    last bit on a small model): 1.2e-7 of the price, nothing a user sees. A reduced precision gets no such floor: 2**-7
+    of a $100,000 price is $781, four times that let a $3,000 drift pass where bfloat16's own error was $108; its
+    measured error is the yardstick (a few of its ulps only when nothing was measured)."""
     if float32_error is None or eager_forecast is None:
         return None
     ulp = DTYPE_EPS.get(dtype, DTYPE_EPS["float32"]) * float(np.max(np.abs(eager_forecast)))
-    if float32_error == 0.0:  # nothing measured (float64 agreed to the last bit, e.g. a constant series): a few ulps
+    if float32_error == 0.0:  # nothing measured (the wider run agreed to the last bit, e.g. a constant series): a few ulps
         return UNMEASURED_FLOOR_ULPS * ulp
-    return max(float32_error, ulp)
+    return max(float32_error, ulp) if dtype == "float32" else float32_error
 
 
 def drift_tolerance(float32_error: float | None, eager_forecast: np.ndarray | None, *, dtype: str = "float32") -> float | None:

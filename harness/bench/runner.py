@@ -233,13 +233,19 @@ def _measure_compiled(
         if spec.compile.scope == "aot-encoder":  # torch.export: one graph by construction, dynamo's counters unused
             out.graphs, out.graph_breaks, out.break_reasons = 1, 0, []
         out.gemm = gemm_kernels()
+        # a reduced precision: its own uncompiled model is a third partner, so that what the dtype gives (float32
+        # eager / dtype eager) and what compiling adds (dtype eager / compiled) are both ratios within one round
+        dtype_partner = reference is not None and spec.compile.dtype != "float32"
         with progress(f"{symbol} compiled", total=spec.runs, unit="predictions", logger=log) as bar:
-            for index in range(spec.runs):  # ABBA order: neither mode always runs first
+            for index in range(spec.runs):
                 out.reference_s.append(machine_reference())
-                order = ("compiled", "eager") if index % 2 == 0 else ("eager", "compiled")
-                for which in order:
+                for which in _round_order(index, with_dtype=dtype_partner):  # no model always runs first
                     if which == "compiled":
                         out.calls.append(call(compiled_module, f"{symbol} compiled prediction {index + 1}", threads=True))
+                    elif which == "dtype":
+                        out.paired_dtype.append(
+                            call(target, f"{symbol} eager in {spec.compile.dtype} {index + 1}", measured=False)
+                        )
                     else:
                         out.paired.append(ref_call(reference_module, f"{symbol} eager reference {index + 1}", measured=False))
                 _log_call(symbol, "compiled", index, out.calls[-1])
@@ -255,6 +261,18 @@ def _measure_compiled(
         _after_timed(out, spec, call, compiled_module, target, ref_call.pipeline)
     pipeline.model = compiled_module
     return out
+
+
+def _round_order(index: int, *, with_dtype: bool) -> tuple[str, ...]:
+    """The order of the models in timed round ``index``: ABBA for two (compiled, eager), and for three (with the
+    dtype's eager) a rotation that reverses every other round, so that over six rounds each model is in each place
+    twice and each pair of models in each order three times."""
+    if not with_dtype:
+        return ("compiled", "eager") if index % 2 == 0 else ("eager", "compiled")
+    models = ("compiled", "eager", "dtype")
+    turn = (index // 2) % 3
+    rotated = models[turn:] + models[:turn]
+    return rotated if index % 2 == 0 else rotated[::-1]
 
 
 def _after_timed(

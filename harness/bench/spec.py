@@ -96,6 +96,7 @@ class Measured:
     first: Call | None = None  # the first call of the measured mode (compiles, in compiled mode)
     calls: list[Call] = field(default_factory=list)  # the timed calls of the measured mode
     paired: list[Call] = field(default_factory=list)  # compiled mode: the uncompiled model, interleaved with ``calls``
+    paired_dtype: list[Call] = field(default_factory=list)  # a reduced precision: its uncompiled model, interleaved too
     reference_s: list[float] = field(default_factory=list)  # machine reference, once per timed call
     eager_forecast: np.ndarray | None = None  # eager (or the uncompiled reference): the first forecast
     float64_forecast: np.ndarray | None = None  # the same model in float64: eager's own rounding error

@@ -156,14 +156,18 @@ def version_order(text: str) -> tuple[int, Version | str]:
 def print_best(comparisons: list[Comparison]) -> None:
     """Per group of configurations: the search table (harness.report.search_table), then the best that passes every gate."""
     from harness.gate.picking import pick_best
-    from harness.report.search_table import best_lines, format_table, search_rows
+    from harness.report.search_table import best_lines, format_table, search_rows, winner_code
 
     for pick in pick_best(comparisons):
         if pick.candidates < 2:
             continue
         print(f"configurations of {pick.label}:")
         print(format_table(search_rows(pick.members)))
-        print("\n".join(f"  {line}" for line in best_lines(pick)) + "\n")
+        print("\n".join(f"  {line}" for line in best_lines(pick)))
+        code = winner_code(pick)
+        if code:
+            print("  As code (what the bench ran):\n" + "\n".join(f"    {line}" for line in code))
+        print()
 
 
 def thin_baseline(checked: Check) -> str:

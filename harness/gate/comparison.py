@@ -38,6 +38,7 @@ class ModeSummary:
     n_flaky: int = 0
     flip_rate: float = 0.0
     paired_eager_latencies_s: tuple[float, ...] = ()  # compiled: the uncompiled model, interleaved (NaN: failed)
+    paired_dtype_eager_latencies_s: tuple[float, ...] = ()  # a reduced precision's uncompiled model, interleaved too
     reference_s: tuple[float, ...] = ()  # machine reference next to each call (diagnostic; see harness calibrate)
     warm_compile_s: float | None = None
     n_graphs: int | None = None
@@ -96,6 +97,7 @@ def summarize(
         n_flaky=record.n_flaky,
         flip_rate=record.flip_rate,
         paired_eager_latencies_s=tuple(record.paired_eager_latencies_s),
+        paired_dtype_eager_latencies_s=tuple(record.paired_dtype_eager_latencies_s),
         reference_s=tuple(record.reference_s),
         warm_compile_s=record.warm_compile_s,
         n_graphs=record.n_graphs,
@@ -163,6 +165,11 @@ class Comparison:
     speedup_method: SpeedupMethod = SEPARATE
     session_speedup: float | None = None  # eager session median / compiled session median, for reference
     environment: str = ""  # environment_of(compiled run): with the key, what sets this comparison apart in merged results
+    # a reduced precision with its own eager partner: the speedup split in two, each a median of per-round ratios
+    dtype_gain: float | None = None  # float32 eager / the dtype's eager: what the dtype gives, without compiling
+    dtype_gain_ci: tuple[float, float] | None = None
+    compile_gain: float | None = None  # the dtype's eager / compiled: what compiling adds on top; the recommendation's
+    compile_gain_ci: tuple[float, float] | None = None
 
 
 def interleaved_speedup(
@@ -177,6 +184,28 @@ def interleaved_speedup(
         return None
     ratios = [e / c for e, c in pairs]
     return stats.median(ratios), stats.median_ci(ratios, confidence=confidence, resamples=resamples)
+
+
+def dtype_split(
+    compiled: ModeSummary, *, confidence: float = stats.DEFAULT_CONFIDENCE, resamples: int = stats.DEFAULT_RESAMPLES
+) -> tuple[tuple[float, tuple[float, float]], tuple[float, tuple[float, float]]] | None:
+    """(dtype gain, its interval) and (compile gain, its interval) from the rounds where the float32 partner, the
+    dtype's partner and the compiled call all passed; None without a dtype partner."""
+    rounds = [
+        (e, d, c)
+        for e, d, c in zip(
+            compiled.paired_eager_latencies_s, compiled.paired_dtype_eager_latencies_s, compiled.latencies_s, strict=False
+        )
+        if math.isfinite(e) and math.isfinite(d)
+    ]
+    if not rounds:
+        return None
+    dtype = [e / d for e, d, _ in rounds]
+    compiling = [d / c for _, d, c in rounds]
+    return (
+        (stats.median(dtype), stats.median_ci(dtype, confidence=confidence, resamples=resamples)),
+        (stats.median(compiling), stats.median_ci(compiling, confidence=confidence, resamples=resamples)),
+    )
 
 
 def compare_pair(
@@ -203,6 +232,7 @@ def compare_pair(
         interval = stats.speedup_ci(
             eager_summary.latencies_s, compiled_summary.latencies_s, confidence=confidence, resamples=resamples
         )
+    split = dtype_split(compiled_summary, confidence=confidence, resamples=resamples)
     diff = mae_diff_pct(eager_summary.mae if eager_summary else None, compiled_summary.mae)
     drift = (compiled_summary.drift_max_abs, compiled_summary.drift_tolerance_abs)
     if eager_summary is None:
@@ -223,6 +253,8 @@ def compare_pair(
             precision=compiled_summary.dtype,
             precision_mae_diff=compiled_summary.precision_mae_diff_pct,
             precision_windows=compiled_summary.precision_windows,
+            dtype_gain=split[0][0] if split else None,
+            compile_gain=split[1] if split else None,
         )
     return Comparison(
         key=key,
@@ -238,6 +270,10 @@ def compare_pair(
         speedup_method=method,
         session_speedup=session,
         environment=environment_of(compiled),
+        dtype_gain=split[0][0] if split else None,
+        dtype_gain_ci=split[0][1] if split else None,
+        compile_gain=split[1][0] if split else None,
+        compile_gain_ci=split[1][1] if split else None,
     )
 
 
@@ -270,6 +306,9 @@ def pool_runs(records: Iterable[RunRecord]) -> list[RunRecord]:
                 n_success=successes,
                 success_rate=successes / predictions if predictions else 0.0,
                 paired_eager_latencies_s=[x for r in runs for x in r.paired_eager_latencies_s] if aligned else [],
+                paired_dtype_eager_latencies_s=[x for r in runs for x in r.paired_dtype_eager_latencies_s]
+                if aligned and all(len(r.paired_dtype_eager_latencies_s) == len(r.latencies_s) for r in runs)
+                else [],
                 reference_s=[x for r in runs for x in r.reference_s] if referenced else [],
                 n_flaky=flaky,
                 flip_rate=sum(r.flip_rate * r.n_predictions for r in runs) / predictions if predictions else 0.0,

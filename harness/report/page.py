@@ -55,7 +55,13 @@ class Image:
     alt: str
 
 
-Block = Heading | Paragraph | Table | Image
+@dataclass(frozen=True)
+class Code:
+    lines: tuple[str, ...]  # shown as written (a fenced block in markdown, <pre> in HTML)
+    language: str = "python"
+
+
+Block = Heading | Paragraph | Table | Image | Code
 
 
 def _cell(text: str) -> str:
@@ -76,6 +82,9 @@ def to_markdown(blocks: Sequence[Block]) -> str:
                     + ["| " + " | ".join(_cell(c) for c in row) + " |" for row in block.rows]
                 )
             )
+        elif isinstance(block, Code):
+            fence = "~~~~" if any(line.startswith("```") for line in block.lines) else "```"
+            out.append("\n".join([fence + block.language, *block.lines, fence]))
         else:
             out.append(f"![{block.alt}]({block.path})")
     return "\n\n".join(out) + "\n"
@@ -99,6 +108,8 @@ def to_html(blocks: Sequence[Block], *, title: str) -> str:
             head = "".join(f"<th>{html.escape(h)}</th>" for h in block.header)
             body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in block.rows)
             out.append(f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>{body}</tbody>\n</table>")
+        elif isinstance(block, Code):
+            out.append(f"<pre><code>{html.escape(chr(10).join(block.lines))}</code></pre>")
         else:
             out.append(f'<p><img src="{html.escape(block.path)}" alt="{html.escape(block.alt)}"></p>')
     out.append("</body>\n</html>\n")
@@ -327,7 +338,7 @@ def build(
 def _search(comparisons: Sequence[Comparison]) -> list[Block]:
     """The configuration search (harness.report.search_table) of every group benched in two or more configurations, and its best."""
     from harness.gate.picking import pick_best
-    from harness.report.search_table import HEADER, best_lines, cells, ordered, search_rows
+    from harness.report.search_table import HEADER, best_lines, cells, ordered, search_rows, winner_code
 
     picks = [pick for pick in pick_best(comparisons) if pick.candidates >= 2]
     if not picks:
@@ -346,6 +357,10 @@ def _search(comparisons: Sequence[Comparison]) -> list[Block]:
         blocks.append(Heading(3, pick.label))
         blocks.append(Table(HEADER, tuple(cells(row) for row in ordered(search_rows(pick.members)))))
         blocks.extend(Paragraph(line) for line in best_lines(pick))
+        code = winner_code(pick)
+        if code:
+            blocks.append(Paragraph("The best configuration as code (what the bench ran):"))
+            blocks.append(Code(tuple(code)))
     return blocks
 
 

@@ -1,5 +1,5 @@
 """The configuration search table: every compile configuration of one (symbol, model, environment) side by side --
-speedup with its interval, drift against its tolerance, what a process start costs (cold, warm disk cache,
+speedup with its interval (for a reduced precision, split into what the dtype gives and what compiling adds), drift against its tolerance, what a process start costs (cold, warm disk cache,
 precompiled), the break-even point of each, and the share of the physical floor eager and compiled reach.
 
 Pure: no I/O, no torch. ``compare`` prints it and the report shows it; :func:`harness.gate.picking.pick_best` names the best.
@@ -11,7 +11,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from harness.bench.configs import name_of
+from harness.bench.configs import CONFIGS, name_of
 from harness.bench.limits import floor_share
 from harness.gate.comparison import Comparison, ModeSummary
 from harness.gate.picking import Pick, speedup_low
@@ -48,6 +48,9 @@ class SearchRow:
     config: str
     speedup: float | None
     speedup_ci: tuple[float, float] | None
+    dtype_gain: float | None  # a reduced precision: float32 eager / its own eager (what the dtype gives, no compile)
+    compile_gain: float | None  # its own eager / compiled (what compiling adds: what the verdict judges)
+    compile_gain_ci: tuple[float, float] | None
     drift: float | None
     tolerance: float | None
     drift_reference: str  # "" = float32 eager
@@ -115,6 +118,9 @@ def search_row(comparison: Comparison, throughputs: Throughputs | None = None) -
         config=name_of(comparison.key.compile_config),
         speedup=comparison.speedup,
         speedup_ci=comparison.speedup_ci,
+        dtype_gain=comparison.dtype_gain,
+        compile_gain=comparison.compile_gain,
+        compile_gain_ci=comparison.compile_gain_ci,
         drift=compiled.drift_max_abs if compiled else None,
         tolerance=compiled.drift_tolerance_abs if compiled else None,
         drift_reference=compiled.drift_reference if compiled else "",
@@ -147,6 +153,7 @@ def _mae_diff(comparison: Comparison) -> str:
 HEADER = (
     "configuration",
     "speedup [CI]",
+    "dtype / compile gain [CI]",
     "drift / tolerance",
     "MAE diff",
     "compile cold / warm s",
@@ -174,9 +181,14 @@ def cells(row: SearchRow) -> tuple[str, ...]:
     against = f" vs {row.drift_reference}" if row.drift_reference else ""
     kind = {"cache artifacts": " (artifacts)", "AOTInductor package": " (AOT package)"}.get(row.precompiled_kind, "")
     share = "-" if row.floor_eager is None else f"{row.floor_eager:.0%} / {_pct(row.floor_compiled)}"
+    split = "-"
+    if row.compile_gain is not None:
+        within = f" [{row.compile_gain_ci[0]:.2f}, {row.compile_gain_ci[1]:.2f}]" if row.compile_gain_ci else ""
+        split = f"{_num(row.dtype_gain, '.2f')}x / {row.compile_gain:.2f}x{within}"
     return (
         row.config,
         speed,
+        split,
         f"{_num(row.drift)} / {_num(row.tolerance)}{against}",
         row.mae_diff,
         f"{_num(row.cold_s, '.1f')} / {_num(row.warm_s, '.1f')}",
@@ -235,3 +247,19 @@ def best_lines(pick: Pick) -> list[str]:
     if pick.best_float32 is not None:
         lines.append(f"Best in float32: {_choice(pick.best_float32)}; {start_text(pick.best_float32)}.")
     return lines
+
+
+def winner_code(pick: Pick) -> list[str]:
+    """The best configuration as the Python lines a user pastes (:func:`harness.bench.snippet.code_lines`); [] when
+    there is no best, or its configuration is not a named one."""
+    from harness.bench.request import BenchRequest
+    from harness.bench.snippet import code_lines
+
+    if pick.best is None:
+        return []
+    name = name_of(pick.best.key.compile_config)
+    if name not in CONFIGS:
+        return []
+    settings = BenchRequest(mode="compiled", **CONFIGS[name]).compile_settings()  # type: ignore[arg-type]
+    device = "cuda" if pick.best.key.device.startswith("cuda") else "cpu"
+    return code_lines(settings, model=pick.best.key.model_id, device=device)

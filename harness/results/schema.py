@@ -21,8 +21,8 @@ import pyarrow as pa
 from harness.base.textenum import TextEnum
 from harness.results.fingerprint import Fingerprint
 
-SCHEMA_VERSION = 5
-READABLE_VERSIONS = ("1", "2", "3", "4", "5")
+SCHEMA_VERSION = 6
+READABLE_VERSIONS = ("1", "2", "3", "4", "5", "6")
 Mode = Literal["eager", "compiled"]
 
 
@@ -136,6 +136,9 @@ class RunRecord:
     start_warm_disk_s: float | None = None  # inductor's on-disk caches filled by this run
     start_precompiled_s: float | None = None  # from a portable cache artifact, or from the AOTInductor package
     precompiled_kind: str = ""  # "cache artifacts" | "AOTInductor package" | "" (not measured)
+    # schema v6: a reduced precision's own eager model, interleaved with the compiled calls and the float32 partner
+    # (NaN: failed), so that what the dtype gives and what compiling adds on top are measured apart
+    paired_dtype_eager_latencies_s: list[float] = field(default_factory=list)
     # environment fingerprint
     harness_version: str
     git_commit: str

@@ -57,6 +57,8 @@ def recommend(
     precision: str = "float32",
     precision_mae_diff: float | None = None,
     precision_windows: int = 0,
+    dtype_gain: float | None = None,
+    compile_gain: tuple[float, tuple[float, float] | None] | None = None,
 ) -> tuple[Recommendation, str]:
     """The rules above, in order: failures, flakiness, drift (``(max abs difference, tolerance)``), MAE, speed.
 
@@ -68,6 +70,11 @@ def recommend(
     ``precision_windows`` rolling evaluation windows against float32 eager, ``precision_mae_diff``: within the same
     2%, and required: one 7-step window says too little about a dtype). The compiled model's own MAE difference on the
     7-step window (``mae_diff``) is still checked, as for float32. Its verdicts name the precision.
+
+    The recommendation is about compiling. Where the dtype's own eager model was timed beside the compiled one,
+    ``compile_gain`` ((gain, interval): the dtype's eager latency over compiled) is what compiling adds, and the speed
+    rules judge it, not the total: bfloat16's 3.4x over float32 eager was 1.9x from the dtype and 1.1x from compiling
+    ("not worth it"). ``dtype_gain`` (float32 eager over the dtype's eager) is named as its own option.
     """
     reduced = precision != "float32"
     if reduced:
@@ -84,18 +91,25 @@ def recommend(
                 f"{precision} moves the MAE over {precision_windows} rolling windows by {precision_mae_diff:+.2f}% "
                 f"(limit ±{ADOPT_MAE_DIFF_PCT:g}%)",
             )
+    split = reduced and compile_gain is not None
     recommendation, reason = _recommend(
         compiled_success_rate=compiled_success_rate,
-        speedup=speedup,
+        speedup=compile_gain[0] if split and compile_gain is not None else speedup,
         mae_diff=mae_diff,
-        speedup_ci=speedup_ci,
+        speedup_ci=compile_gain[1] if split and compile_gain is not None else speedup_ci,
         compiled_flaky=compiled_flaky,
         drift=drift,
     )
     if reduced and recommendation not in REJECTED:
-        reason = (
-            f"in {precision} (MAE over {precision_windows} rolling windows {precision_mae_diff:+.3f}% vs float32 eager): {reason}"
-        )
+        accuracy = f"MAE over {precision_windows} rolling windows {precision_mae_diff:+.3f}% vs float32 eager"
+        if split:
+            alone = speedup_text(dtype_gain) if dtype_gain is not None and math.isfinite(dtype_gain) else "unmeasured"
+            reason = (
+                f"in {precision} ({accuracy}): {precision} eager alone gives {alone} over float32 eager, no compile; "
+                f"compiling adds {reason.replace('speedup ', '', 1)}"
+            )
+        else:
+            reason = f"in {precision} ({accuracy}): {reason}"
     return recommendation, reason
 
 

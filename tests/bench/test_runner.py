@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -197,10 +198,24 @@ def test_a_configuration_with_other_attention_and_dtype_is_judged_against_eager_
     record = run(tiny_spec("compiled", backend="eager", attn_implementation="sdpa", dtype="bfloat16"))
     assert record.dtype == "bfloat16" and record.attn_implementation == "sdpa"
     assert len(record.paired_eager_latencies_s) == 3  # the float32 eager-attention model, loaded beside it
+    assert len(record.paired_dtype_eager_latencies_s) == 3  # and bf16's own eager model: the dtype's gain apart
+    assert all(math.isfinite(x) and x > 0 for x in record.paired_dtype_eager_latencies_s)
     # bf16 vs float32 is the dtype's own error, measured; drift is against eager in bf16 (here: the same module)
     assert record.precision_error_abs is not None and record.precision_error_abs > 0
     assert record.drift_reference == "bfloat16 eager" and record.drift_max_abs == 0.0
     assert record.drift_tolerance_abs is not None and record.drift_tolerance_abs >= record.precision_error_abs
+
+
+def test_a_round_puts_each_model_first_as_often_as_the_others() -> None:
+    from harness.bench.runner import _round_order
+
+    assert [_round_order(i, with_dtype=False) for i in range(2)] == [("compiled", "eager"), ("eager", "compiled")]
+    rounds = [_round_order(i, with_dtype=True) for i in range(6)]
+    assert all(sorted(r) == ["compiled", "dtype", "eager"] for r in rounds)
+    for model in ("compiled", "eager", "dtype"):
+        assert [r.index(model) for r in rounds].count(0) == 2 and [r.index(model) for r in rounds].count(2) == 2
+    before = [r.index("dtype") < r.index("compiled") for r in rounds]
+    assert before.count(True) == 3  # the dtype's eager before compiled in half the rounds: neither warms the other
 
 
 def test_noise_floor_is_the_measured_error_or_a_few_ulps_when_nothing_was_measured() -> None:
