@@ -22,25 +22,35 @@ def count_flops(call: Callable[[], object]) -> float:
     return float(counter.get_total_flops())
 
 
-def matmul_gflops(dtype: str = "float32", *, size: int = MATMUL_SIZE, repeats: int = MATMUL_REPEATS) -> float:
-    """:func:`measure_matmul`, once per process, dtype and thread count (a process runs one bench; tests run many)."""
+def matmul_gflops(
+    dtype: str = "float32", *, size: int = MATMUL_SIZE, repeats: int = MATMUL_REPEATS, device: str = "cpu"
+) -> float:
+    """:func:`measure_matmul`, once per process, dtype, device and thread count (a process runs one bench; tests run
+    many)."""
     import torch
 
-    return _matmul_gflops(dtype, size, repeats, torch.get_num_threads())
+    return _matmul_gflops(dtype, size, repeats, torch.get_num_threads(), device)
 
 
 @functools.cache
-def _matmul_gflops(dtype: str, size: int, repeats: int, threads: int) -> float:
-    return measure_matmul(dtype, size=size, repeats=repeats)
+def _matmul_gflops(dtype: str, size: int, repeats: int, threads: int, device: str) -> float:
+    return measure_matmul(dtype, size=size, repeats=repeats, device=device)
 
 
-def measure_matmul(dtype: str = "float32", *, size: int = MATMUL_SIZE, repeats: int = MATMUL_REPEATS) -> float:
-    """GFLOP/s of a ``size`` x ``size`` matmul in ``dtype`` on this process's threads: the best of ``repeats``, and of
-    the two CPU GEMM libraries torch reaches: ATen's ``mm`` (MKL for float32) and oneDNN's linear on a prepacked
-    weight (what inductor's freezing emits in AOT mode). They differ by 2x on some CPUs: on an AMD Zen 5 here MKL's
-    sgemm ran at 216 GFLOP/s and oneDNN at 445, so a floor from ``mm`` alone would be one that compiled code can beat."""
+def measure_matmul(
+    dtype: str = "float32", *, size: int = MATMUL_SIZE, repeats: int = MATMUL_REPEATS, device: str = "cpu"
+) -> float:
+    """GFLOP/s of a ``size`` x ``size`` matmul in ``dtype`` on ``device``: the best of ``repeats``.
+
+    On a CPU (this process's threads), the best of the two GEMM libraries torch reaches: ATen's ``mm`` (MKL for
+    float32) and oneDNN's linear on a prepacked weight (what inductor's freezing emits in AOT mode). They differ by 2x
+    on some CPUs: on an AMD Zen 5 here MKL's sgemm ran at 216 GFLOP/s and oneDNN at 445, so a floor from ``mm`` alone
+    would be one that compiled code can beat. On a GPU, ``mm`` on that GPU, synchronised: a run on an H200 used to
+    read its floor from the host's CPU (1.4 TFLOP/s against the GPU's 51 in float32) and print shares over 100%."""
     import torch
 
+    if device.startswith("cuda"):
+        return _measure_cuda(dtype, size=size, repeats=repeats, device=device)
     generator = torch.Generator().manual_seed(0)
     a = torch.randn(size, size, generator=generator).to(getattr(torch, dtype))
     b = torch.randn(size, size, generator=generator).to(getattr(torch, dtype))
@@ -63,6 +73,23 @@ def measure_matmul(dtype: str = "float32", *, size: int = MATMUL_SIZE, repeats: 
             start = time.perf_counter()
             kernel()
             best = min(best, time.perf_counter() - start)
+    return 2.0 * size**3 / best / 1e9
+
+
+def _measure_cuda(dtype: str, *, size: int, repeats: int, device: str) -> float:
+    import torch
+
+    generator = torch.Generator().manual_seed(0)
+    a = torch.randn(size, size, generator=generator).to(device=device, dtype=getattr(torch, dtype))
+    b = torch.randn(size, size, generator=generator).to(device=device, dtype=getattr(torch, dtype))
+    torch.mm(a, b)  # warm-up: cuBLAS handles, kernel selection
+    best = float("inf")
+    for _ in range(repeats):
+        torch.cuda.synchronize(device)
+        start = time.perf_counter()
+        torch.mm(a, b)
+        torch.cuda.synchronize(device)
+        best = min(best, time.perf_counter() - start)
     return 2.0 * size**3 / best / 1e9
 
 

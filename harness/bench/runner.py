@@ -281,7 +281,7 @@ def _after_timed(
     """After the timed calls, inside the configuration's switches: the floor, the dtype's accuracy, the warm compile
     and the precompiled starts. ``eager``: the pipeline holding eager mode's (uncompiled float32) model."""
     symbol = spec.window.symbol
-    _limits(out, spec, eager)
+    _limits(out, spec, eager, call)
     call.pipeline.model = target
     if spec.compile.dtype != "float32" and eager is not call.pipeline:
         _precision_skill(out, spec, call.pipeline, target, eager)
@@ -301,7 +301,7 @@ def _after_timed(
     call.pipeline.model = compiled_module
 
 
-def _limits(out: Measured, spec: RunSpec, eager: Chronos2Pipeline) -> None:
+def _limits(out: Measured, spec: RunSpec, eager: Chronos2Pipeline, call: _Caller) -> None:
     """FLOPs of one eager prediction and the matmul throughput of this process now: the floor any compiler faces."""
     from harness.bench.limits import count_flops, matmul_gflops
 
@@ -313,9 +313,12 @@ def _limits(out: Measured, spec: RunSpec, eager: Chronos2Pipeline) -> None:
             return None
 
     out.flops = attempt("FLOP count", lambda: count_flops(lambda: predict(eager, spec.window, spec.params)))
-    out.matmul_gflops = attempt("float32 matmul throughput", lambda: matmul_gflops("float32"))
+    device = call.device  # the floor of the device the model runs on, not of the host's CPU
+    out.matmul_gflops = attempt("float32 matmul throughput", lambda: matmul_gflops("float32", device=device))
     with compiled_threads(spec.compile):
-        out.matmul_gflops_compiled = attempt(f"{spec.compile.dtype} matmul throughput", lambda: matmul_gflops(spec.compile.dtype))
+        out.matmul_gflops_compiled = attempt(
+            f"{spec.compile.dtype} matmul throughput", lambda: matmul_gflops(spec.compile.dtype, device=device)
+        )
 
 
 def _precision_skill(

@@ -99,7 +99,20 @@ def _configs(args: argparse.Namespace) -> int:
         names = expand(args.configs)
     except ValueError as exc:
         raise InputError(f"--configs {args.configs!r}: {exc}") from None
-    return configs(_sweep_base(args, "configs", *CONFIG_FLAGS), names)
+    base = _sweep_base(args, "configs", *CONFIG_FLAGS)
+    status = configs(base, names)
+    if args.rerank:
+        from harness.cli.rank import rerank
+
+        status = rerank(base, names, top=args.rerank, repeats=args.repeats)
+    return status
+
+
+def _rank(args: argparse.Namespace) -> int:
+    from harness.cli.rank import print_ranking
+
+    print_ranking(args.results_dir)
+    return 0
 
 
 def _extreme(args: argparse.Namespace) -> int:
@@ -236,6 +249,7 @@ _HANDLERS = {
     "run_spec": _run_spec,
     "start_probe": _start_probe,
     "configs": _configs,
+    "rank": _rank,
     "extreme": _extreme,
     "compare": _compare,
     "confirm": _confirm,

@@ -47,6 +47,17 @@ def build() -> argparse.ArgumentParser:
         help=f"a set ({', '.join(sorted(SETS))}) or comma-separated names of: {', '.join(CONFIGS)} (default: the default set)",
     )
     configs.add_argument(
+        "--rerank",
+        type=argtypes.positive,
+        default=0,
+        metavar="K",
+        help="then re-bench the K fastest float32 configurations that pass every gate, in fresh processes, and rank them "
+        "by their runs (harness.gate.ranking; default 0: no re-bench)",
+    )
+    configs.add_argument(
+        "--repeats", type=argtypes.positive, default=3, help="fresh processes per re-benched configuration (default 3)"
+    )
+    configs.add_argument(
         "bench_args",
         nargs=argparse.REMAINDER,
         help="bench flags after --, e.g. -- --model chronos-2-arch --symbol GOOG --runs 20",
@@ -101,6 +112,12 @@ def build() -> argparse.ArgumentParser:
         help="self-test: plant this fault in the compiled re-benches too (slow@0.3: a compiled slowdown that persists, and is confirmed)",
     )
     _dirs(confirm, results=True, data=True, baselines=True)
+
+    rank = commands.add_parser(
+        "rank", help="rank compile configurations by their runs in fresh processes (run-level intervals, host moves flagged)"
+    )
+    rank.set_defaults(handler="rank")
+    _dirs(rank, results=True)
 
     _ab(commands)
     _lock(commands)

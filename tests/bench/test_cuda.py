@@ -52,3 +52,12 @@ def test_reduce_overhead_on_cuda_is_measured() -> None:
     )
     assert record.status in ("pass", "fail_accuracy"), record.error_message
     assert record.compile_mode == "reduce-overhead"
+
+
+@needs_cuda
+def test_the_floor_on_a_gpu_is_the_gpus_matmul() -> None:
+    from harness.bench.limits import measure_matmul
+
+    gpu = measure_matmul("float32", size=1024, repeats=2, device="cuda")
+    cpu = measure_matmul("float32", size=1024, repeats=2, device="cpu")
+    assert gpu > cpu > 0  # an H200 run used to take its floor from the host's CPU and report shares over 100%

@@ -155,6 +155,19 @@ def test_the_floor_of_a_table_is_the_best_throughput_its_machine_measured() -> N
     assert rows["freezing"].floor_eager == pytest.approx(0.25)  # a NaN measurement never raises the floor
 
 
+def test_a_share_over_the_floor_is_flagged_and_bf16_beyond_float32s_floor_is_named_the_dtypes_gain() -> None:
+    column = HEADER.index("floor eager / compiled")
+    # float32 at 400 GFLOP/s: a 20 GFLOP prediction takes 50 ms at the floor; bf16 floor 1,000 GFLOP/s: 20 ms
+    bf16 = compare("bf16", latencies=[0.045] * 10, flops_per_prediction=20e9, matmul_gflops=400.0, matmul_gflops_compiled=1000.0)
+    row = search_row(bf16)
+    assert row.floor_compiled == pytest.approx(20 / 45) and row.floor_compiled_float32 == pytest.approx(50 / 45)
+    assert "111% of float32's: beyond any float32 code, the dtype's gain" in cells(row)[column]
+    over = search_row(
+        compare(latencies=[0.04] * 10, flops_per_prediction=20e9, matmul_gflops=400.0, matmul_gflops_compiled=400.0)
+    )
+    assert "125% (over the measured floor)" in cells(over)[column]
+
+
 def test_bf16_is_judged_against_bf16_eager_and_on_rolling_windows() -> None:
     adopt = dict(compiled_success_rate=1.0, speedup=2.0, mae_diff=0.2, speedup_ci=(1.9, 2.1), precision="bfloat16")
     verdict, reason = recommend(**adopt, precision_mae_diff=0.5, precision_windows=20)  # type: ignore[arg-type]
