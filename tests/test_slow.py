@@ -66,3 +66,53 @@ def test_bf16_drift_is_judged_against_bf16_eager(tmp_path: Path) -> None:
     assert record.precision_error_abs is not None and record.precision_error_abs > 0  # bf16 moves the forecast
     assert record.drift_tolerance_abs is not None and record.drift_tolerance_abs >= record.precision_error_abs
     assert record.precision_windows == 20 and record.precision_mae_diff_pct is not None
+
+
+_LOAD_KEPT = """
+import json, sys
+from pathlib import Path
+import numpy as np, torch
+from harness.bench.request import BenchRequest, plan
+from harness.model.forecast import predict
+from harness.model.loading import load_pipeline
+
+kept, data, hyperparams = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+(manifest_path,) = kept.glob("*.json")
+manifest = json.loads(manifest_path.read_text())
+request = BenchRequest(mode="eager", model="tiny", runs=2, data_dir=Path(data), hyperparams_dir=Path(hyperparams),
+                       results_dir=kept / "unused")
+(spec,) = plan(request)
+assert spec.params.context_length == manifest["shapes"]["context_length"]
+pipeline = load_pipeline(spec.source, attn_implementation="eager", device="cpu")
+eager = predict(pipeline, spec.window, spec.params)
+package = torch._inductor.aoti_load_package(str(kept / manifest["file"]))  # no compile in this process
+pipeline.model.encoder.forward = lambda **inputs: package(**inputs)
+loaded = predict(pipeline, spec.window, spec.params)
+print(json.dumps({"max_abs": float(np.max(np.abs(loaded - eager))), "scale": float(np.max(np.abs(eager)))}))
+"""
+
+
+@pytest.mark.slow
+def test_a_kept_aot_package_runs_in_a_fresh_process_from_its_manifest(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    kept = tmp_path / "kept"
+    assert main(_tiny(tmp_path / "results", "--compile-scope", "aot-encoder", "--keep-artifacts", str(kept))) == 0
+    (manifest_path,) = kept.glob("*.json")
+    manifest = json.loads(manifest_path.read_text())
+    assert manifest["kind"] == "AOTInductor package" and (kept / manifest["file"]).is_file()
+    assert manifest["shapes"]["fixed"] and manifest["torch_version"] and manifest["cpu_model"]
+    assert any("aoti_load_package" in line and manifest["file"] in line for line in manifest["load"])
+    done = subprocess.run(
+        [sys.executable, "-c", _LOAD_KEPT, str(kept), str(ROOT / "trainingdata"), str(ROOT / "hyperparams")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    assert figures["max_abs"] <= 1e-4 * figures["scale"]  # the package computes what eager computes

@@ -54,6 +54,8 @@ def bench(request: BenchRequest) -> int:
         _omp_environment(request)  # before plan(), which may load torch
     specs = plan(request)
     check_writable_dir(request.results_dir, "--results-dir")  # before the runs, not after them
+    if request.keep_artifacts is not None:
+        check_writable_dir(request.keep_artifacts, "--keep-artifacts")
     if request.mode == "compiled" and request.inductor_cache not in ("cold", "off"):
         check_writable_dir(Path(request.inductor_cache), "--inductor-cache")  # the user's setup, not torch.compile's fault
     for spec in specs:

@@ -47,6 +47,8 @@ CONFIGS: dict[str, dict[str, object]] = {
     "aot-encoder": {"compile_scope": "aot-encoder"},  # torch.export + AOTInductor package of the encoder
     "aot-encoder-freezing": {"compile_scope": "aot-encoder", "freezing": True},
     "encoder-bf16": {"compile_scope": "encoder", "dtype": "bfloat16"},
+    "int8": {"dtype": "int8-dynamic"},  # every Linear dynamically quantized to int8 (torch.ao), judged as bf16 is; CPU
+    "encoder-int8": {"compile_scope": "encoder", "dtype": "int8-dynamic"},
     # freezing packs linear weights for MKL, except in AOT mode or with a symbolic batch: then for oneDNN
     # (torch/_inductor/fx_passes/mkldnn_fusion.py), which on some CPUs (AMD Zen 5 here) runs GEMMs 2x faster than MKL
     "freezing-dynamic": {"freezing": True, "dynamic": "true"},
@@ -78,6 +80,8 @@ SETS: dict[str, tuple[str, ...]] = {
         "encoder-freezing-dynamic",
         "bf16",
         "encoder-bf16",
+        "int8",
+        "encoder-int8",
     ),
 }
 

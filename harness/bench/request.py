@@ -63,6 +63,7 @@ class BenchRequest:
     timeout: float = DEFAULT_TIMEOUT_S
     warm_compile: bool = True
     vary_shapes: bool = False
+    keep_artifacts: Path | None = None
     extreme: str | None = None
     run_id: str | None = None
     confirms: str = ""  # set by `harness confirm`: the compiled run id this re-bench re-measures
@@ -92,8 +93,9 @@ class BenchRequest:
         data["fault"] = self.fault.text() if self.fault else None
         for name in ("results_dir", "data_dir", "hyperparams_dir"):
             data[name] = str(data[name])
-        if data.get("series_file") is not None:
-            data["series_file"] = str(data["series_file"])
+        for name in ("series_file", "keep_artifacts"):
+            if data.get(name) is not None:
+                data[name] = str(data[name])
         return json.dumps({"format": SPEC_FORMAT, "request": data}, indent=1)
 
     @classmethod
@@ -108,8 +110,9 @@ class BenchRequest:
             data["fault"] = Fault.parse(data["fault"]) if data["fault"] else None
             for name in ("results_dir", "data_dir", "hyperparams_dir"):
                 data[name] = Path(data[name])
-            if data.get("series_file") is not None:
-                data["series_file"] = Path(data["series_file"])
+            for name in ("series_file", "keep_artifacts"):
+                if data.get(name) is not None:
+                    data[name] = Path(data[name])
             return cls(**data)
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise InputError(
@@ -187,6 +190,7 @@ def plan(request: BenchRequest) -> list[RunSpec]:
                 fault=fault,
                 warm_compile=request.warm_compile,
                 vary_shapes=request.vary_shapes,
+                keep_artifacts=str(request.keep_artifacts) if request.keep_artifacts and request.mode == "compiled" else "",
                 starts=replace(request, symbol=(symbol,), isolate=False, run_id=run_id, fault=None).to_json()
                 if request.starts and request.mode == "compiled"
                 else "",

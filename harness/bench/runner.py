@@ -14,6 +14,7 @@ import random
 import statistics
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -33,7 +34,7 @@ from harness.bench.spec import Call, Measured, RunSpec, resolve_device
 from harness.data.params import BenchParams
 from harness.data.window import BenchWindow
 from harness.model.forecast import predict
-from harness.model.loading import load_pipeline
+from harness.model.loading import INT8_DYNAMIC, load_pipeline
 from harness.results.schema import RunRecord
 
 if TYPE_CHECKING:
@@ -290,6 +291,13 @@ def _after_timed(
             with compiled_threads(spec.compile):
                 again = compile_module(target, spec.compile)
             out.warm_compile_s = call(again, f"{symbol} compiled again (warm caches)", measured=False, threads=True).seconds
+    if spec.keep_artifacts:
+        from harness.bench.artifacts import keep
+
+        try:
+            keep(spec, compiled_module, Path(spec.keep_artifacts), device=call.device)
+        except OSError as exc:  # the timed calls stand; the user's folder is the problem
+            log.warning("%s: --keep-artifacts %s: %s", symbol, spec.keep_artifacts, exc)
     if spec.starts:
         from harness.bench.starts import measure_starts
 
@@ -315,6 +323,9 @@ def _limits(out: Measured, spec: RunSpec, eager: Chronos2Pipeline, call: _Caller
     out.flops = attempt("FLOP count", lambda: count_flops(lambda: predict(eager, spec.window, spec.params)))
     device = call.device  # the floor of the device the model runs on, not of the host's CPU
     out.matmul_gflops = attempt("float32 matmul throughput", lambda: matmul_gflops("float32", device=device))
+    if spec.compile.dtype == INT8_DYNAMIC:  # int8 GEMMs: no float matmul bounds them, and none is claimed
+        log.info("%s: no floor for %s (its GEMMs run in int8)", spec.window.symbol, INT8_DYNAMIC)
+        return
     with compiled_threads(spec.compile):
         out.matmul_gflops_compiled = attempt(
             f"{spec.compile.dtype} matmul throughput", lambda: matmul_gflops(spec.compile.dtype, device=device)

@@ -22,11 +22,16 @@ def code_lines(settings: CompileSettings, *, model: str = "amazon/chronos-2", de
     if switches:
         lines.append("import torch._inductor.config as inductor_config")
     lines.append("")
+    int8 = settings.dtype == "int8-dynamic"
     lines.append(
         f"pipeline = Chronos2Pipeline.from_pretrained({model!r}, attn_implementation={settings.attn_implementation!r}, "
-        f"dtype=torch.{settings.dtype})"
+        f"dtype=torch.{'float32' if int8 else settings.dtype})"
     )
     lines.append(f"pipeline.model.to({device!r}).eval()")
+    if int8:
+        lines.append(
+            "pipeline.model = torch.ao.quantization.quantize_dynamic(pipeline.model, {torch.nn.Linear}, dtype=torch.qint8)"
+        )
     lines += switches
     if settings.threads:
         lines.append(f"torch.set_num_threads({settings.threads})  # while the compiled model compiles and runs")

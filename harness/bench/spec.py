@@ -46,6 +46,7 @@ class RunSpec:
         False  # compiled mode: after the timed calls, 3 calls on shorter contexts (new shapes), recompiles counted
     )
     starts: str = ""  # compiled mode: this run's one-symbol request (JSON): measure precompiled starts in fresh processes
+    keep_artifacts: str = ""  # compiled mode: the directory to keep the AOT package or cache artifacts in ("" = none)
 
 
 def resolve_device(device: str, *, origin: str = "device") -> str:

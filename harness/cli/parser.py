@@ -267,9 +267,10 @@ def bench_flags(bench: argparse.ArgumentParser, *, mode: bool = True) -> None:
     )
     bench.add_argument(
         "--dtype",
-        choices=("float32", "bfloat16"),
+        choices=("float32", "bfloat16", "int8-dynamic"),
         default="float32",
-        help="the compiled model's dtype (default float32; eager mode is always float32)",
+        help="the compiled model's dtype (default float32; eager mode is always float32); int8-dynamic: float32 weights, "
+        "every Linear dynamically quantized to int8 (CPU)",
     )
     bench.add_argument(
         "--sdpa-backend",
@@ -361,6 +362,14 @@ def bench_flags(bench: argparse.ArgumentParser, *, mode: bool = True) -> None:
         "--vary-shapes",
         action="store_true",
         help="compiled mode: after the timed calls, 3 calls on shorter contexts (new shapes); recompiles and their cost recorded",
+    )
+    bench.add_argument(
+        "--keep-artifacts",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="compiled mode: keep the AOTInductor package (aot-encoder) or inductor's cache artifacts in DIR, with a "
+        "manifest (torch, CPU/GPU, shapes, the lines that load it)",
     )
     bench.add_argument(
         "--extreme",

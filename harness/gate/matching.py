@@ -46,6 +46,15 @@ class Match:
             )
         return "new: no baseline for these settings"
 
+    def short(self) -> str:
+        """:meth:`describe` in a few words: what differs is named, not spelled out (a CPU's flags run to 260 characters)."""
+        if self.kind is GateKind.PORTABLE:
+            differ = ", ".join(dict.fromkeys(change.split(":", 1)[0] for change in self.changes))
+            return f"portable (another machine: {differ}): timings not gated"
+        if self.kind is GateKind.UPGRADE:
+            return f"upgrade ({'; '.join(self.changes)})"
+        return "full" if self.kind is GateKind.FULL else "new: no baseline"
+
 
 def same_what(a: What, b: What) -> bool:
     """Equal, except that weights recorded on one side only (format-1 baselines lack them) are not a difference."""

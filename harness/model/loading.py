@@ -219,16 +219,28 @@ def sha256_file(path: Path) -> str:
 DTYPES = ("float32", "bfloat16")
 
 
+INT8_DYNAMIC = "int8-dynamic"  # a "dtype": float32 weights loaded, then every Linear dynamically quantized to int8
+
+
 def load_pipeline(source: ModelSource, *, attn_implementation: str, device: str, dtype: str = "float32") -> Chronos2Pipeline:
-    """Load through ``Chronos2Pipeline.from_pretrained`` (float32 unless told); any failure is an :class:`InputError`."""
+    """Load through ``Chronos2Pipeline.from_pretrained`` (float32 unless told); any failure is an :class:`InputError`.
+
+    ``dtype`` "int8-dynamic": loaded in float32, then its ``Linear`` layers dynamically quantized (int8 weights, each
+    call's activations quantized on the fly: ``torch.ao.quantization.quantize_dynamic``). CPU only."""
     import torch
     import transformers
     from chronos.chronos2 import Chronos2Pipeline
 
+    if dtype == INT8_DYNAMIC and device.startswith("cuda"):
+        raise InputError(
+            f"dtype {INT8_DYNAMIC}: dynamic int8 quantization has CPU kernels only; fix: --device cpu, or another --dtype"
+        )
     transformers.logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # no carriage-return spam in logs
     try:
         pipeline = Chronos2Pipeline.from_pretrained(
-            source.location, attn_implementation=attn_implementation, dtype=getattr(torch, dtype)
+            source.location,
+            attn_implementation=attn_implementation,
+            dtype=torch.float32 if dtype == INT8_DYNAMIC else getattr(torch, dtype),
         )
     except Exception as exc:  # from_pretrained raises OSError, ValueError, AssertionError, hub errors...
         raise InputError(
@@ -240,7 +252,21 @@ def load_pipeline(source: ModelSource, *, attn_implementation: str, device: str,
             f"model {source.model_id!r}: is a {type(pipeline).__name__}, not a Chronos-2 model; fix: use a Chronos-2 checkpoint"
         )
     pipeline.model.to(device).eval()
+    if dtype == INT8_DYNAMIC:
+        pipeline.model = _int8_dynamic(pipeline.model)
     return pipeline
+
+
+def _int8_dynamic(model: Any) -> Any:
+    """``model`` with every ``nn.Linear`` dynamically quantized to int8 (torch.ao; its deprecation warnings muted)."""
+    import warnings
+
+    import torch
+    from torch.ao.quantization import quantize_dynamic
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*(deprecat|quantiz).*")
+        return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)  # type: ignore[no-untyped-call]
 
 
 def compare_weights(new: Path, reference: Path) -> str:

@@ -19,13 +19,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from harness import __version__
+from harness.base.errors import ExitCode
 from harness.gate.baseline import Baseline
 from harness.gate.baseline_files import load_baselines
 from harness.gate.changepoints import MIN_SHIFT, MIN_SIZE, changes
 from harness.gate.checks import Check, check
 from harness.gate.comparison import INTERLEAVED, Comparison, ModeSummary, build_comparisons
+from harness.gate.findings import FindingKind
 from harness.gate.history import Series, series
 from harness.gate.matching import GateKind
+from harness.gate.verdict import exit_code, tally
 from harness.report import plots
 from harness.report.drawing import Drawing, draw_all
 from harness.results.schema import RunRecord
@@ -61,7 +64,21 @@ class Code:
     language: str = "python"
 
 
-Block = Heading | Paragraph | Table | Image | Code
+@dataclass(frozen=True)
+class Headline:
+    """The first thing a reader sees: does the gate pass, in colour, with its counts, its gates and one line per
+    regression."""
+
+    passed: bool
+    text: str
+    lines: tuple[str, ...] = ()
+
+    @property
+    def word(self) -> str:
+        return "PASS" if self.passed else "FAIL"
+
+
+Block = Heading | Paragraph | Table | Image | Code | Headline
 
 
 def _cell(text: str) -> str:
@@ -82,6 +99,8 @@ def to_markdown(blocks: Sequence[Block]) -> str:
                     + ["| " + " | ".join(_cell(c) for c in row) + " |" for row in block.rows]
                 )
             )
+        elif isinstance(block, Headline):
+            out.append("\n".join([f"**{block.word}**: {block.text}", *(f"- {_cell(line)}" for line in block.lines)]))
         elif isinstance(block, Code):
             fence = "~~~~" if any(line.startswith("```") for line in block.lines) else "```"
             out.append("\n".join([fence + block.language, *block.lines, fence]))
@@ -92,7 +111,11 @@ def to_markdown(blocks: Sequence[Block]) -> str:
 
 _STYLE = """body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;font-size:13px;margin:1em 0}th,td{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}
-th{background:#f3f3f3}img{max-width:100%;border:1px solid #eee}h1,h2,h3{font-weight:600}"""
+th{background:#f3f3f3}img{max-width:100%;border:1px solid #eee}h1,h2,h3{font-weight:600}
+.headline{padding:.8em 1em;border-radius:6px;font-size:16px;margin:1em 0}.headline strong{font-size:22px;margin-right:.4em}
+.headline.pass{background:#e6f4ea;border:2px solid #1e8e3e}.headline.pass strong{color:#1e8e3e}
+.headline.fail{background:#fce8e6;border:2px solid #d93025}.headline.fail strong{color:#d93025}
+.headline ul{margin:.4em 0 0 0;font-size:14px}"""
 
 
 def to_html(blocks: Sequence[Block], *, title: str) -> str:
@@ -108,6 +131,12 @@ def to_html(blocks: Sequence[Block], *, title: str) -> str:
             head = "".join(f"<th>{html.escape(h)}</th>" for h in block.header)
             body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in block.rows)
             out.append(f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>{body}</tbody>\n</table>")
+        elif isinstance(block, Headline):
+            items = "".join(f"<li>{html.escape(line)}</li>" for line in block.lines)
+            out.append(
+                f'<div class="headline {block.word.lower()}" id="headline"><strong>{block.word}</strong> '
+                f"{html.escape(block.text)}{f'<ul>{items}</ul>' if items else ''}</div>"
+            )
         elif isinstance(block, Code):
             out.append(f"<pre><code>{html.escape(chr(10).join(block.lines))}</code></pre>")
         else:
@@ -137,6 +166,16 @@ def _mae(summary: ModeSummary | None) -> str:
         return "-"
     pct = f" ({summary.mae_pct:.2f}%)" if summary.mae_pct is not None else ""
     return f"{summary.mae:.5g}{pct}"
+
+
+def _skill(summary: ModeSummary | None) -> str:
+    """The naive forecast's MAE % (the last close repeated) and eager's skill against it: 1 - MAE % / naive MAE %
+    (above 0: better than naive)."""
+    if summary is None or summary.naive_mae_pct is None:
+        return "-"
+    if summary.mae_pct is None or not summary.naive_mae_pct > 0:
+        return f"{summary.naive_mae_pct:.3f}% / -"
+    return f"{summary.naive_mae_pct:.3f}% / {1.0 - summary.mae_pct / summary.naive_mae_pct:+.2f}"
 
 
 def _speedup(comparison: Comparison) -> str:
@@ -201,6 +240,7 @@ def build(
     )
     blocks: list[Block] = [
         Heading(1, "Chronos-2: torch.compile vs eager"),
+        _headline(comparisons, checks),
         Paragraph(
             f"Generated {generated} by chronos-compile-bench {__version__} from {len(records)} run(s) in {source}: "
             f"{len(comparisons)} key(s) (symbol, model, torch, device, settings, compile configuration, environment). "
@@ -234,9 +274,10 @@ def build(
                     _first(c.compiled),
                     _mae(c.eager),
                     _mae(c.compiled),
+                    _skill(c.eager),
                     _speedup(c),
                     "-" if c.mae_diff_pct is None else f"{c.mae_diff_pct:+.3f}%",
-                    c.recommendation.name.replace("_", " ").lower(),
+                    f"{c.recommendation.value}: {c.reason}",
                 )
             )
         blocks.append(
@@ -252,6 +293,7 @@ def build(
                     "First call / compile",
                     "MAE eager (MAE %)",
                     "MAE compiled (MAE %)",
+                    "Naive MAE % / skill",
                     "Speedup",
                     "MAE diff",
                     "Recommendation",
@@ -272,12 +314,15 @@ def build(
                 plots.row_label(comparison),
                 comparison.environment,
                 checked.verdict,
-                checked.match.describe(),
+                checked.match.short(),
                 f"{comparison.recommendation.value} ({comparison.reason})",
                 detail,
             )
         )
     blocks.append(Table(("Key", "Environment", "Baseline", "Gate", "Recommendation", "Details"), tuple(verdict_rows)))
+    machines = sorted({checked.match.describe() for checked in checks if checked.match.kind is GateKind.PORTABLE})
+    if machines:  # the machines' differences in full, once each, below the table rather than in its cells
+        blocks.append(Paragraph("Gate details: " + " | ".join(machines)))
     if orphans:
         blocks.append(
             Paragraph(
@@ -333,6 +378,20 @@ def build(
         blocks.append(Image(name, f"history of {history.key.label()}"))
     draw_all(drawings)
     return blocks
+
+
+def _headline(comparisons: Sequence[Comparison], checks: Sequence[Check]) -> Headline:
+    """PASS or FAIL as ``compare`` would exit (a regression fails; without --strict, new keys do not), its counts, the
+    gates that applied (a portable gate does not judge timings), and one line per regression."""
+    result = tally(len(comparisons), checks, missing=0)
+    passed = exit_code(result, strict=False, fail_on_improvement=False) is ExitCode.OK
+    lines = tuple(
+        f"{plots.row_label(comparison)}: {finding.message}"
+        for comparison, checked in zip(comparisons, checks, strict=True)
+        for finding in checked.findings
+        if finding.kind is FindingKind.REGRESSION
+    )
+    return Headline(passed=passed, text=result.line(), lines=lines)
 
 
 def _search(comparisons: Sequence[Comparison]) -> list[Block]:

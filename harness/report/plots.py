@@ -356,9 +356,10 @@ def trend(history: Series, baseline: Baseline | None, path: Path, *, gated: bool
         legends[ax].append(Line2D([], [], color=CHANGE, linestyle=":", label="change point"))
     if baseline is not None:
         _trend_bands(baseline, speed_ax, latency_ax, mae_ax)
-        band = "baseline ± tolerance" if gated else "baseline ± tolerance (another machine: timings not gated)"
-        for ax in legends:
-            legends[ax].append(Patch(facecolor="#999999", alpha=0.3, label=band))
+        timing_band = "baseline ± tolerance" if gated else "baseline ± tolerance (another machine: timings not gated)"
+        for ax in legends:  # MAE is gated on every machine: only the timing panels say when they are not
+            label = "baseline ± tolerance (gated)" if ax is mae_ax else timing_band
+            legends[ax].append(Patch(facecolor="#999999", alpha=0.3, label=label))
     speed_ax.set_ylabel("speedup (x)", fontsize=8.5)
     latency_ax.set_ylabel("median latency (ms)", fontsize=8.5)
     mae_ax.set_ylabel("MAE % of mean truth", fontsize=8.5)

@@ -270,6 +270,12 @@ def winner_code(pick: Pick) -> list[str]:
     name = name_of(pick.best.key.compile_config)
     if name not in CONFIGS:
         return []
+    from harness.model.loading import known_names
+
     settings = BenchRequest(mode="compiled", **CONFIGS[name]).compile_settings()  # type: ignore[arg-type]
     device = "cuda" if pick.best.key.device.startswith("cuda") else "cpu"
-    return code_lines(settings, model=pick.best.key.model_id, device=device)
+    model = pick.best.key.model_id
+    if model in known_names():  # the harness's own model: no one serves it, so the lines load the checkpoint one does
+        note = f"# benched on the harness's built-in model {model!r}: load the checkpoint you serve (a path or hub id)"
+        return [note, *code_lines(settings, device=device)]
+    return code_lines(settings, model=model, device=device)

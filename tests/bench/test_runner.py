@@ -206,6 +206,16 @@ def test_a_configuration_with_other_attention_and_dtype_is_judged_against_eager_
     assert record.drift_tolerance_abs is not None and record.drift_tolerance_abs >= record.precision_error_abs
 
 
+def test_int8_dynamic_quantization_is_judged_as_a_reduced_precision() -> None:
+    record = run(tiny_spec("compiled", backend="eager", dtype="int8-dynamic"))
+    assert record.status == "pass", record.error_message
+    assert record.dtype == "int8-dynamic" and record.drift_reference == "int8-dynamic eager"
+    assert len(record.paired_dtype_eager_latencies_s) == len(record.latencies_s) == 3  # int8 eager, interleaved
+    assert record.precision_error_abs is not None and record.precision_error_abs > 0  # int8 moves the forecast
+    assert record.precision_windows == 20 and record.precision_mae_diff_pct is not None
+    assert record.matmul_gflops_compiled is None  # no float floor claimed for int8 GEMMs
+
+
 def test_a_round_puts_each_model_first_as_often_as_the_others() -> None:
     from harness.bench.runner import _round_order
 

@@ -83,6 +83,8 @@ def test_the_report_renders_with_every_chart_loaded(report: Path, browser: webdr
     assert headline == "Chronos-2: torch.compile vs eager"
     text = browser.execute_script("return document.body.innerText")
     assert "BTCUSD" in text and "GOOG" in text, text[:2000]
+    verdict = browser.execute_script("return document.getElementById('headline').innerText")
+    assert verdict.split()[0] in ("PASS", "FAIL") and "comparison(s)" in verdict  # the gate's answer first
 
     images = browser.execute_script("return [...document.images].map(i => [i.getAttribute('src'), i.complete, i.naturalWidth])")
     written = sorted(path.name for path in report.glob("*.png"))
@@ -95,4 +97,37 @@ def test_the_report_renders_with_every_chart_loaded(report: Path, browser: webdr
     shot = tmp_path / "report.png"
     assert browser.save_screenshot(str(shot)) and shot.read_bytes()[:8] == PNG and shot.stat().st_size > 20_000
     if target := os.environ.get("HARNESS_SCREENSHOT"):
+        shutil.copyfile(shot, target)
+
+
+def test_the_first_screen_says_pass_or_fail_and_names_each_regression(tmp_path: Path, browser: webdriver.Chrome) -> None:
+    import dataclasses
+
+    from tests.factories import record_baselines
+
+    baseline_night = night(1, "BTCUSD", 1.30)
+    record_baselines_dir = tmp_path / "first"
+    write_records(baseline_night, record_baselines_dir, name="first")
+    baselines = tmp_path / "baselines"
+    record_baselines(record_baselines_dir, baselines)
+    results = tmp_path / "results"
+    write_records(baseline_night, results, name="first")
+    eager, compiled = night(2, "BTCUSD", 1.30)
+    write_records([eager, dataclasses.replace(compiled, mae=14.0)], results, name="second")  # MAE +40%: gated anywhere
+    out = tmp_path / "report"
+    assert main(["-q", "report", "--results-dir", str(results), "--baselines-dir", str(baselines), "--output", str(out)]) == 0
+
+    browser.set_window_size(1280, 800)
+    browser.get((out / "index.html").as_uri())
+    box = browser.execute_script(
+        "const h = document.getElementById('headline'); const r = h.getBoundingClientRect();"
+        "return [h.innerText, r.top, getComputedStyle(h).borderTopColor, h.previousElementSibling.tagName]"
+    )
+    text, top, colour, before = box
+    assert before == "H1" and 0 <= top < 800  # right under the title, on the first screen
+    assert text.startswith("FAIL") and "1 regression(s)" in text and colour == "rgb(217, 48, 37)", box
+    assert "BTCUSD" in text and "MAE" in text  # the regression's own line
+    shot = tmp_path / "first-screen.png"
+    assert browser.save_screenshot(str(shot)) and shot.read_bytes()[:8] == PNG
+    if target := os.environ.get("HARNESS_FIRST_SCREEN"):
         shutil.copyfile(shot, target)

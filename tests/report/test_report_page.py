@@ -119,7 +119,7 @@ def test_report_lists_every_key_and_writes_every_plot(tmp_path: Path) -> None:
     # night 3 is 15% slower than the baseline: the report says so, as compare would
     assert "| regression |" in markdown and "speedup 1.10x" in markdown
     assert "Against the committed baselines: 2 regression, 1 new." in markdown
-    assert "| full gate (same machine, same software) |" in markdown  # which gate checked each key
+    assert "| full |" in markdown  # which gate checked each key
     assert (
         "no speedup" not in markdown and "| 100% / 0% |" in markdown
     )  # EURUSD's crash: 0% compiled success, reported not hidden
@@ -225,3 +225,28 @@ def test_a_trend_draws_as_many_artists_for_three_hundred_runs_as_for_five(
     # one artist per kind of point, not per run: drawing (and legend placement) stays linear in the runs; 2,500 runs
     # drawn one artist each took 57 s of the 110 s a 5,000-file report took
     assert _trend_artists(300, tmp_path, monkeypatch) == _trend_artists(5, tmp_path, monkeypatch)
+
+
+def test_the_mae_panel_says_it_is_gated_where_the_timing_panels_say_they_are_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    from harness.report import plots
+
+    records = three_nights()
+    (btc, _) = series(records)
+    comparisons, _ = build_comparisons(records[:4])
+    baseline = baseline_from(comparisons[0], tolerances=Tolerances(), provenance={"reason": "test"})
+    legends: list[list[str]] = []
+
+    def keep(figure: Figure, path: Path, **_: object) -> Path:
+        legends.extend([text.get_text() for text in legend.get_texts()] for ax in figure.axes if (legend := ax.get_legend()))
+        return path
+
+    monkeypatch.setattr(plots, "_save", keep)
+    plots.trend(btc, baseline, tmp_path / "trend.png", gated=False)
+    speed, latency, mae = legends
+    assert any("timings not gated" in text for text in speed) and any("timings not gated" in text for text in latency)
+    assert "baseline ± tolerance (gated)" in mae and not any("not gated" in text for text in mae)
