@@ -148,6 +148,7 @@ def build_record(spec: RunSpec, measured: Measured, *, device: str, pipeline: Ch
         precision_error_abs=precision_error,
         precision_mae_diff_pct=measured.precision_mae_diff_pct,
         precision_windows=measured.precision_windows,
+        precision_wql_diff_pct=measured.precision_wql_diff_pct,
         flops_per_prediction=measured.flops,
         matmul_gflops=measured.matmul_gflops,
         matmul_gflops_compiled=measured.matmul_gflops_compiled,

@@ -335,21 +335,28 @@ def _limits(out: Measured, spec: RunSpec, eager: Chronos2Pipeline, call: _Caller
 def _precision_skill(
     out: Measured, spec: RunSpec, pipeline: Chronos2Pipeline, uncompiled: object, eager: Chronos2Pipeline
 ) -> None:
-    """Does the dtype change accuracy? Its eager model's MAE over the rolling evaluation windows against float32
-    eager's, in percent (uncompiled on both sides: whether compiling changed the numbers is the drift check's job)."""
+    """Does the dtype change accuracy? Over the rolling evaluation windows, against float32 eager: its eager model's
+    MAE of the median close (uncompiled on both sides: whether compiling changed the numbers is the drift check's
+    job), and the *compiled* model's weighted quantile loss over nine quantile levels, the model a user would adopt
+    (it meets the windows' batch shape here, which may cost it a recompile: not timed)."""
     from harness.model.evaluation import rolling_skill
     from harness.rules.recommend import mae_diff_pct
 
     compiled_module = pipeline.model
+    context = spec.params.context_length
     try:
         pipeline.model = uncompiled
-        low = rolling_skill(pipeline, spec.series, context_length=spec.params.context_length)
-        full = rolling_skill(eager, spec.series, context_length=spec.params.context_length)
+        low = rolling_skill(pipeline, spec.series, context_length=context)
+        full = rolling_skill(eager, spec.series, context_length=context)
         out.precision_mae_diff_pct = mae_diff_pct(full.model_mae_pct, low.model_mae_pct)
         out.precision_windows = min(low.windows, full.windows)
+        pipeline.model = compiled_module
+        with compiled_threads(spec.compile):
+            compiled = rolling_skill(pipeline, spec.series, context_length=context)
+        out.precision_wql_diff_pct = mae_diff_pct(full.model_wql_pct, compiled.model_wql_pct)
     except Exception as exc:  # without it the configuration cannot be adopted (the recommendation needs the figure)
         log.warning(
-            "%s: rolling-window MAE in %s failed: %s: %s", spec.window.symbol, spec.compile.dtype, type(exc).__name__, exc
+            "%s: rolling-window accuracy in %s failed: %s: %s", spec.window.symbol, spec.compile.dtype, type(exc).__name__, exc
         )
     finally:
         pipeline.model = compiled_module

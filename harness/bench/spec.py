@@ -112,6 +112,7 @@ class Measured:
     precision_forecast: np.ndarray | None = None  # a reduced-precision configuration: eager in its dtype, uncompiled
     precision_mae_diff_pct: float | None = None  # that eager's rolling-window MAE vs float32 eager's, percent
     precision_windows: int = 0
+    precision_wql_diff_pct: float | None = None  # the compiled model's rolling-window wQL vs float32 eager's, percent
     flops: float | None = None  # one eager prediction
     matmul_gflops: float | None = None  # float32, the process's threads
     matmul_gflops_compiled: float | None = None  # the configuration's dtype and threads

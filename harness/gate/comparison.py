@@ -65,6 +65,7 @@ class ModeSummary:
     drift_reference: str = ""
     precision_mae_diff_pct: float | None = None
     precision_windows: int = 0
+    precision_wql_diff_pct: float | None = None
     flops_per_prediction: float | None = None
     matmul_gflops: float | None = None
     matmul_gflops_compiled: float | None = None
@@ -122,6 +123,7 @@ def summarize(
         drift_reference=record.drift_reference,
         precision_mae_diff_pct=record.precision_mae_diff_pct,
         precision_windows=record.precision_windows,
+        precision_wql_diff_pct=record.precision_wql_diff_pct,
         flops_per_prediction=record.flops_per_prediction,
         matmul_gflops=record.matmul_gflops,
         matmul_gflops_compiled=record.matmul_gflops_compiled,
@@ -253,6 +255,8 @@ def compare_pair(
             precision=compiled_summary.dtype,
             precision_mae_diff=compiled_summary.precision_mae_diff_pct,
             precision_windows=compiled_summary.precision_windows,
+            precision_wql_diff=compiled_summary.precision_wql_diff_pct,
+            trained=compiled_summary.model_trained,
             dtype_gain=split[0][0] if split else None,
             compile_gain=split[1] if split else None,
         )

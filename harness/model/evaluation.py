@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 WINDOWS = 20
 HORIZON = 7
+WQL_LEVELS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)  # the levels of the mean weighted quantile loss (GluonTS's)
 
 
 def scored_start(length: int, *, windows: int = WINDOWS, horizon: int = HORIZON) -> int:
@@ -39,6 +40,9 @@ class Skill:
     windows: int
     model_mae_pct: float  # 100 * mean |median close - truth| / mean |truth|, pooled over all windows
     naive_mae_pct: float  # the same for the last observed close repeated
+    # weighted quantile loss of the close over every quantile level asked for, pooled over all windows, percent:
+    # 100 * 2 * sum over levels and steps of the pinball loss / (levels * sum |truth|) (GluonTS's mean wQL)
+    model_wql_pct: float | None = None
 
     @property
     def ratio(self) -> float:
@@ -46,28 +50,47 @@ class Skill:
         return self.model_mae_pct / self.naive_mae_pct if self.naive_mae_pct else float("inf")
 
 
+def weighted_quantile_loss(forecasts: np.ndarray, truth: np.ndarray, levels: tuple[float, ...]) -> float:
+    """Mean weighted quantile loss, percent: ``forecasts`` (..., steps, levels) against ``truth`` (..., steps). Pure."""
+    q = np.asarray(levels, dtype=np.float64)
+    error = truth[..., None] - forecasts  # positive: the forecast was below the truth
+    pinball = np.maximum(q * error, (q - 1.0) * error)
+    return float(100.0 * 2.0 * pinball.sum() / (len(levels) * np.abs(truth).sum()))
+
+
 def rolling_skill(
-    pipeline: Chronos2Pipeline, series: OhlcSeries, *, context_length: int, windows: int = WINDOWS, horizon: int = HORIZON
+    pipeline: Chronos2Pipeline,
+    series: OhlcSeries,
+    *,
+    context_length: int,
+    windows: int = WINDOWS,
+    horizon: int = HORIZON,
+    quantile_levels: tuple[float, ...] = WQL_LEVELS,
 ) -> Skill:
     values = series.frame[list(OHLC)].to_numpy(dtype=np.float32).T  # (4, n)
     start = scored_start(values.shape[1], windows=windows, horizon=horizon)
     count = min(windows, (values.shape[1] - start) // horizon)
     cutoffs = [start + k * horizon for k in range(count) if start + k * horizon >= 2]
     inputs = [values[:, max(0, cut - context_length) : cut] for cut in cutoffs]
+    levels = tuple(sorted({*quantile_levels, 0.5}))
     quantiles, _ = pipeline.predict_quantiles(
-        inputs, prediction_length=horizon, quantile_levels=[0.5], context_length=context_length
+        inputs, prediction_length=horizon, quantile_levels=list(levels), context_length=context_length
     )
-    close = OHLC.index("close")
-    errors, naive_errors, truths = [], [], []
+    close, median = OHLC.index("close"), levels.index(0.5)
+    errors, naive_errors, truths, bands, targets = [], [], [], [], []
     for cut, forecast in zip(cutoffs, quantiles, strict=True):
         truth = values[close, cut : cut + horizon].astype(np.float64)
-        errors.append(np.abs(forecast[close, :, 0].numpy().astype(np.float64) - truth))
+        band = forecast[close].float().numpy().astype(np.float64)  # (steps, levels)
+        errors.append(np.abs(band[:, median] - truth))
         naive_errors.append(np.abs(values[close, cut - 1] - truth))
         truths.append(np.abs(truth))
+        bands.append(band)
+        targets.append(truth)
     scale = float(np.mean(np.concatenate(truths)))
     return Skill(
         symbol=series.symbol,
         windows=len(cutoffs),
         model_mae_pct=100.0 * float(np.mean(np.concatenate(errors))) / scale,
         naive_mae_pct=100.0 * float(np.mean(np.concatenate(naive_errors))) / scale,
+        model_wql_pct=weighted_quantile_loss(np.stack(bands), np.stack(targets), levels),
     )

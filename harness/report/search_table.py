@@ -150,7 +150,8 @@ def _mae_diff(comparison: Comparison) -> str:
     if compiled is not None and compiled.dtype != "float32":
         if compiled.precision_mae_diff_pct is None:
             return f"- ({compiled.dtype})"
-        return f"{compiled.precision_mae_diff_pct:+.2f}% ({compiled.precision_windows} windows, {compiled.dtype})"
+        quantiles = "" if compiled.precision_wql_diff_pct is None else f", wQL {compiled.precision_wql_diff_pct:+.2f}%"
+        return f"{compiled.precision_mae_diff_pct:+.2f}%{quantiles} ({compiled.precision_windows} windows, {compiled.dtype})"
     return "-" if comparison.mae_diff_pct is None else f"{comparison.mae_diff_pct:+.2f}%"
 
 

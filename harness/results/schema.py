@@ -139,6 +139,8 @@ class RunRecord:
     # schema v6: a reduced precision's own eager model, interleaved with the compiled calls and the float32 partner
     # (NaN: failed), so that what the dtype gives and what compiling adds on top are measured apart
     paired_dtype_eager_latencies_s: list[float] = field(default_factory=list)
+    # the compiled model's weighted quantile loss (9 levels) over the rolling windows against float32 eager's, percent
+    precision_wql_diff_pct: float | None = None
     # environment fingerprint
     harness_version: str
     git_commit: str

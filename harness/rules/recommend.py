@@ -59,6 +59,8 @@ def recommend(
     precision_windows: int = 0,
     dtype_gain: float | None = None,
     compile_gain: tuple[float, tuple[float, float] | None] | None = None,
+    precision_wql_diff: float | None = None,
+    trained: bool = True,
 ) -> tuple[Recommendation, str]:
     """The rules above, in order: failures, flakiness, drift (``(max abs difference, tolerance)``), MAE, speed.
 
@@ -75,11 +77,17 @@ def recommend(
     ``compile_gain`` ((gain, interval): the dtype's eager latency over compiled) is what compiling adds, and the speed
     rules judge it, not the total: bfloat16's 3.4x over float32 eager was 1.9x from the dtype and 1.1x from compiling
     ("not worth it"). ``dtype_gain`` (float32 eager over the dtype's eager) is named as its own option.
+
+    ``precision_wql_diff``: the *compiled* model's weighted quantile loss over the rolling windows against float32
+    eager's, percent (every quantile, not the median alone), held to the same 2% when measured. Untrained weights
+    (``trained`` False) have no accuracy to judge: the recommendation says so and rests on speed only.
     """
     reduced = precision != "float32"
     if reduced:
         if not compiled_success_rate >= 1.0 or compiled_flaky or (drift is not None and drift_judge.exceeds(*drift)):
             pass  # the rules below say why, in order
+        elif not trained:
+            pass  # untrained weights: no accuracy to judge (said in the reason below), speed only
         elif precision_mae_diff is None or not precision_windows:
             return (
                 Recommendation.INCOMPLETE,
@@ -91,6 +99,12 @@ def recommend(
                 f"{precision} moves the MAE over {precision_windows} rolling windows by {precision_mae_diff:+.2f}% "
                 f"(limit ±{ADOPT_MAE_DIFF_PCT:g}%)",
             )
+        elif precision_wql_diff is not None and not abs(precision_wql_diff) < ADOPT_MAE_DIFF_PCT:
+            return (
+                Recommendation.REJECT_ACCURACY,
+                f"compiled {precision} moves the weighted quantile loss over {precision_windows} rolling windows by "
+                f"{precision_wql_diff:+.2f}% (limit ±{ADOPT_MAE_DIFF_PCT:g}%)",
+            )
     split = reduced and compile_gain is not None
     recommendation, reason = _recommend(
         compiled_success_rate=compiled_success_rate,
@@ -101,7 +115,11 @@ def recommend(
         drift=drift,
     )
     if reduced and recommendation not in REJECTED:
-        accuracy = f"MAE over {precision_windows} rolling windows {precision_mae_diff:+.3f}% vs float32 eager"
+        if not trained:
+            accuracy = "untrained weights: accuracy not judged, speed only"
+        else:
+            quantiles = "" if precision_wql_diff is None else f", compiled wQL {precision_wql_diff:+.3f}%"
+            accuracy = f"MAE over {precision_windows} rolling windows {precision_mae_diff:+.3f}%{quantiles} vs float32 eager"
         if split:
             alone = speedup_text(dtype_gain) if dtype_gain is not None and math.isfinite(dtype_gain) else "unmeasured"
             reason = (

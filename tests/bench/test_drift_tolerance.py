@@ -93,3 +93,36 @@ def test_the_split_is_a_median_of_per_round_ratios_over_rounds_where_every_model
     assert compile_gain == pytest.approx(np.median([0.018 / 0.010, 0.019 / 0.011, 0.019 / 0.012]))
     assert low <= compile_gain <= high
     assert dtype_split(summarize(dataclasses.replace(record, paired_dtype_eager_latencies_s=[]))) is None
+
+
+def test_the_weighted_quantile_loss_scores_every_level() -> None:
+    from harness.model.evaluation import weighted_quantile_loss
+
+    truth = np.array([[100.0, 110.0]])
+    perfect = np.repeat(truth[..., None], 3, axis=-1)
+    assert weighted_quantile_loss(perfect, truth, (0.1, 0.5, 0.9)) == 0.0
+    # every level 10 below the truth: pinball q * 10 at each level and step; 2 * (0.1 + 0.5 + 0.9) * 10 * 2 / (3 * 210)
+    low = perfect - 10.0
+    assert weighted_quantile_loss(low, truth, (0.1, 0.5, 0.9)) == pytest.approx(100 * 2 * 1.5 * 10 * 2 / (3 * 210))
+    # a band too wide on the high side costs at the high levels only a little, at the low ones much
+    assert weighted_quantile_loss(perfect + 10.0, truth, (0.1, 0.5, 0.9)) == pytest.approx(100 * 2 * 1.5 * 10 * 2 / (3 * 210))
+
+
+def test_a_reduced_precision_is_held_to_its_quantile_loss_and_untrained_weights_to_speed_only() -> None:
+    def verdict(**given: object) -> tuple[Recommendation, str]:
+        settings: dict[str, object] = {"precision_mae_diff": 0.2, "precision_windows": 20, **given}
+        return recommend(
+            compiled_success_rate=1.0,
+            speedup=2.0,
+            speedup_ci=(1.9, 2.1),
+            mae_diff=0.1,
+            precision="bfloat16",
+            **settings,  # type: ignore[arg-type]
+        )
+
+    rejected, reason = verdict(precision_wql_diff=3.1)
+    assert rejected is Recommendation.REJECT_ACCURACY and "weighted quantile loss" in reason and "+3.10%" in reason
+    adopted, reason = verdict(precision_wql_diff=0.4)
+    assert adopted is Recommendation.ADOPT and "compiled wQL +0.400%" in reason
+    untrained, reason = verdict(precision_mae_diff=None, precision_windows=0, trained=False)
+    assert untrained is Recommendation.ADOPT and "untrained weights: accuracy not judged, speed only" in reason

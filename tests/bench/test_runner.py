@@ -199,6 +199,7 @@ def test_a_configuration_with_other_attention_and_dtype_is_judged_against_eager_
     assert record.dtype == "bfloat16" and record.attn_implementation == "sdpa"
     assert len(record.paired_eager_latencies_s) == 3  # the float32 eager-attention model, loaded beside it
     assert len(record.paired_dtype_eager_latencies_s) == 3  # and bf16's own eager model: the dtype's gain apart
+    assert record.precision_wql_diff_pct is not None and math.isfinite(record.precision_wql_diff_pct)  # compiled, 9 levels
     assert all(math.isfinite(x) and x > 0 for x in record.paired_dtype_eager_latencies_s)
     # bf16 vs float32 is the dtype's own error, measured; drift is against eager in bf16 (here: the same module)
     assert record.precision_error_abs is not None and record.precision_error_abs > 0

@@ -23,7 +23,9 @@ class _Oracle:
     def __init__(self, values: np.ndarray, *, perfect: bool) -> None:
         self.values, self.perfect = values, perfect
 
-    def predict_quantiles(self, inputs: list[np.ndarray], prediction_length: int, **_: Any) -> tuple[list[torch.Tensor], None]:
+    def predict_quantiles(
+        self, inputs: list[np.ndarray], prediction_length: int, quantile_levels: list[float], **_: Any
+    ) -> tuple[list[torch.Tensor], None]:
         out = []
         for context in inputs:
             cut = self._cut(context)
@@ -31,7 +33,8 @@ class _Oracle:
                 future = self.values[:, cut : cut + prediction_length]
             else:
                 future = np.repeat(context[:, -1:], prediction_length, axis=1)
-            out.append(torch.from_numpy(future.astype(np.float32))[:, :, None])
+            levels = len(quantile_levels)  # every level the same: a point forecast, as the real call's shape
+            out.append(torch.from_numpy(future.astype(np.float32))[:, :, None].repeat(1, 1, levels))
         return out, None
 
     def _cut(self, context: np.ndarray) -> int:
@@ -52,7 +55,9 @@ def test_persistence_scores_exactly_naive_and_truth_scores_zero(symbol: str) -> 
     assert naive.ratio == pytest.approx(1.0, rel=1e-6)
     perfect = rolling_skill(_Oracle(values, perfect=True), series, context_length=64)
     assert perfect.model_mae_pct == pytest.approx(0.0, abs=1e-9)
-    assert perfect.naive_mae_pct > 0
+    assert perfect.model_wql_pct == pytest.approx(0.0, abs=1e-9) and perfect.naive_mae_pct > 0
+    # a point forecast at every level: the weighted quantile loss is the MAE (mean pinball over 0.1..0.9 is |e| / 2)
+    assert naive.model_wql_pct == pytest.approx(naive.model_mae_pct, rel=1e-6)
 
 
 @pytest.mark.parametrize("symbol", SYMBOLS)
@@ -105,11 +110,14 @@ class _Recorder:
         self.lengths: list[int] = []
 
     def predict_quantiles(
-        self, inputs: list[np.ndarray], prediction_length: int, context_length: int, **_: Any
+        self, inputs: list[np.ndarray], prediction_length: int, context_length: int, quantile_levels: list[float], **_: Any
     ) -> tuple[list[torch.Tensor], None]:
         self.lengths.append(context_length)
         assert all(x.shape[1] <= context_length for x in inputs)
-        return [torch.from_numpy(np.repeat(x[:, -1:], prediction_length, axis=1))[:, :, None] for x in inputs], None
+        levels = len(quantile_levels)
+        return [
+            torch.from_numpy(np.repeat(x[:, -1:], prediction_length, axis=1))[:, :, None].repeat(1, 1, levels) for x in inputs
+        ], None
 
 
 def test_evaluate_scores_each_symbol_with_the_context_the_bench_uses() -> None:

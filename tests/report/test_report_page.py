@@ -15,7 +15,8 @@ from harness.gate.baseline import Tolerances
 from harness.gate.baseline_files import baseline_from, write_baseline
 from harness.gate.comparison import build_comparisons
 from harness.gate.history import series
-from harness.report.page import Block, Heading, Image, Paragraph, Table, to_html, to_markdown, write_report
+from harness.report.blocks import Block, Heading, Image, Paragraph, Table, to_html, to_markdown
+from harness.report.page import write_report
 from harness.results.schema import RunRecord
 from harness.results.store import write_records
 from tests.factories import make_record, replace
