@@ -203,11 +203,14 @@ def bench_compiled(session: nox.Session, torch: str) -> None:
 @nox.session(default=False)
 @nox.parametrize("torch", TORCH_VERSIONS, ids=TORCH_VERSIONS)
 def search(session: nox.Session, torch: str) -> None:
-    """The configuration search (harness/bench/configs.py SETS["search"]) with precompiled starts, in this torch's venv;
-    then `nox -s compare` prints the search table and names the best configuration. Bench flags after --."""
+    """The configuration search (harness/bench/configs.py SETS["search"]) with precompiled starts, in this torch's venv,
+    then the three fastest float32 configurations re-benched in 3 fresh processes each and ranked by their runs;
+    `nox -s compare` prints the search table and names the best configuration. Bench flags after --."""
     _install_locked(session, torch)
     bench_args, _ = _split_posargs(session)
-    session.run("python", "-m", "harness", "configs", "--configs", "search", "--", "--starts", *bench_args)
+    session.run(
+        "python", "-m", "harness", "configs", "--configs", "search", "--rerank", "3", "--repeats", "3", "--", "--starts", *bench_args
+    )
 
 
 def _compare_args(known: argparse.Namespace) -> list[str]:
