@@ -209,7 +209,19 @@ def search(session: nox.Session, torch: str) -> None:
     _install_locked(session, torch)
     bench_args, _ = _split_posargs(session)
     session.run(
-        "python", "-m", "harness", "configs", "--configs", "search", "--rerank", "3", "--repeats", "3", "--", "--starts", *bench_args
+        "python",
+        "-m",
+        "harness",
+        "configs",
+        "--configs",
+        "search",
+        "--rerank",
+        "3",
+        "--repeats",
+        "3",
+        "--",
+        "--starts",
+        *bench_args,
     )
 
 

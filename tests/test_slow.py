@@ -116,3 +116,50 @@ def test_a_kept_aot_package_runs_in_a_fresh_process_from_its_manifest(tmp_path: 
     assert done.returncode == 0, done.stderr[-2000:]
     figures = json.loads(done.stdout.strip().splitlines()[-1])
     assert figures["max_abs"] <= 1e-4 * figures["scale"]  # the package computes what eager computes
+
+
+@pytest.mark.slow
+def test_an_installed_wheel_runs_the_default_scenario_from_an_empty_directory(tmp_path: Path) -> None:
+    """The wheel, unpacked as an installer does and alone on the path (no checkout in sight): bench eager and compiled
+    and compare, from an empty directory, on the shipped data, settings and model."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    import zipfile
+
+    uv = shutil.which("uv")
+    if uv is None:
+        pytest.skip("builds the wheel with uv (pip install uv)")
+    subprocess.run([uv, "build", "--wheel", "--out-dir", str(tmp_path / "dist"), str(ROOT)], check=True, capture_output=True)
+    (wheel,) = (tmp_path / "dist").glob("chronos_compile_bench-*.whl")
+    site = tmp_path / "site"
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(site)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    env.pop("HARNESS_PROJECT_DIR", None)
+
+    def harness(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "harness", *argv], cwd=empty, env=env, capture_output=True, text=True, timeout=900, check=False
+        )
+
+    where = subprocess.run(
+        [sys.executable, "-c", "import harness; print(harness.__file__)"],
+        cwd=empty,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert where.stdout.strip().startswith(str(site))  # the wheel's harness, not the checkout's
+    eager = harness("bench", "--mode", "eager", "--runs", "3")
+    assert eager.returncode == 0, eager.stderr[-2000:]
+    compiled = harness("bench", "--mode", "compiled", "--runs", "3", "--no-warm-compile")
+    assert compiled.returncode == 0, compiled.stderr[-2000:]
+    compared = harness("compare")
+    assert compared.returncode == 0, compared.stdout[-2000:] + compared.stderr[-2000:]
+    assert "BTCUSD" in compared.stdout and "every key is new" in compared.stdout
+    assert len(list((empty / "results").glob("*.parquet"))) == 2

@@ -7,6 +7,7 @@ import argparse
 from pathlib import Path
 
 from harness.base.options import BENCH_ROWS, DEFAULT_CONFIRM, DEFAULT_RUNS, STRESS_CASES
+from harness.base.project import default_dir
 from harness.bench.faults import Fault, FaultKind
 from harness.bench.isolation import DEFAULT_TIMEOUT_S
 from harness.cli import argtypes
@@ -194,16 +195,16 @@ def bench_flags(bench: argparse.ArgumentParser, *, mode: bool = True) -> None:
 
 
 def dirs(parser: argparse.ArgumentParser, *, results: bool = False, data: bool = False, baselines: bool = False) -> None:
+    """The directory flags; each default found as :mod:`harness.base.project` says (so an installed harness finds its
+    shipped data from any directory), shown in the help as found."""
     if results:
-        parser.add_argument(
-            "--results-dir", type=Path, default=Path("results"), help="where Parquet results live (default results/)"
-        )
+        found = default_dir("results")
+        parser.add_argument("--results-dir", type=Path, default=found, help=f"where Parquet results live (default {found}/)")
     if data:
-        parser.add_argument("--data-dir", type=Path, default=Path("trainingdata"), help="OHLC CSVs (default trainingdata/)")
-        parser.add_argument(
-            "--hyperparams-dir", type=Path, default=Path("hyperparams"), help="per-symbol JSON (default hyperparams/)"
-        )
+        found = default_dir("trainingdata")
+        parser.add_argument("--data-dir", type=Path, default=found, help=f"OHLC CSVs (default {found}/)")
+        found = default_dir("hyperparams")
+        parser.add_argument("--hyperparams-dir", type=Path, default=found, help=f"per-symbol JSON (default {found}/)")
     if baselines:
-        parser.add_argument(
-            "--baselines-dir", type=Path, default=Path("baselines"), help="committed baselines (default baselines/)"
-        )
+        found = default_dir("baselines")
+        parser.add_argument("--baselines-dir", type=Path, default=found, help=f"committed baselines (default {found}/)")

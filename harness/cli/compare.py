@@ -38,8 +38,22 @@ class CompareOptions:
     json: Path | None = None  # also write the verdict as JSON
 
 
-def compare(options: CompareOptions) -> ExitCode:
+def _baselines(directory: Path) -> tuple[dict[Any, Any], InputError | None]:
+    """The baselines, or none and the problem (the verdicts are still printed, then the problem). The default folder
+    missing, with no project around (an installed harness run from its own folder), is no problem: nothing to gate
+    yet, every key new."""
     from harness.gate.baseline_files import load_baselines
+
+    if directory == Path("baselines") and not directory.exists():
+        print("note: no baselines/ here or in a project directory: every key is new; record them with update-baselines\n")
+        return {}, None
+    try:
+        return dict(load_baselines(directory)), None
+    except InputError as exc:
+        return {}, exc
+
+
+def compare(options: CompareOptions) -> ExitCode:
     from harness.gate.checks import check
     from harness.gate.comparison import build_comparisons, rebenched
     from harness.gate.confirmation import confirm
@@ -57,11 +71,7 @@ def compare(options: CompareOptions) -> ExitCode:
         raise InputError(
             f"{options.results_dir}: no compiled-mode results to compare; fix: run `nox -s bench_eager bench_compiled` first"
         )
-    try:
-        loaded = load_baselines(options.baselines_dir)
-        unusable: InputError | None = None
-    except InputError as exc:  # still print the verdicts, then report the baselines problem
-        loaded, unusable = {}, exc
+    loaded, unusable = _baselines(options.baselines_dir)
     baselines = [baseline for baseline, _ in loaded.values()]
     paths = {id(baseline): str(path) for baseline, path in loaded.values()}
     checks = []

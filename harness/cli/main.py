@@ -11,8 +11,10 @@ import contextlib
 import dataclasses
 import faulthandler
 import logging
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from harness.base.errors import ExitCode, HarnessError, InputError
@@ -28,6 +30,11 @@ T = TypeVar("T")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        _project_dir(sys.argv[1:] if argv is None else list(argv))  # before the parser finds the folders' defaults
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return int(exc.exit_code)
     args = build().parse_args(argv)  # exits 2 on usage errors, like every argparse program
     logging.basicConfig(
         level=logging.WARNING if args.quiet else logging.INFO,
@@ -57,6 +64,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return int(ExitCode.HARNESS_FAILED)
+
+
+def _project_dir(argv: list[str]) -> None:
+    """``--project-dir DIR`` (a top-level flag) as ``HARNESS_PROJECT_DIR``, so every folder default resolves in it."""
+    from harness.base.project import PROJECT_ENV
+
+    early = argparse.ArgumentParser(add_help=False)
+    early.add_argument("--project-dir", type=Path, default=None)
+    known, _ = early.parse_known_args(argv)
+    if known.project_dir is not None:
+        if not known.project_dir.is_dir():
+            raise InputError(f"--project-dir {known.project_dir}: no such directory; fix: name your project's folder")
+        os.environ[PROJECT_ENV] = str(known.project_dir.resolve())
 
 
 def _bench(args: argparse.Namespace) -> int:
@@ -195,7 +215,9 @@ def _report(args: argparse.Namespace) -> int:
     try:
         from harness.report.page import write_report
     except ImportError as exc:
-        raise InputError(f"the report needs matplotlib ({exc}); fix: pip install '.[report]' or run `nox -s report`") from exc
+        raise InputError(
+            f"the report needs matplotlib ({exc}); fix: pip install 'chronos-compile-bench[report]' (in a checkout: pip install '.[report]') or run `nox -s report`"
+        ) from exc
     from harness.results.store import check_writable_dir, read_records
 
     records = read_records(args.results_dir)

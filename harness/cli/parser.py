@@ -7,6 +7,7 @@ bench flag's dest is a field of :class:`harness.bench.request.BenchRequest`.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +23,24 @@ the file, the field and the fix) · 3 the harness itself failed · 130 interrupt
 (SIGTERM) · 129 hung up (SIGHUP); results already written are kept, and no child process is left running."""
 
 
+def program() -> str:
+    """How the user called us: ``chronos-compile-bench`` (the entry point) or ``python -m harness``."""
+    called = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
+    return called if called and called not in ("__main__.py", "-c", "-m") and not called.endswith(".py") else "python -m harness"
+
+
 def build() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m harness", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog=program(), description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--version", action="version", version=f"chronos-compile-bench {__version__}")
+    parser.add_argument(
+        "--project-dir",
+        type=Path,
+        default=None,
+        help="where trainingdata/, hyperparams/, results/ and baselines/ are (also HARNESS_PROJECT_DIR; default: the "
+        "working directory, else the nearest directory above it holding trainingdata/ and hyperparams/)",
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and the final table")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 

@@ -57,13 +57,13 @@ def _mae(summary: ModeSummary | None) -> str:
 
 
 def _skill(summary: ModeSummary | None) -> str:
-    """The naive forecast's MAE % (the last close repeated) and eager's skill against it: 1 - MAE % / naive MAE %
-    (above 0: better than naive)."""
+    """The naive forecast's MAE % (the last close repeated) and eager's skill as the terminal gives it: MAE / naive
+    MAE (below 1 the model beats persistence)."""
     if summary is None or summary.naive_mae_pct is None:
         return "-"
     if summary.mae_pct is None or not summary.naive_mae_pct > 0:
         return f"{summary.naive_mae_pct:.3f}% / -"
-    return f"{summary.naive_mae_pct:.3f}% / {1.0 - summary.mae_pct / summary.naive_mae_pct:+.2f}"
+    return f"{summary.naive_mae_pct:.3f}% / {summary.mae_pct / summary.naive_mae_pct:.2f}"
 
 
 def _speedup(comparison: Comparison) -> str:
@@ -181,7 +181,7 @@ def build(
                     "First call / compile",
                     "MAE eager (MAE %)",
                     "MAE compiled (MAE %)",
-                    "Naive MAE % / skill",
+                    "Naive MAE % / skill (MAE ÷ naive, < 1 beats it)",
                     "Speedup",
                     "MAE diff",
                     "Recommendation",
