@@ -217,6 +217,34 @@ def test_int8_dynamic_quantization_is_judged_as_a_reduced_precision() -> None:
     assert record.matmul_gflops_compiled is None  # no float floor claimed for int8 GEMMs
 
 
+def test_compile_workers_are_ended_before_the_timed_calls(monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness.bench import runner
+
+    events: list[str] = []
+    original = runner.machine_reference
+
+    def end_workers() -> bool:
+        events.append("end workers")
+        return True
+
+    def reference() -> float:
+        events.append("timed round")
+        return original()
+
+    monkeypatch.setattr(runner, "end_compile_workers", end_workers)
+    monkeypatch.setattr(runner, "machine_reference", reference)
+    record = run(tiny_spec("compiled", backend="eager"))
+    assert record.status == "pass", record.error_message
+    assert events[0] == "end workers" and events.count("timed round") == 3  # once, after the first call, before timing
+
+
+def test_ending_the_compile_workers_works_with_or_without_a_pool() -> None:
+    from harness.bench.compiling import end_compile_workers
+
+    assert end_compile_workers() is True  # no pool started in this process: nothing to end, no error
+    assert end_compile_workers() is True  # twice: still fine
+
+
 def test_a_round_puts_each_model_first_as_often_as_the_others() -> None:
     from harness.bench.runner import _round_order
 
