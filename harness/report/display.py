@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from harness.gate.checks import Check
@@ -43,6 +44,16 @@ def _skill(summary: ModeSummary) -> str:
     return f"{summary.mae_pct / summary.naive_mae_pct:.2f}"
 
 
+def sessions_disagree(comparison: Comparison) -> bool:
+    """Whether the across-session ratio (eager session median / compiled session median) lies outside the interleaved
+    interval: then the two sessions did not see the same machine (on an H200 they swung 2x minutes apart), and only
+    the interleaved ratio, measured within one process, should be read."""
+    interval, session = comparison.speedup_ci, comparison.session_speedup
+    if interval is None or session is None or not math.isfinite(session):
+        return False
+    return not interval[0] <= session <= interval[1]
+
+
 def format_comparison(comparison: Comparison) -> str:
     key = comparison.key
     trained = comparison.compiled.model_trained if comparison.compiled else True
@@ -63,6 +74,8 @@ def format_comparison(comparison: Comparison) -> str:
         speed += f", {comparison.speedup_method}"
         if comparison.speedup_method == INTERLEAVED and comparison.session_speedup is not None:
             speed += f"; across sessions {comparison.session_speedup:.2f}x"
+            if sessions_disagree(comparison):
+                speed += " (outside the interleaved interval: the sessions ran on a different host or process state; the interleaved figure is the one judged)"
     diff = "-" if comparison.mae_diff_pct is None else f"{comparison.mae_diff_pct:+.3f}%"
     lines.append(f"  speedup {speed} · MAE difference {diff}")
     compiled = comparison.compiled

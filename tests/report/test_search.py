@@ -215,3 +215,17 @@ def test_the_best_configuration_passes_every_gate_and_the_table_lists_all() -> N
     assert best_lines(pick_best([drifting, compare("sdpa", drift_max_abs=1.0)])[0]) == [
         "Best configuration: none of 2 passes every gate: keep eager."
     ]
+
+
+def test_an_across_session_ratio_outside_the_interleaved_interval_is_flagged() -> None:
+    import dataclasses
+
+    from harness.report.display import format_comparison, sessions_disagree
+
+    comparison = compare()  # interleaved 2.00x, and its sessions agree (eager 0.20 / compiled 0.10)
+    assert comparison.session_speedup == pytest.approx(2.0) and not sessions_disagree(comparison)
+    assert "outside the interleaved interval" not in format_comparison(comparison)
+    swung = dataclasses.replace(comparison, session_speedup=2.45)  # the H200's reduce-overhead case: 2.45x vs 1.79x
+    assert sessions_disagree(swung)
+    assert "across sessions 2.45x (outside the interleaved interval" in format_comparison(swung)
+    assert not sessions_disagree(dataclasses.replace(comparison, session_speedup=float("nan")))  # a NaN is not a finding
