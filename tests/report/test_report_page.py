@@ -224,7 +224,7 @@ def test_a_trend_draws_as_many_artists_for_three_hundred_runs_as_for_five(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # one artist per kind of point, not per run: drawing (and legend placement) stays linear in the runs; 2,500 runs
-    # drawn one artist each took 57 s of the 110 s a 5,000-file report took
+    # drawn one artist each took 57 s of the 110 s a 5,000-file report took under cProfile
     assert _trend_artists(300, tmp_path, monkeypatch) == _trend_artists(5, tmp_path, monkeypatch)
 
 
