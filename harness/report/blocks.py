@@ -58,7 +58,9 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def to_markdown(blocks: Sequence[Block]) -> str:
+def to_markdown(blocks: Sequence[Block], *, images: bool = True) -> str:
+    """``images`` False: each image named instead of linked (a CI job summary shows no relative links: the charts are in
+    the uploaded report)."""
     out: list[str] = []
     for block in blocks:
         if isinstance(block, Heading):
@@ -78,7 +80,9 @@ def to_markdown(blocks: Sequence[Block]) -> str:
             fence = "~~~~" if any(line.startswith("```") for line in block.lines) else "```"
             out.append("\n".join([fence + block.language, *block.lines, fence]))
         else:
-            out.append(f"![{block.alt}]({block.path})")
+            out.append(
+                f"![{block.alt}]({block.path})" if images else f"*Chart `{block.path}` ({block.alt}): in the report artifact.*"
+            )
     return "\n\n".join(out) + "\n"
 
 

@@ -333,8 +333,9 @@ def write_report(
         blocks = build(records, baselines, staging, confidence=confidence, source=source)
         title = "Chronos-2: torch.compile vs eager"
         (staging / "index.md").write_text(to_markdown(blocks), encoding="utf-8")
+        (staging / "summary.md").write_text(to_markdown(blocks, images=False), encoding="utf-8")  # for a CI job summary
         (staging / "index.html").write_text(to_html(blocks, title=title), encoding="utf-8")
-        pages = ["index.md", "index.html"]  # last: they show the images, which must be in place first
+        pages = ["summary.md", "index.md", "index.html"]  # last: they show the images, which must be in place first
         names = [*sorted(p.name for p in staging.iterdir() if p.name not in pages), *pages]
         for name in names:
             os.chmod(staging / name, 0o644)

@@ -251,3 +251,13 @@ def test_the_mae_panel_says_it_is_gated_where_the_timing_panels_say_they_are_not
     speed, latency, mae = legends
     assert any("timings not gated" in text for text in speed) and any("timings not gated" in text for text in latency)
     assert "baseline ± tolerance (gated)" in mae and not any("not gated" in text for text in mae)
+
+
+def test_the_job_summary_names_the_charts_instead_of_linking_them(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    write_report(three_nights(), None, tmp_path / "report", source="test")
+    summary = (tmp_path / "report" / "summary.md").read_text()
+    index = (tmp_path / "report" / "index.md").read_text()
+    assert "![" in index and "![" not in summary  # a job summary shows no relative image: none is linked
+    assert "*Chart `latency.png`" in summary and "in the report artifact" in summary
+    assert summary.split("\n", 3)[:3] == index.split("\n", 3)[:3]  # the same page, headline first
