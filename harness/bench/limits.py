@@ -7,6 +7,7 @@ import functools
 import math
 import time
 from collections.abc import Callable
+from typing import Any
 
 MATMUL_SIZE = 2048  # a square matmul large enough to run near the machine's peak (2 * 2048^3 = 17.2 GFLOP)
 MATMUL_REPEATS = 3  # the best of these, after one warm-up: the throughput the machine can reach, not its average
@@ -49,11 +50,9 @@ def measure_matmul(
     read its floor from the host's CPU (1.4 TFLOP/s against the GPU's 51 in float32) and print shares over 100%."""
     import torch
 
+    a, b = _operands(dtype, size, device)
     if device.startswith("cuda"):
-        return _measure_cuda(dtype, size=size, repeats=repeats, device=device)
-    generator = torch.Generator().manual_seed(0)
-    a = torch.randn(size, size, generator=generator).to(getattr(torch, dtype))
-    b = torch.randn(size, size, generator=generator).to(getattr(torch, dtype))
+        return _measure_cuda(a, b, repeats=repeats, device=device)
     kernels: list[Callable[[], object]] = [lambda: torch.mm(a, b)]
     if torch.backends.mkldnn.is_available():  # type: ignore[no-untyped-call]
         try:
@@ -76,12 +75,18 @@ def measure_matmul(
     return 2.0 * size**3 / best / 1e9
 
 
-def _measure_cuda(dtype: str, *, size: int, repeats: int, device: str) -> float:
+def _operands(dtype: str, size: int, device: str) -> tuple[Any, Any]:
+    """Two ``size`` x ``size`` random matrices in ``dtype`` on ``device`` (seeded: every run multiplies the same)."""
     import torch
 
     generator = torch.Generator().manual_seed(0)
-    a = torch.randn(size, size, generator=generator).to(device=device, dtype=getattr(torch, dtype))
-    b = torch.randn(size, size, generator=generator).to(device=device, dtype=getattr(torch, dtype))
+    return tuple(torch.randn(size, size, generator=generator).to(device=device, dtype=getattr(torch, dtype)) for _ in range(2))  # type: ignore[return-value]
+
+
+def _measure_cuda(a: Any, b: Any, *, repeats: int, device: str) -> float:
+    import torch
+
+    size = int(a.shape[0])
     torch.mm(a, b)  # warm-up: cuBLAS handles, kernel selection
     best = float("inf")
     for _ in range(repeats):

@@ -22,7 +22,7 @@ def _mode_line(name: str, summary: ModeSummary | None) -> str:
     line = (
         f"  {name:<9} {summary.n_success}/{summary.n_predictions} {summary.success_rate:>5.0%}  "
         f"{_s(summary.latency_median_s):>8} {ci:<18}  {_s(summary.first_call_s, 2):>8}  {_s(summary.compile_s, 2):>8}  "
-        f"{_s(summary.mae, 4):>12}  {_s(summary.mae_pct, 2):>6}  {_s(summary.naive_mae_pct, 2):>6}  {_skill(summary):>5}"
+        f"{_s(summary.mae, 4):>12}  {_s(summary.mae_pct, 2):>6}  {_s(summary.naive_mae_pct, 2):>6}  {skill(summary):>5}"
     )
     if summary.error:
         line += f"\n            error: {summary.error[:200]}"
@@ -37,7 +37,7 @@ def header(confidence: float) -> str:
     )
 
 
-def _skill(summary: ModeSummary) -> str:
+def skill(summary: ModeSummary) -> str:
     """Model MAE / naive MAE: below 1 the model beats persistence."""
     if summary.mae_pct is None or not summary.naive_mae_pct:
         return "-"

@@ -29,6 +29,7 @@ from harness.gate.matching import GateKind
 from harness.gate.verdict import exit_code, tally
 from harness.report import plots
 from harness.report.blocks import Block, Code, Heading, Headline, Image, Paragraph, Table, to_html, to_markdown
+from harness.report.display import skill
 from harness.report.drawing import Drawing, draw_all
 from harness.results.schema import RunRecord
 from harness.results.store import new_temp_file, write_error
@@ -57,13 +58,11 @@ def _mae(summary: ModeSummary | None) -> str:
 
 
 def _skill(summary: ModeSummary | None) -> str:
-    """The naive forecast's MAE % (the last close repeated) and eager's skill as the terminal gives it: MAE / naive
-    MAE (below 1 the model beats persistence)."""
+    """The naive forecast's MAE % (the last close repeated) and eager's skill as the terminal gives it
+    (:func:`harness.report.display.skill`: MAE / naive MAE, below 1 the model beats persistence)."""
     if summary is None or summary.naive_mae_pct is None:
         return "-"
-    if summary.mae_pct is None or not summary.naive_mae_pct > 0:
-        return f"{summary.naive_mae_pct:.3f}% / -"
-    return f"{summary.naive_mae_pct:.3f}% / {summary.mae_pct / summary.naive_mae_pct:.2f}"
+    return f"{summary.naive_mae_pct:.3f}% / {skill(summary)}"
 
 
 def _speedup(comparison: Comparison) -> str:

@@ -52,25 +52,29 @@ def test_nothing_measured_is_no_tolerance_and_an_exact_agreement_a_few_ulps() ->
     assert tolerance is not None and 0 < tolerance < 1e5
 
 
+def _bf16(**given: object) -> tuple[Recommendation, str]:
+    """The recommendation for a passing bfloat16 run (20 rolling windows), with ``given`` in place of the defaults."""
+    settings: dict[str, object] = {
+        "compiled_success_rate": 1.0,
+        "speedup": 2.0,
+        "speedup_ci": (1.9, 2.1),
+        "mae_diff": 0.1,
+        "precision": "bfloat16",
+        "precision_mae_diff": 0.2,
+        "precision_windows": 20,
+        **given,
+    }
+    return recommend(**settings)  # type: ignore[arg-type]
+
+
 def test_the_compile_decision_of_a_reduced_precision_is_compilings_own_gain() -> None:
     # issue 26: bfloat16 at 3.41x over float32 eager was 1.87x from the dtype and 1.14x from compiling
-    def verdict(**split: object) -> tuple[Recommendation, str]:
-        return recommend(
-            compiled_success_rate=1.0,
-            speedup=3.41,
-            speedup_ci=(3.30, 3.50),
-            mae_diff=0.1,
-            precision="bfloat16",
-            precision_mae_diff=-0.03,
-            precision_windows=20,
-            **split,  # type: ignore[arg-type]
-        )
-
-    recommendation, reason = verdict(dtype_gain=1.87, compile_gain=(1.14, (1.10, 1.18)))
+    speedy = {"speedup": 3.41, "speedup_ci": (3.30, 3.50), "precision_mae_diff": -0.03}
+    recommendation, reason = _bf16(**speedy, dtype_gain=1.87, compile_gain=(1.14, (1.10, 1.18)))
     assert recommendation is Recommendation.NOT_WORTH_IT
     assert "bfloat16 eager alone gives 1.87x over float32 eager, no compile" in reason and "compiling adds 1.14x" in reason
-    assert verdict(dtype_gain=1.1, compile_gain=(3.1, (3.0, 3.2)))[0] is Recommendation.ADOPT
-    assert verdict()[0] is Recommendation.ADOPT  # an older row, without the dtype's partner: the total, as before
+    assert _bf16(**speedy, dtype_gain=1.1, compile_gain=(3.1, (3.0, 3.2)))[0] is Recommendation.ADOPT
+    assert _bf16(**speedy)[0] is Recommendation.ADOPT  # an older row, without the dtype's partner: the total, as before
 
 
 def test_the_split_is_a_median_of_per_round_ratios_over_rounds_where_every_model_passed() -> None:
@@ -109,20 +113,9 @@ def test_the_weighted_quantile_loss_scores_every_level() -> None:
 
 
 def test_a_reduced_precision_is_held_to_its_quantile_loss_and_untrained_weights_to_speed_only() -> None:
-    def verdict(**given: object) -> tuple[Recommendation, str]:
-        settings: dict[str, object] = {"precision_mae_diff": 0.2, "precision_windows": 20, **given}
-        return recommend(
-            compiled_success_rate=1.0,
-            speedup=2.0,
-            speedup_ci=(1.9, 2.1),
-            mae_diff=0.1,
-            precision="bfloat16",
-            **settings,  # type: ignore[arg-type]
-        )
-
-    rejected, reason = verdict(precision_wql_diff=3.1)
+    rejected, reason = _bf16(precision_wql_diff=3.1)
     assert rejected is Recommendation.REJECT_ACCURACY and "weighted quantile loss" in reason and "+3.10%" in reason
-    adopted, reason = verdict(precision_wql_diff=0.4)
+    adopted, reason = _bf16(precision_wql_diff=0.4)
     assert adopted is Recommendation.ADOPT and "compiled wQL +0.400%" in reason
-    untrained, reason = verdict(precision_mae_diff=None, precision_windows=0, trained=False)
+    untrained, reason = _bf16(precision_mae_diff=None, precision_windows=0, trained=False)
     assert untrained is Recommendation.ADOPT and "untrained weights: accuracy not judged, speed only" in reason
