@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from harness.base.errors import ExitCode, InputError
 from harness.base.options import STRESS_CASES
 from harness.bench.isolation import ChildRefused
-from harness.bench.request import BenchRequest, plan, result_name
+from harness.bench.request import BenchRequest, plan, precision_refusal, result_name
 
 if TYPE_CHECKING:
     from harness.bench.spec import RunSpec
@@ -149,10 +149,27 @@ def configs(base: BenchRequest, names: list[str]) -> int:
 
     runs = [("eager", {"mode": "eager"})] + [(name, {"mode": "compiled", **CONFIGS[name]}) for name in names]
     for name, changes in runs:
+        request = replace(base, **changes)
+        refusal = next(filter(None, (precision_refusal(request, device) for device in _devices(request))), "")
+        if refusal:  # TF32 on a CPU, int8 on a GPU: said, not run, and the sweep goes on
+            print(f"== {name}: skipped: {refusal.partition('; fix:')[0]}", flush=True)
+            continue
         print(f"== {name}", flush=True)
-        bench(replace(base, **changes))
+        bench(request)
     print(f"{len(runs)} runs per symbol written; read them with `python -m harness compare` (it names the best configuration)")
     return int(ExitCode.OK)
+
+
+def _devices(request: BenchRequest) -> list[str]:
+    """The device each symbol of ``request`` runs on: ``--device``, else its hyperparameters file's."""
+    from harness.data.params import resolve_params
+
+    if request.device:
+        return [request.device]
+    return [
+        resolve_params(symbol, request.hyperparams_dir, model=request.model, context_length=request.context_length).device
+        for symbol in request.symbol
+    ]
 
 
 def extreme(base: BenchRequest, cases: list[str]) -> int:

@@ -49,6 +49,7 @@ CONFIGS: dict[str, dict[str, object]] = {
     "encoder-bf16": {"compile_scope": "encoder", "dtype": "bfloat16"},
     "int8": {"dtype": "int8-dynamic"},  # every Linear dynamically quantized to int8 (torch.ao), judged as bf16 is; CPU
     "encoder-int8": {"compile_scope": "encoder", "dtype": "int8-dynamic"},
+    "tf32": {"dtype": "tf32"},  # float32 weights, matmuls in TF32 on tensor cores, judged as bf16 is; CUDA (skipped on CPU)
     # freezing packs linear weights for MKL, except in AOT mode or with a symbolic batch: then for oneDNN
     # (torch/_inductor/fx_passes/mkldnn_fusion.py), which on some CPUs (AMD Zen 5 here) runs GEMMs 2x faster than MKL
     "freezing-dynamic": {"freezing": True, "dynamic": "true"},
@@ -60,7 +61,8 @@ CONFIG_FLAGS = tuple(dict.fromkeys(f"--{field.replace('_', '-')}" for settings i
 SETS: dict[str, tuple[str, ...]] = {
     "default": ("default", "sdpa", "static", "freezing", "bf16"),  # about one cold compile each
     "full": tuple(CONFIGS),  # every configuration: the search's, dynamic, reduce-overhead (CUDA graphs), SDPA backends
-    "gpu": ("default", "sdpa", "reduce-overhead", "bf16", "sdpa-efficient", "sdpa-flash", "sdpa-math"),
+    # on CUDA: the reduced precisions each time their eager too (dtype gain beside compile gain)
+    "gpu": ("default", "sdpa", "reduce-overhead", "tf32", "bf16", "sdpa-efficient", "sdpa-flash", "sdpa-math"),
     # the search for a configuration worth adopting on CPU (docs/configurations.md#the-search); with --starts
     "search": (
         "default",
@@ -82,6 +84,7 @@ SETS: dict[str, tuple[str, ...]] = {
         "encoder-bf16",
         "int8",
         "encoder-int8",
+        "tf32",  # skipped on CPU, with the reason
     ),
 }
 

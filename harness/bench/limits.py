@@ -9,6 +9,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from harness.model.precision import matmul_precision, weight_dtype
+
 MATMUL_SIZE = 2048  # a square matmul large enough to run near the machine's peak (2 * 2048^3 = 17.2 GFLOP)
 MATMUL_REPEATS = 3  # the best of these, after one warm-up: the throughput the machine can reach, not its average
 
@@ -50,9 +52,10 @@ def measure_matmul(
     read its floor from the host's CPU (1.4 TFLOP/s against the GPU's 51 in float32) and print shares over 100%."""
     import torch
 
-    a, b = _operands(dtype, size, device)
+    a, b = _operands(weight_dtype(dtype), size, device)
     if device.startswith("cuda"):
-        return _measure_cuda(a, b, repeats=repeats, device=device)
+        with matmul_precision(dtype):  # "tf32": float32 operands on tensor cores; any other: strict IEEE float32
+            return _measure_cuda(a, b, repeats=repeats, device=device)
     kernels: list[Callable[[], object]] = [lambda: torch.mm(a, b)]
     if torch.backends.mkldnn.is_available():  # type: ignore[no-untyped-call]
         try:

@@ -164,6 +164,9 @@ def plan(request: BenchRequest) -> list[RunSpec]:
             resolve_device(
                 params.device, origin="--device" if request.device else str(hyperparams_path(request.hyperparams_dir, symbol))
             )
+        refusal = precision_refusal(request, params.device)
+        if refusal:
+            raise InputError(f"--dtype {request.dtype}: {refusal}")
         if request.series_file is not None:  # an isolated child: its parent read and checked the CSV
             series = read_series(request.series_file)
         else:
@@ -204,6 +207,17 @@ def plan(request: BenchRequest) -> list[RunSpec]:
                 "fix: leave out --run-id, or give a new one (results are never overwritten)"
             )
     return specs
+
+
+def precision_refusal(request: BenchRequest, device: str) -> str:
+    """Why compiled mode of ``request`` cannot run its dtype on ``device`` ("auto" resolved), or "": TF32 needs CUDA,
+    int8 dynamic quantization a CPU. A sweep skips such a configuration with this line; a bench refuses it."""
+    from harness.bench.spec import resolve_device
+    from harness.model.precision import unsupported_on
+
+    if request.mode != "compiled":
+        return ""
+    return unsupported_on(request.dtype, resolve_device(device))
 
 
 def _refuse_ignored_settings(request: BenchRequest) -> None:

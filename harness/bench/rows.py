@@ -15,6 +15,7 @@ import numpy as np
 
 from harness.bench.compiling import EAGER_COLUMNS
 from harness.data.window import OHLC
+from harness.model import precision
 from harness.model.loading import parameter_count
 from harness.results.fingerprint import fingerprint
 from harness.results.schema import RunRecord, RunStatus
@@ -252,7 +253,7 @@ DRIFT_FACTOR = 4.0  # compiled may drift from eager by this many times eager's o
 UNMEASURED_FLOOR_ULPS = 4.0  # eager's noise when float64 agrees exactly: compiled kernels reorder sums (8 ulps seen)
 
 
-DTYPE_EPS = {"float32": float(np.finfo(np.float32).eps), "bfloat16": 2.0**-7}  # relative precision (bf16: 8 bits)
+DTYPE_EPS = precision.EPS  # relative precision of one value in each dtype
 
 
 def noise_floor(float32_error: float | None, eager_forecast: np.ndarray | None, *, dtype: str = "float32") -> float | None:

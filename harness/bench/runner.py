@@ -35,7 +35,8 @@ from harness.bench.spec import Call, Measured, RunSpec, resolve_device
 from harness.data.params import BenchParams
 from harness.data.window import BenchWindow
 from harness.model.forecast import predict
-from harness.model.loading import INT8_DYNAMIC, load_pipeline
+from harness.model.loading import load_pipeline
+from harness.model.precision import FLOAT32, INT8_DYNAMIC, matmul_precision
 from harness.results.schema import RunRecord
 
 if TYPE_CHECKING:
@@ -79,8 +80,9 @@ def _synchronize(device: str) -> None:
 class _Caller:
     """Times predictions; a failing one is re-run to confirm (k failures of up to n attempts)."""
 
-    def __init__(self, pipeline: Chronos2Pipeline, spec: RunSpec, device: str) -> None:
-        self.pipeline, self.spec, self.device = pipeline, spec, device
+    def __init__(self, pipeline: Chronos2Pipeline, spec: RunSpec, device: str, *, precision: str = FLOAT32) -> None:
+        """``precision``: the matmul mode every call runs under (TF32 for the "tf32" models, strict float32 else)."""
+        self.pipeline, self.spec, self.device, self.precision = pipeline, spec, device, precision
         self.window = spec.window  # swapped for shorter contexts by the shape-variation calls
         self.injector = random.Random(0)  # planted failures: reproducible pattern
 
@@ -92,8 +94,9 @@ class _Caller:
                 strike(fault.kind, self.spec.mode)
             if fault is not None and fault.kind is FaultKind.RAISE and self.injector.random() < fault.probability:
                 raise InjectedFailure(f"planted by --fault {fault.text()} in {self.spec.mode} mode")
-            # the thread count is set and restored outside the timing
-            with compiled_threads(self.spec.compile) if threads else contextlib.nullcontext():
+            # the thread count and matmul mode are set and restored outside the timing
+            threading = compiled_threads(self.spec.compile) if threads else contextlib.nullcontext()
+            with threading, matmul_precision(self.precision):
                 _synchronize(self.device)
                 start = time.perf_counter()
                 forecast = predict(self.pipeline, self.window, self.spec.params)
@@ -137,11 +140,11 @@ def run(spec: RunSpec) -> RunRecord:
     pipeline = load_pipeline(spec.source, attn_implementation=attn, device=device, dtype=dtype)
     load_s = time.perf_counter() - start
     reference = None
-    if compiled and (attn, dtype) != ("eager", "float32"):  # eager mode's own model, for pairs and drift
+    if compiled and (attn, dtype) != ("eager", FLOAT32):  # eager mode's own model, for pairs and drift
         reference = load_pipeline(spec.source, attn_implementation="eager", device=device, dtype="float32")
 
     caches = inductor_cache(spec.compile.cache) if compiled else contextlib.nullcontext()
-    with caches:
+    with caches, matmul_precision(dtype):  # compiling too runs in the configuration's matmul mode
         measured = _measure(spec, pipeline, device=device, reference=reference)
     return build_record(spec, measured, device=device, pipeline=pipeline, load_s=load_s)
 
@@ -151,7 +154,8 @@ def _float64_forecast(pipeline: Chronos2Pipeline, spec: RunSpec) -> np.ndarray |
     model = pipeline.model
     try:
         model.double()
-        return predict(pipeline, spec.window, spec.params)
+        with matmul_precision(FLOAT32):  # eager mode's model: never in a TF32 run's matmul mode
+            return predict(pipeline, spec.window, spec.params)
     except Exception as exc:  # an optional yardstick: without it drift is reported but not judged
         log.warning("%s: float64 reference failed: %s: %s", spec.window.symbol, type(exc).__name__, exc)
         return None
@@ -193,13 +197,13 @@ def _measure_compiled(
     spec: RunSpec, pipeline: Chronos2Pipeline, *, device: str, reference: Chronos2Pipeline | None = None
 ) -> Measured:
     out = Measured()
-    call = _Caller(pipeline, spec, device)
+    call = _Caller(pipeline, spec, device, precision=spec.compile.dtype)
     symbol = spec.window.symbol
 
     # compiled: eager mode's model first (reference forecast, float64 yardstick), then compile, then interleave.
     # The reference is this pipeline's own module unless the configuration changes attention or dtype: then it is
     # a second pipeline loaded exactly as eager mode loads it, so speedup and drift are always against eager mode.
-    ref_call = call if reference is None else _Caller(reference, spec, device)
+    ref_call = call if reference is None else _Caller(reference, spec, device, precision=FLOAT32)
     reference_module = ref_call.pipeline.model
     with progress(f"{symbol} compiled: eager reference (float32, float64)", logger=log) as phase:
         first_reference = ref_call(reference_module, f"{symbol} eager reference", measured=False)
@@ -286,7 +290,7 @@ def _after_timed(
     symbol = spec.window.symbol
     _limits(out, spec, eager, call)
     call.pipeline.model = target
-    if spec.compile.dtype != "float32" and eager is not call.pipeline:
+    if spec.compile.dtype != FLOAT32 and eager is not call.pipeline:
         _precision_skill(out, spec, call.pipeline, target, eager)
     if spec.warm_compile:
         with progress(f"{symbol} compiled: compiling again (warm caches)", logger=log):
@@ -322,7 +326,8 @@ def _limits(out: Measured, spec: RunSpec, eager: Chronos2Pipeline, call: _Caller
             log.warning("%s: %s failed: %s: %s", spec.window.symbol, what, type(exc).__name__, exc)
             return None
 
-    out.flops = attempt("FLOP count", lambda: count_flops(lambda: predict(eager, spec.window, spec.params)))
+    with matmul_precision(FLOAT32):
+        out.flops = attempt("FLOP count", lambda: count_flops(lambda: predict(eager, spec.window, spec.params)))
     device = call.device  # the floor of the device the model runs on, not of the host's CPU
     out.matmul_gflops = attempt("float32 matmul throughput", lambda: matmul_gflops("float32", device=device))
     if spec.compile.dtype == INT8_DYNAMIC:  # int8 GEMMs: no float matmul bounds them, and none is claimed
@@ -349,7 +354,8 @@ def _precision_skill(
     try:
         pipeline.model = uncompiled
         low = rolling_skill(pipeline, spec.series, context_length=context)
-        full = rolling_skill(eager, spec.series, context_length=context)
+        with matmul_precision(FLOAT32):
+            full = rolling_skill(eager, spec.series, context_length=context)
         out.precision_mae_diff_pct = mae_diff_pct(full.model_mae_pct, low.model_mae_pct)
         out.precision_windows = min(low.windows, full.windows)
         pipeline.model = compiled_module

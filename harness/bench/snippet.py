@@ -4,6 +4,7 @@ as the bench did (:mod:`harness.bench.compiling`). Pure: text only, no torch."""
 from __future__ import annotations
 
 from harness.bench.compiling import SDPA_BACKENDS, CompileSettings
+from harness.model.precision import INT8_DYNAMIC, TF32, weight_dtype
 
 
 def code_lines(settings: CompileSettings, *, model: str = "amazon/chronos-2", device: str = "cpu") -> list[str]:
@@ -21,18 +22,7 @@ def code_lines(settings: CompileSettings, *, model: str = "amazon/chronos-2", de
         switches.append("inductor_config.cpp_wrapper = True")
     if switches:
         lines.append("import torch._inductor.config as inductor_config")
-    lines.append("")
-    int8 = settings.dtype == "int8-dynamic"
-    lines.append(
-        f"pipeline = Chronos2Pipeline.from_pretrained({model!r}, attn_implementation={settings.attn_implementation!r}, "
-        f"dtype=torch.{'float32' if int8 else settings.dtype})"
-    )
-    lines.append(f"pipeline.model.to({device!r}).eval()")
-    if int8:
-        lines.append(
-            "pipeline.model = torch.ao.quantization.quantize_dynamic(pipeline.model, {torch.nn.Linear}, dtype=torch.qint8)"
-        )
-    lines += switches
+    lines += ["", *_loading(settings, model=model, device=device), *switches]
     if settings.threads:
         lines.append(f"torch.set_num_threads({settings.threads})  # while the compiled model compiles and runs")
     options = [f"mode={settings.mode!r}"] if settings.mode != "default" else []
@@ -60,4 +50,21 @@ def code_lines(settings: CompileSettings, *, model: str = "amazon/chronos-2", de
             "from torch.nn.attention import SDPBackend, sdpa_kernel",
             f"# every prediction inside: with sdpa_kernel([SDPBackend.{backend}]): pipeline.predict_df(...)",
         ]
+    return lines
+
+
+def _loading(settings: CompileSettings, *, model: str, device: str) -> list[str]:
+    """Loading the pipeline in the configuration's precision."""
+    lines = []
+    if settings.dtype == TF32:
+        lines.append('torch.backends.cuda.matmul.fp32_precision = "tf32"  # before compiling: inductor reads it')
+    lines.append(
+        f"pipeline = Chronos2Pipeline.from_pretrained({model!r}, attn_implementation={settings.attn_implementation!r}, "
+        f"dtype=torch.{weight_dtype(settings.dtype)})"
+    )
+    lines.append(f"pipeline.model.to({device!r}).eval()")
+    if settings.dtype == INT8_DYNAMIC:
+        lines.append(
+            "pipeline.model = torch.ao.quantization.quantize_dynamic(pipeline.model, {torch.nn.Linear}, dtype=torch.qint8)"
+        )
     return lines

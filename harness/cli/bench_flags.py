@@ -11,6 +11,7 @@ from harness.base.project import default_dir
 from harness.bench.faults import Fault, FaultKind
 from harness.bench.isolation import DEFAULT_TIMEOUT_S
 from harness.cli import argtypes
+from harness.model.precision import PRECISIONS
 
 
 def bench_flags(bench: argparse.ArgumentParser, *, mode: bool = True) -> None:
@@ -70,10 +71,10 @@ def bench_flags(bench: argparse.ArgumentParser, *, mode: bool = True) -> None:
     )
     bench.add_argument(
         "--dtype",
-        choices=("float32", "bfloat16", "int8-dynamic"),
+        choices=PRECISIONS,
         default="float32",
         help="the compiled model's dtype (default float32; eager mode is always float32); int8-dynamic: float32 weights, "
-        "every Linear dynamically quantized to int8 (CPU)",
+        "every Linear dynamically quantized to int8 (CPU); tf32: float32 weights, matmuls on tensor cores in TF32 (CUDA)",
     )
     bench.add_argument(
         "--sdpa-backend",

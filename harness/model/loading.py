@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.base.errors import InputError
 from harness.base.progress import progress
+from harness.model.precision import INT8_DYNAMIC, unsupported_on, weight_dtype
 
 if TYPE_CHECKING:
     from chronos.chronos2 import Chronos2Pipeline
@@ -216,31 +217,25 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-DTYPES = ("float32", "bfloat16")
-
-
-INT8_DYNAMIC = "int8-dynamic"  # a "dtype": float32 weights loaded, then every Linear dynamically quantized to int8
-
-
 def load_pipeline(source: ModelSource, *, attn_implementation: str, device: str, dtype: str = "float32") -> Chronos2Pipeline:
     """Load through ``Chronos2Pipeline.from_pretrained`` (float32 unless told); any failure is an :class:`InputError`.
 
     ``dtype`` "int8-dynamic": loaded in float32, then its ``Linear`` layers dynamically quantized (int8 weights, each
-    call's activations quantized on the fly: ``torch.ao.quantization.quantize_dynamic``). CPU only."""
+    call's activations quantized on the fly: ``torch.ao.quantization.quantize_dynamic``). CPU only. "tf32": loaded in
+    float32 (its matmul mode is :func:`harness.model.precision.matmul_precision`'s). CUDA only."""
     import torch
     import transformers
     from chronos.chronos2 import Chronos2Pipeline
 
-    if dtype == INT8_DYNAMIC and device.startswith("cuda"):
-        raise InputError(
-            f"dtype {INT8_DYNAMIC}: dynamic int8 quantization has CPU kernels only; fix: --device cpu, or another --dtype"
-        )
+    refusal = unsupported_on(dtype, device)
+    if refusal:
+        raise InputError(refusal)
     transformers.logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # no carriage-return spam in logs
     try:
         pipeline = Chronos2Pipeline.from_pretrained(
             source.location,
             attn_implementation=attn_implementation,
-            dtype=torch.float32 if dtype == INT8_DYNAMIC else getattr(torch, dtype),
+            dtype=getattr(torch, weight_dtype(dtype)),
         )
     except Exception as exc:  # from_pretrained raises OSError, ValueError, AssertionError, hub errors...
         raise InputError(

@@ -17,8 +17,9 @@ def test_every_named_configuration_has_code_that_parses_and_names_its_switches(n
     settings = BenchRequest(mode="compiled", **CONFIGS[name]).compile_settings()  # type: ignore[arg-type]
     text = "\n".join(code_lines(settings))
     compile(text, name, "exec")  # valid Python
-    int8 = settings.dtype == "int8-dynamic"
-    assert f"dtype=torch.{'float32' if int8 else settings.dtype}" in text
+    int8, tf32 = settings.dtype == "int8-dynamic", settings.dtype == "tf32"
+    assert f"dtype=torch.{'float32' if int8 or tf32 else settings.dtype}" in text
+    assert ('torch.backends.cuda.matmul.fp32_precision = "tf32"' in text) == tf32
     assert f"attn_implementation={settings.attn_implementation!r}" in text
     assert ("quantize_dynamic(pipeline.model, {torch.nn.Linear}, dtype=torch.qint8)" in text) == int8
     assert ("inductor_config.freezing = True" in text) == settings.freezing
