@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -50,9 +51,13 @@ def test_encoder_only_compile_is_one_graph_and_measures_its_starts(tmp_path: Pat
 
 @pytest.mark.slow
 def test_aot_package_loads_in_a_fresh_process(tmp_path: Path) -> None:
-    assert main(_tiny(tmp_path, "--compile-scope", "aot-encoder", "--starts")) == 0
+    assert main(_tiny(tmp_path, "--compile-scope", "aot-encoder", "--starts", "--batch-series", "4")) == 0
     (record,) = read_records(tmp_path)
     assert record.status == "pass" and record.drift_max_abs is not None
+    # a package of fixed shapes, tried on others without being asked (--vary-shapes is implied): each fails, recorded
+    assert record.shape_variants == ["context-16", "context-32", "series-4"]
+    assert all(math.isnan(seconds) for seconds in record.shape_variant_s)
+    assert record.batch_eager_s is not None and record.batch_eager_s > 0 and record.batch_compiled_s is None
     assert record.precompiled_kind == "AOTInductor package" and record.start_precompiled_s is not None
     assert record.compile_s is not None and record.start_precompiled_s < record.compile_s  # loaded, not built again
     assert record.start_warm_disk_s is None  # an AOT package is not started from inductor's caches

@@ -63,6 +63,7 @@ class BenchRequest:
     timeout: float = DEFAULT_TIMEOUT_S
     warm_compile: bool = True
     vary_shapes: bool = False
+    batch_series: int = 0
     keep_artifacts: Path | None = None
     extreme: str | None = None
     run_id: str | None = None
@@ -192,7 +193,8 @@ def plan(request: BenchRequest) -> list[RunSpec]:
                 confirm=request.confirm,
                 fault=fault,
                 warm_compile=request.warm_compile,
-                vary_shapes=request.vary_shapes,
+                vary_shapes=request.vary_shapes or request.compile_scope == "aot-encoder",  # a package of fixed shapes
+                batch_series=request.batch_series if request.mode == "compiled" else 0,
                 keep_artifacts=str(request.keep_artifacts) if request.keep_artifacts and request.mode == "compiled" else "",
                 starts=replace(request, symbol=(symbol,), isolate=False, run_id=run_id, fault=None).to_json()
                 if request.starts and request.mode == "compiled"

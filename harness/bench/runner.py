@@ -33,7 +33,7 @@ from harness.bench.faults import FaultKind, InjectedFailure, strike
 from harness.bench.rows import build_record, median_close
 from harness.bench.spec import Call, Measured, RunSpec, resolve_device
 from harness.data.params import BenchParams
-from harness.data.window import BenchWindow
+from harness.data.window import OHLC, BenchWindow
 from harness.model.forecast import predict
 from harness.model.loading import load_pipeline
 from harness.model.precision import FLOAT32, INT8_DYNAMIC, matmul_precision
@@ -260,9 +260,7 @@ def _measure_compiled(
                 bar.advance(seconds=out.calls[-1].seconds, failed=not out.calls[-1].ok, detail=detail)  # after both timings
             eager_s = [c.seconds for c in out.paired if c.seconds is not None]
             bar.note = f"interleaved eager median {statistics.median(eager_s):.4f} s" if eager_s else ""
-        if spec.vary_shapes:
-            with progress(f"{symbol} compiled: shorter contexts (new shapes)", logger=log):
-                out.shape_variant_s = _vary_shapes(call, compiled_module, spec)
+        _new_shapes(out, spec, call, compiled_module, ref_call.pipeline, reference_module)
         out.recompiles = 0 if spec.compile.scope == "aot-encoder" else dynamo_stats()[0] - (out.graphs or 0)
         ref_call.pipeline.model = reference_module  # the interleaved loop may have left the compiled model in place
         _after_timed(out, spec, call, compiled_module, target, ref_call.pipeline)
@@ -317,7 +315,7 @@ def _after_timed(
 
 def _limits(out: Measured, spec: RunSpec, eager: Chronos2Pipeline, call: _Caller) -> None:
     """FLOPs of one eager prediction and the matmul throughput of this process now: the floor any compiler faces."""
-    from harness.bench.limits import count_flops, matmul_gflops
+    from harness.bench.limits import count_flops, gemm_floor_s, matmul_gflops, model_gemms
 
     def attempt(what: str, measure: Callable[[], float]) -> float | None:
         try:
@@ -326,17 +324,25 @@ def _limits(out: Measured, spec: RunSpec, eager: Chronos2Pipeline, call: _Caller
             log.warning("%s: %s failed: %s: %s", spec.window.symbol, what, type(exc).__name__, exc)
             return None
 
+    gemms = []
     with matmul_precision(FLOAT32):
         out.flops = attempt("FLOP count", lambda: count_flops(lambda: predict(eager, spec.window, spec.params)))
+        try:
+            gemms = model_gemms(lambda: predict(eager, spec.window, spec.params))
+        except Exception as exc:  # a diagnostic
+            log.warning("%s: recording the model's GEMMs failed: %s: %s", spec.window.symbol, type(exc).__name__, exc)
     device = call.device  # the floor of the device the model runs on, not of the host's CPU
     out.matmul_gflops = attempt("float32 matmul throughput", lambda: matmul_gflops("float32", device=device))
+    if gemms:
+        out.gemm_floor_s = attempt("float32 GEMM floor", lambda: gemm_floor_s(gemms, FLOAT32, device=device))
     if spec.compile.dtype == INT8_DYNAMIC:  # int8 GEMMs: no float matmul bounds them, and none is claimed
         log.info("%s: no floor for %s (its GEMMs run in int8)", spec.window.symbol, INT8_DYNAMIC)
         return
+    dtype = spec.compile.dtype
     with compiled_threads(spec.compile):
-        out.matmul_gflops_compiled = attempt(
-            f"{spec.compile.dtype} matmul throughput", lambda: matmul_gflops(spec.compile.dtype, device=device)
-        )
+        out.matmul_gflops_compiled = attempt(f"{dtype} matmul throughput", lambda: matmul_gflops(dtype, device=device))
+        if gemms:
+            out.gemm_floor_compiled_s = attempt(f"{dtype} GEMM floor", lambda: gemm_floor_s(gemms, dtype, device=device))
 
 
 def _precision_skill(
@@ -370,9 +376,23 @@ def _precision_skill(
         pipeline.model = compiled_module
 
 
-def _vary_shapes(call: _Caller, compiled_module: object, spec: RunSpec) -> list[float]:
-    """Three calls on 16, 32 and 48 rows less context, as a growing or trimmed history would give: new shapes."""
-    seconds = []
+def _new_shapes(
+    out: Measured, spec: RunSpec, call: _Caller, compiled_module: object, eager: Chronos2Pipeline, eager_module: object
+) -> None:
+    """After the timed calls: shorter contexts (``--vary-shapes``), many series per call (``--batch-series``)."""
+    symbol = spec.window.symbol
+    if spec.vary_shapes:
+        with progress(f"{symbol} compiled: shorter contexts (new shapes)", logger=log):
+            out.shape_variants, out.shape_variant_s = _vary_shapes(call, compiled_module, spec)
+    if spec.batch_series:
+        with progress(f"{symbol} compiled: {spec.batch_series} series per call", logger=log):
+            _many_series(out, spec, call, compiled_module, eager, eager_module)
+
+
+def _vary_shapes(call: _Caller, compiled_module: object, spec: RunSpec) -> tuple[list[str], list[float]]:
+    """Three calls on 16, 32 and 48 rows less context, as a growing or trimmed history would give: new shapes. Each
+    labelled (``context-16``); one that fails on its shape (an AOT package built for one shape) is NaN, not dropped."""
+    labels, seconds = [], []
     full = call.window
     used = min(len(full.context), spec.params.context_length)  # what the model sees: the context is cut at context_length
     try:
@@ -381,11 +401,65 @@ def _vary_shapes(call: _Caller, compiled_module: object, spec: RunSpec) -> list[
                 break
             call.window = dataclasses.replace(full, context=full.context.iloc[-(used - trim) :])
             result = call(compiled_module, f"{spec.window.symbol} compiled, context -{trim} rows", measured=False, threads=True)
-            if result.seconds is not None:
-                seconds.append(result.seconds)
+            labels.append(f"context-{trim}")
+            seconds.append(math.nan if result.seconds is None else result.seconds)
+            if result.error is not None and result.seconds is None:
+                log.warning("%s: context -%d rows failed: %s", spec.window.symbol, trim, result.error)
     finally:
         call.window = full
-    return seconds
+    return labels, seconds
+
+
+BATCH_REPEATS = 3  # timed many-series calls per model, after one untimed (the compiled model's new shape compiles)
+
+
+def _many_series(
+    out: Measured, spec: RunSpec, call: _Caller, compiled_module: object, eager: Chronos2Pipeline, eager_module: object
+) -> None:
+    """One call on ``spec.batch_series`` windows of the series (each ending a horizon before the next, the last one the
+    bench window's), eager mode's model then the compiled one, best of :data:`BATCH_REPEATS` each: throughput beside
+    latency. The compiled model's first call on this shape is a shape variant (``series-N``, recompile included)."""
+    count, horizon, context = spec.batch_series, spec.params.prediction_length, spec.params.context_length
+    series = spec.series.frame[list(OHLC)].to_numpy(dtype=np.float32).T  # (4, rows)
+    end = series.shape[1] - horizon  # the bench window's cut: its last `horizon` rows are held back
+    cuts = range(end - (count - 1) * horizon, end + 1, horizon)
+    inputs = [series[:, max(0, cut - context) : cut] for cut in cuts if cut > 2 * PATCH]
+    if len(inputs) < count:
+        log.warning("%s: %d series per call: the series holds %d such windows", spec.window.symbol, count, len(inputs))
+        return
+    levels = list(spec.params.quantile_levels)
+
+    def timed(pipeline: Chronos2Pipeline, module: object, precision: str, threads: bool) -> tuple[float, float]:
+        pipeline.model = module
+        with compiled_threads(spec.compile) if threads else contextlib.nullcontext(), matmul_precision(precision):
+            start = time.perf_counter()
+            pipeline.predict_quantiles(inputs, prediction_length=horizon, quantile_levels=levels, context_length=context)
+            _synchronize(call.device)
+            first = time.perf_counter() - start
+            best = math.inf
+            for _ in range(BATCH_REPEATS):
+                start = time.perf_counter()
+                pipeline.predict_quantiles(inputs, prediction_length=horizon, quantile_levels=levels, context_length=context)
+                _synchronize(call.device)
+                best = min(best, time.perf_counter() - start)
+        return first, best
+
+    out.batch_series = count
+    try:
+        _, out.batch_eager_s = timed(eager, eager_module, FLOAT32, threads=False)
+    except Exception as exc:  # a diagnostic: the timed calls stand
+        log.warning("%s: %d series per call, eager: %s: %s", spec.window.symbol, count, type(exc).__name__, exc)
+    try:
+        first, out.batch_compiled_s = timed(call.pipeline, compiled_module, spec.compile.dtype, threads=True)
+        out.shape_variants.append(f"series-{count}")
+        out.shape_variant_s.append(first)
+    except Exception as exc:  # a package of fixed shapes: recorded as a failed shape
+        log.warning("%s: %d series per call, compiled: %s: %s", spec.window.symbol, count, type(exc).__name__, exc)
+        out.shape_variants.append(f"series-{count}")
+        out.shape_variant_s.append(math.nan)
+    finally:
+        call.pipeline.model = compiled_module
+        eager.model = eager_module
 
 
 def _log_call(symbol: str, mode: str, index: int, call: Call) -> None:

@@ -45,6 +45,7 @@ class RunSpec:
     vary_shapes: bool = (
         False  # compiled mode: after the timed calls, 3 calls on shorter contexts (new shapes), recompiles counted
     )
+    batch_series: int = 0  # compiled mode: windows in one many-series call, timed eager and compiled (0: off)
     starts: str = ""  # compiled mode: this run's one-symbol request (JSON): measure precompiled starts in fresh processes
     keep_artifacts: str = ""  # compiled mode: the directory to keep the AOT package or cache artifacts in ("" = none)
 
@@ -116,6 +117,12 @@ class Measured:
     flops: float | None = None  # one eager prediction
     matmul_gflops: float | None = None  # float32, the process's threads
     matmul_gflops_compiled: float | None = None  # the configuration's dtype and threads
+    gemm_floor_s: float | None = None  # the model's own GEMMs at their best, float32 (harness.bench.limits.gemm_floor_s)
+    gemm_floor_compiled_s: float | None = None  # the same in the configuration's dtype and threads
+    shape_variants: list[str] = field(default_factory=list)  # what each shape_variant_s call was
+    batch_series: int = 0  # windows in the many-series call (0: not measured)
+    batch_eager_s: float | None = None
+    batch_compiled_s: float | None = None
     starts: dict[str, float | None] = field(default_factory=dict)  # precompiled starts, by harness.bench.starts kind
 
     def errors(self) -> list[BaseException]:

@@ -165,7 +165,16 @@ def bench_flags(bench: argparse.ArgumentParser, *, mode: bool = True) -> None:
     bench.add_argument(
         "--vary-shapes",
         action="store_true",
-        help="compiled mode: after the timed calls, 3 calls on shorter contexts (new shapes); recompiles and their cost recorded",
+        help="compiled mode: after the timed calls, 3 calls on shorter contexts (new shapes); recompiles and their cost "
+        "recorded, a call that fails on its shape recorded as failed (always on for --compile-scope aot-encoder)",
+    )
+    bench.add_argument(
+        "--batch-series",
+        type=argtypes.positive,
+        default=0,
+        metavar="N",
+        help="compiled mode: after the timed calls, one call on N windows of the series (many series per call), eager and "
+        "compiled, best of 3 each: a throughput beside the latency (default: off)",
     )
     bench.add_argument(
         "--keep-artifacts",

@@ -72,6 +72,14 @@ class ModeSummary:
     start_warm_disk_s: float | None = None
     start_precompiled_s: float | None = None
     precompiled_kind: str = ""
+    # schema v7: the floor on the model's own GEMMs; shape variants; many series per call
+    gemm_floor_s: float | None = None
+    gemm_floor_compiled_s: float | None = None
+    shape_variants: tuple[str, ...] = ()
+    shape_variant_s: tuple[float, ...] = ()
+    batch_series: int = 0
+    batch_eager_s: float | None = None
+    batch_compiled_s: float | None = None
 
 
 def summarize(
@@ -130,6 +138,13 @@ def summarize(
         start_warm_disk_s=record.start_warm_disk_s,
         start_precompiled_s=record.start_precompiled_s,
         precompiled_kind=record.precompiled_kind,
+        gemm_floor_s=record.gemm_floor_s,
+        gemm_floor_compiled_s=record.gemm_floor_compiled_s,
+        shape_variants=tuple(record.shape_variants),
+        shape_variant_s=tuple(record.shape_variant_s),
+        batch_series=record.batch_series,
+        batch_eager_s=record.batch_eager_s,
+        batch_compiled_s=record.batch_compiled_s,
     )
 
 

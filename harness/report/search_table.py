@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from harness.bench.configs import CONFIGS, name_of
-from harness.bench.limits import floor_share
+from harness.bench.limits import floor_share, seconds_share
 from harness.gate.comparison import Comparison, ModeSummary
 from harness.gate.picking import Pick, speedup_low
 
@@ -65,13 +65,34 @@ class SearchRow:
     floor_eager: float | None  # share of the physical floor eager reaches (1.0 = matmul speed throughout)
     floor_compiled: float | None  # against the floor of the compiled model's own dtype (and threads)
     floor_compiled_float32: float | None  # a reduced precision: against float32's floor, which it may pass
+    floor_kind: str  # "model GEMMs" (each of the model's GEMMs at its best) or "square matmul" (before schema 7)
     graphs: str  # "5 (2 breaks)"
+    shapes: str  # other shapes: "3 of 3 ran" | "0 of 3 ran (fixed shapes)" | "-" (not tried)
+    many_series: str  # "16 a call: 1.31x" (eager / compiled, one call on 16 windows) | "-"
     gemm: str  # "12 C++ / 53 extern" when counted
     verdict: str
     comparison: Comparison
 
 
 Throughputs = dict[tuple[str, int], float]  # (dtype, threads; 0 = the process's) -> best matmul GFLOP/s measured
+Floors = dict[tuple[str, int], float]  # (dtype, threads) -> the lowest floor on the model's own GEMMs measured, seconds
+
+
+def best_gemm_floors(comparisons: Iterable[Comparison]) -> Floors:
+    """The lowest floor on the model's own GEMMs (``gemm_floor_s``, ``gemm_floor_compiled_s``) any run of a group
+    measured, per dtype and thread count: as :func:`best_throughputs`, a property of the machine and the model."""
+    best: Floors = {}
+    for comparison in comparisons:
+        compiled = comparison.compiled
+        if compiled is None:
+            continue
+        for where, seconds in (
+            (("float32", 0), compiled.gemm_floor_s),
+            ((compiled.dtype, compiled.compile_threads), compiled.gemm_floor_compiled_s),
+        ):
+            if seconds is not None and math.isfinite(seconds) and 0 < seconds < best.get(where, math.inf):
+                best[where] = seconds
+    return best
 
 
 def best_throughputs(comparisons: Iterable[Comparison]) -> Throughputs:
@@ -97,18 +118,40 @@ def best_throughputs(comparisons: Iterable[Comparison]) -> Throughputs:
 def search_rows(comparisons: Iterable[Comparison]) -> list[SearchRow]:
     """Every configuration of one group, its floor from the group's best throughputs."""
     members = list(comparisons)
-    throughputs = best_throughputs(members)
-    return [search_row(c, throughputs) for c in members]
+    throughputs, floors = best_throughputs(members), best_gemm_floors(members)
+    return [search_row(c, throughputs, floors) for c in members]
 
 
-def search_row(comparison: Comparison, throughputs: Throughputs | None = None) -> SearchRow:
-    """``throughputs``: the group's (:func:`best_throughputs`); without them, this run's own measurements."""
+def search_row(comparison: Comparison, throughputs: Throughputs | None = None, floors: Floors | None = None) -> SearchRow:
+    """``throughputs``, ``floors``: the group's (:func:`best_throughputs`, :func:`best_gemm_floors`); without them,
+    this run's own measurements. The floor is the model's own GEMMs where measured (schema 7), else the square
+    matmul's throughput over the prediction's FLOPs (``floor_kind`` says which)."""
     compiled = comparison.compiled
     start = best_start(compiled)
     flops = compiled.flops_per_prediction if compiled else None
     throughputs = throughputs if throughputs is not None else best_throughputs([comparison])
+    floors = floors if floors is not None else best_gemm_floors([comparison])
     eager_gflops = throughputs.get(("float32", 0))
     compiled_gflops = throughputs.get((compiled.dtype, compiled.compile_threads)) if compiled else None
+    eager_floor = floors.get(("float32", 0))
+    compiled_floor = floors.get((compiled.dtype, compiled.compile_threads)) if compiled else None
+    reduced = compiled is not None and compiled.dtype != "float32"
+    if compiled is not None and eager_floor is not None:
+        floor_kind = "model GEMMs"
+        shares = (
+            seconds_share(eager_floor, compiled.partner_latency_median_s),
+            seconds_share(compiled_floor, compiled.latency_median_s),
+            seconds_share(eager_floor, compiled.latency_median_s) if reduced else None,
+        )
+    elif compiled is not None:
+        floor_kind = "square matmul"
+        shares = (
+            floor_share(flops, eager_gflops, compiled.partner_latency_median_s),
+            floor_share(flops, compiled_gflops, compiled.latency_median_s),
+            floor_share(flops, eager_gflops, compiled.latency_median_s) if reduced else None,
+        )
+    else:
+        floor_kind, shares = "", (None, None, None)
     graphs = "-"
     if compiled and compiled.n_graphs is not None:
         graphs = f"{compiled.n_graphs} ({compiled.n_graph_breaks or 0} breaks)"
@@ -133,16 +176,36 @@ def search_row(comparison: Comparison, throughputs: Throughputs | None = None) -
         precompiled_kind=compiled.precompiled_kind if compiled else "",
         break_even_cold=break_even(compiled.compile_s if compiled else None, compiled),
         break_even_start=break_even(start[0], compiled) if start else None,
-        floor_eager=floor_share(flops, eager_gflops, compiled.partner_latency_median_s) if compiled else None,
-        floor_compiled=floor_share(flops, compiled_gflops, compiled.latency_median_s) if compiled else None,
-        floor_compiled_float32=floor_share(flops, eager_gflops, compiled.latency_median_s)
-        if compiled and compiled.dtype != "float32"
-        else None,
+        floor_eager=shares[0],
+        floor_compiled=shares[1],
+        floor_compiled_float32=shares[2],
+        floor_kind=floor_kind,
         graphs=graphs,
+        shapes=_shapes(compiled),
+        many_series=_many_series(compiled),
         gemm=gemm,
         verdict=comparison.recommendation.value,
         comparison=comparison,
     )
+
+
+def _shapes(compiled: ModeSummary | None) -> str:
+    """How the compiled model met other shapes (``--vary-shapes``, ``--batch-series``): how many of the calls ran."""
+    if compiled is None or not compiled.shape_variant_s:
+        return "-"
+    ran = sum(math.isfinite(seconds) for seconds in compiled.shape_variant_s)
+    fixed = " (fixed shapes)" if ran == 0 else ""
+    return f"{ran} of {len(compiled.shape_variant_s)} ran{fixed}"
+
+
+def _many_series(compiled: ModeSummary | None) -> str:
+    """Throughput with many series in one call: eager's seconds over compiled's for the same call."""
+    if compiled is None or not compiled.batch_series:
+        return "-"
+    eager, fast = compiled.batch_eager_s, compiled.batch_compiled_s
+    if eager is None or fast is None or not all(math.isfinite(x) and x > 0 for x in (eager, fast)):
+        return f"{compiled.batch_series} a call: failed"
+    return f"{compiled.batch_series} a call: {eager / fast:.2f}x"
 
 
 def _mae_diff(comparison: Comparison) -> str:
@@ -166,6 +229,8 @@ HEADER = (
     "break-even cold / start",
     "floor eager / compiled",
     "graphs",
+    "other shapes",
+    "many series",
     "GEMM kernels",
     "verdict",
 )
@@ -186,6 +251,8 @@ def cells(row: SearchRow) -> tuple[str, ...]:
     against = f" vs {row.drift_reference}" if row.drift_reference else ""
     kind = {"cache artifacts": " (artifacts)", "AOTInductor package": " (AOT package)"}.get(row.precompiled_kind, "")
     share = "-" if row.floor_eager is None else f"{_pct(row.floor_eager)} / {_pct(row.floor_compiled)}"
+    if row.floor_eager is not None and row.floor_kind == "square matmul":
+        share += " (square matmul)"
     if row.floor_compiled_float32 is not None and row.floor_compiled_float32 > 1.0:
         share += f" ({row.floor_compiled_float32:.0%} of float32's: beyond any float32 code, the dtype's gain)"
     split = "-"
@@ -203,6 +270,8 @@ def cells(row: SearchRow) -> tuple[str, ...]:
         f"{_calls(row.break_even_cold)} / {_calls(row.break_even_start)}",
         share,
         row.graphs,
+        row.shapes,
+        row.many_series,
         row.gemm,
         row.verdict,
     )

@@ -6,7 +6,8 @@ a list column. Version 2 added the interleaved eager reference, the machine refe
 drift; version 3 the CPU's ISA flags (part of where a run ran); version 4 ``confirms`` (a re-bench that confirms or
 clears a timing regression names the run it re-measures); version 5 the deeper compile configurations (GEMM backends,
 cpp_wrapper, scope, threads), reduced precision judged against its own eager, the distance to the matmul floor and
-precompiled starts; older files still read (those columns empty).
+precompiled starts; version 6 a reduced precision's own eager timings and quantile loss; version 7 the floor on the
+model's own GEMMs, labelled shape variants and many series per call; older files still read (those columns empty).
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ import pyarrow as pa
 from harness.base.textenum import TextEnum
 from harness.results.fingerprint import Fingerprint
 
-SCHEMA_VERSION = 6
-READABLE_VERSIONS = ("1", "2", "3", "4", "5", "6")
+SCHEMA_VERSION = 7
+READABLE_VERSIONS = ("1", "2", "3", "4", "5", "6", "7")
 Mode = Literal["eager", "compiled"]
 
 
@@ -141,6 +142,16 @@ class RunRecord:
     paired_dtype_eager_latencies_s: list[float] = field(default_factory=list)
     # the compiled model's weighted quantile loss (9 levels) over the rolling windows against float32 eager's, percent
     precision_wql_diff_pct: float | None = None
+    # schema v7: the floor on the model's own GEMMs (each of one eager prediction's mm/addmm/bmm replayed alone at its
+    # best, summed): float32 and the configuration's dtype and threads, seconds (harness.bench.limits.gemm_floor_s)
+    gemm_floor_s: float | None = None
+    gemm_floor_compiled_s: float | None = None
+    # what the shape_variant_s calls were ("context-16", "series-2", ...), aligned; a failed call's seconds are NaN
+    shape_variants: list[str] = field(default_factory=list)
+    # many series per call: one call on batch_series windows, eager (float32) and compiled, each the best of a few, s
+    batch_series: int = 0
+    batch_eager_s: float | None = None
+    batch_compiled_s: float | None = None
     # environment fingerprint
     harness_version: str
     git_commit: str

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import statistics
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -202,11 +203,16 @@ def test_break_even_is_compile_time_over_time_saved() -> None:
 def test_compiled_run_records_compile_diagnostics() -> None:
     import dataclasses
 
-    record = run(dataclasses.replace(tiny_spec("compiled", backend="eager"), vary_shapes=True, warm_compile=True))
+    spec = dataclasses.replace(tiny_spec("compiled", backend="eager"), vary_shapes=True, warm_compile=True, batch_series=4)
+    record = run(spec)
     assert record.status == "pass", record.error_message
     assert record.n_graphs is not None and record.n_graphs >= 1 and record.n_graph_breaks is not None
     assert record.n_recompiles is not None and record.n_recompiles >= 1  # shorter contexts are new shapes
-    assert len(record.shape_variant_s) == 2 and record.warm_compile_s is not None  # context 64: 48 and 32 rows (16 is too short)
+    # context 64: 48 and 32 rows (16 is too short), then 4 series in one call: each labelled, each ran
+    assert record.shape_variants == ["context-16", "context-32", "series-4"] and record.warm_compile_s is not None
+    assert all(math.isfinite(s) and s > 0 for s in record.shape_variant_s) and len(record.shape_variant_s) == 3
+    assert record.batch_series == 4 and record.batch_eager_s is not None and record.batch_compiled_s is not None
+    assert record.batch_eager_s > 0 and record.batch_compiled_s > 0
     assert record.peak_rss_mb is not None and record.peak_rss_mb > 100 and record.peak_cuda_mb is None
 
 
@@ -222,6 +228,8 @@ def test_a_configuration_with_other_attention_and_dtype_is_judged_against_eager_
     assert record.precision_error_abs is not None and record.precision_error_abs > 0
     assert record.drift_reference == "bfloat16 eager" and record.drift_max_abs == 0.0
     assert record.drift_tolerance_abs is not None and record.drift_tolerance_abs >= record.precision_error_abs
+    assert record.gemm_floor_s is not None and record.gemm_floor_compiled_s is not None  # the model's GEMMs, per dtype
+    assert 0 < record.gemm_floor_s < statistics.median(record.paired_eager_latencies_s)
 
 
 def test_int8_dynamic_quantization_is_judged_as_a_reduced_precision() -> None:
@@ -231,7 +239,8 @@ def test_int8_dynamic_quantization_is_judged_as_a_reduced_precision() -> None:
     assert len(record.paired_dtype_eager_latencies_s) == len(record.latencies_s) == 3  # int8 eager, interleaved
     assert record.precision_error_abs is not None and record.precision_error_abs > 0  # int8 moves the forecast
     assert record.precision_windows == 20 and record.precision_mae_diff_pct is not None
-    assert record.matmul_gflops_compiled is None  # no float floor claimed for int8 GEMMs
+    assert record.matmul_gflops_compiled is None and record.gemm_floor_compiled_s is None  # no float floor for int8 GEMMs
+    assert record.gemm_floor_s is not None and record.gemm_floor_s > 0  # float32 eager's own, beside it
 
 
 def test_ending_the_compile_workers_works_with_or_without_a_pool() -> None:

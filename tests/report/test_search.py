@@ -229,3 +229,33 @@ def test_an_across_session_ratio_outside_the_interleaved_interval_is_flagged() -
     assert sessions_disagree(swung)
     assert "across sessions 2.45x (outside the interleaved interval" in format_comparison(swung)
     assert not sessions_disagree(dataclasses.replace(comparison, session_speedup=float("nan")))  # a NaN is not a finding
+
+
+def test_the_floor_is_the_models_own_gemms_where_measured_the_lowest_of_the_group() -> None:
+    column = HEADER.index("floor eager / compiled")
+    # eager partner 200 ms, compiled 100 ms (compiled()'s defaults); GEMMs at their best: 20 ms, or 30 ms in a slower run
+    fast = compare(flops_per_prediction=20e9, matmul_gflops=400.0, gemm_floor_s=0.020, gemm_floor_compiled_s=0.020)
+    slow = compare("freezing", flops_per_prediction=20e9, matmul_gflops=400.0, gemm_floor_s=0.030, gemm_floor_compiled_s=math.nan)
+    rows = {row.config: row for row in search_rows([fast, slow])}
+    assert rows["freezing"].floor_kind == "model GEMMs" and rows["freezing"].floor_eager == pytest.approx(0.1)
+    assert rows["default"].floor_compiled == pytest.approx(0.2)  # not the square matmul's 20e9 / 400e9 / 0.1 = 50%
+    assert "(square matmul)" not in cells(rows["default"])[column]
+    older = search_row(compare(flops_per_prediction=20e9, matmul_gflops=400.0, matmul_gflops_compiled=400.0))
+    assert older.floor_kind == "square matmul" and cells(older)[column] == "25% / 50% (square matmul)"
+
+
+def test_other_shapes_and_many_series_read_as_calls_that_ran_and_a_throughput_gain() -> None:
+    shapes, many = HEADER.index("other shapes"), HEADER.index("many series")
+    package = search_row(
+        compare(
+            "aot-encoder",
+            shape_variants=["context-16", "context-32", "series-16"],
+            shape_variant_s=[math.nan] * 3,
+            batch_series=16,
+            batch_eager_s=0.8,
+        )
+    )
+    assert cells(package)[shapes] == "0 of 3 ran (fixed shapes)" and cells(package)[many] == "16 a call: failed"
+    dynamic = search_row(compare(shape_variant_s=[0.2, 0.1, math.nan], batch_series=16, batch_eager_s=0.8, batch_compiled_s=0.5))
+    assert cells(dynamic)[shapes] == "2 of 3 ran" and cells(dynamic)[many] == "16 a call: 1.60x"
+    assert cells(search_row(compare()))[shapes] == cells(search_row(compare()))[many] == "-"  # not measured

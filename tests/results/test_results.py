@@ -123,7 +123,7 @@ def test_empty_parquet_file_is_an_input_error(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "metadata", [{b"harness_schema_version": b"7"}, {b"harness_schema_version": b"0"}, None], ids=["v7", "v0", "none"]
+    "metadata", [{b"harness_schema_version": b"8"}, {b"harness_schema_version": b"0"}, None], ids=["v8", "v0", "none"]
 )
 def test_wrong_schema_version_is_an_input_error(tmp_path: Path, metadata: dict[bytes, bytes] | None) -> None:
     table = pa.Table.from_pylist([dataclasses.asdict(r) for r in sample_records()], schema=SCHEMA).replace_schema_metadata(
