@@ -159,6 +159,7 @@ def build_record(spec: RunSpec, measured: Measured, *, device: str, pipeline: Ch
         batch_series=measured.batch_series,
         batch_eager_s=measured.batch_eager_s,
         batch_compiled_s=measured.batch_compiled_s,
+        gpu_clock_mhz=measured.gpu_clock_mhz,
         start_warm_disk_s=measured.starts.get("disk"),
         start_precompiled_s=measured.starts.get("artifacts", measured.starts.get("aot")),
         precompiled_kind=_precompiled_kind(measured.starts),

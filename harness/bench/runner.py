@@ -37,6 +37,7 @@ from harness.data.window import OHLC, BenchWindow
 from harness.model.forecast import predict
 from harness.model.loading import load_pipeline
 from harness.model.precision import FLOAT32, INT8_DYNAMIC, matmul_precision
+from harness.results.fingerprint import gpu_clock_mhz
 from harness.results.schema import RunRecord
 
 if TYPE_CHECKING:
@@ -68,6 +69,25 @@ def machine_reference() -> float:
     for _ in range(_REF_STEPS):
         x = torch.tanh(x @ matrix)
     return time.perf_counter() - start
+
+
+WARM_GPU_S = 1.0  # seconds of large matmuls before the timed calls on a GPU
+
+
+def warm_device(device: str, seconds: float = WARM_GPU_S) -> int:
+    """On a GPU, ``seconds`` of 4096² matmuls before the timed calls, so that the first rounds do not run at the
+    clocks of an idle GPU (an H200's sessions swung 2x minutes apart); the number of matmuls run. Nothing on a CPU."""
+    if not device.startswith("cuda"):
+        return 0
+    import torch
+
+    a = torch.randn(4096, 4096, device=device)
+    runs, end = 0, time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        a @ a
+        torch.cuda.synchronize(device)
+        runs += 1
+    return runs
 
 
 def _synchronize(device: str) -> None:
@@ -180,6 +200,7 @@ def _measure_eager(spec: RunSpec, pipeline: Chronos2Pipeline, *, device: str) ->
     if not out.first.ok:
         return out
     out.eager_forecast = out.first.forecast
+    warm_device(device)
     with progress(f"{symbol} eager", total=spec.runs, unit="predictions", logger=log) as bar:
         for index in range(spec.runs):
             out.reference_s.append(machine_reference())
@@ -188,6 +209,7 @@ def _measure_eager(spec: RunSpec, pipeline: Chronos2Pipeline, *, device: str) ->
             bar.advance(
                 seconds=out.calls[-1].seconds, failed=not out.calls[-1].ok, detail=_seconds(out.calls[-1])
             )  # after the timing
+    out.gpu_clock_mhz = gpu_clock_mhz(device)
     with progress(f"{symbol} eager: float64 reference", logger=log):
         out.float64_forecast = _float64_forecast(pipeline, spec)
     return out
@@ -240,6 +262,7 @@ def _measure_compiled(
             out.graphs, out.graph_breaks, out.break_reasons = 1, 0, []
         out.gemm = gemm_kernels()
         end_compile_workers()  # idle since the first call: not beside the timed calls
+        warm_device(device)
         # a reduced precision: its own uncompiled model is a third partner, so that what the dtype gives (float32
         # eager / dtype eager) and what compiling adds (dtype eager / compiled) are both ratios within one round
         dtype_partner = reference is not None and spec.compile.dtype != "float32"
@@ -258,6 +281,7 @@ def _measure_compiled(
                 _log_call(symbol, "compiled", index, out.calls[-1])
                 detail = f"{_seconds(out.calls[-1])} (eager {_seconds(out.paired[-1])})"
                 bar.advance(seconds=out.calls[-1].seconds, failed=not out.calls[-1].ok, detail=detail)  # after both timings
+            out.gpu_clock_mhz = gpu_clock_mhz(device)
             eager_s = [c.seconds for c in out.paired if c.seconds is not None]
             bar.note = f"interleaved eager median {statistics.median(eager_s):.4f} s" if eager_s else ""
         _new_shapes(out, spec, call, compiled_module, ref_call.pipeline, reference_module)

@@ -123,6 +123,7 @@ class Measured:
     batch_series: int = 0  # windows in the many-series call (0: not measured)
     batch_eager_s: float | None = None
     batch_compiled_s: float | None = None
+    gpu_clock_mhz: float | None = None  # right after the timed calls
     starts: dict[str, float | None] = field(default_factory=dict)  # precompiled starts, by harness.bench.starts kind
 
     def errors(self) -> list[BaseException]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import subprocess
+import sys
 from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
@@ -42,7 +43,19 @@ def _version(package: str) -> str:
         return ""
 
 
+def _sysctl(*names: str) -> str:
+    """``sysctl -n names`` (macOS), "" when it is not there or fails."""
+    try:
+        return subprocess.run(["sysctl", "-n", *names], capture_output=True, text=True, check=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
 def cpu_model() -> str:
+    if sys.platform == "darwin":  # no /proc: the brand string ("Apple M2 Pro", "Intel(R) Core(TM) i9-9980HK ...")
+        brand = _sysctl("machdep.cpu.brand_string").strip()
+        if brand:
+            return brand
     try:
         for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
             if line.startswith("model name"):
@@ -74,8 +87,34 @@ INDUCTOR_ISA_FLAGS: tuple[str, ...] = (
 )
 
 
+# sysctl's names (machdep.cpu.features and leaf7_features, Intel Macs) for the flags Linux names in /proc/cpuinfo
+_DARWIN_NAMES = {
+    "AVX1.0": "avx",
+    "AVX2": "avx2",
+    "FMA": "fma",
+    "AVX512F": "avx512f",
+    "AVX512BW": "avx512bw",
+    "AVX512VL": "avx512vl",
+    "AVX512DQ": "avx512dq",
+    "AVX512VNNI": "avx512_vnni",
+}
+
+
+def darwin_cpu_flags(features: str, machine: str) -> str:
+    """:func:`cpu_flags` on macOS from sysctl's feature list (Intel) and the machine (``arm64``: Apple Silicon, whose
+    Advanced SIMD every Apple CPU has, and none of the x86 flags). Pure."""
+    present = {_DARWIN_NAMES.get(token.upper(), "") for token in features.split()}
+    if machine == "arm64":
+        present.add("asimd")
+    return ",".join(flag for flag in INDUCTOR_ISA_FLAGS if flag in present)
+
+
 def cpu_flags(cpuinfo: str | None = None) -> str:
-    """The :data:`INDUCTOR_ISA_FLAGS` this CPU has, comma-separated in that order ("" when /proc/cpuinfo is unreadable)."""
+    """The :data:`INDUCTOR_ISA_FLAGS` this CPU has, comma-separated in that order: from /proc/cpuinfo on Linux, from
+    sysctl on macOS ("" when neither can be read: then no baseline of another machine is ever taken as this one's)."""
+    if cpuinfo is None and sys.platform == "darwin":
+        features = " ".join(_sysctl(name) for name in ("machdep.cpu.features", "machdep.cpu.leaf7_features"))
+        return darwin_cpu_flags(features, platform.machine())  # each asked apart: Apple Silicon has neither
     if cpuinfo is None:
         try:
             cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8")
@@ -120,6 +159,25 @@ def _cuda_driver() -> str:
     except (OSError, subprocess.SubprocessError):
         return ""
     return out.strip().splitlines()[0] if out.strip() else ""
+
+
+def gpu_clock_mhz(device: str) -> float | None:
+    """The GPU's SM clock now, MHz (``nvidia-smi``), for ``cuda`` or ``cuda:N``; None on a CPU or without
+    nvidia-smi. Read right after the timed calls: a GPU that clocked down between processes explains a slow session."""
+    if not device.startswith("cuda"):
+        return None
+    index = device.partition(":")[2] or "0"
+    try:
+        out = subprocess.run(
+            ["nvidia-smi", "--query-gpu=clocks.sm", "--format=csv,noheader,nounits", "-i", index],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout
+        return float(out.split()[0])
+    except (OSError, subprocess.SubprocessError, ValueError, IndexError):
+        return None
 
 
 def fingerprint(device: str) -> Fingerprint:

@@ -152,6 +152,7 @@ class RunRecord:
     batch_series: int = 0
     batch_eager_s: float | None = None
     batch_compiled_s: float | None = None
+    gpu_clock_mhz: float | None = None  # the GPU's SM clock right after the timed calls (nvidia-smi); None on a CPU
     # environment fingerprint
     harness_version: str
     git_commit: str

@@ -61,3 +61,11 @@ def test_the_floor_on_a_gpu_is_the_gpus_matmul() -> None:
     gpu = measure_matmul("float32", size=1024, repeats=2, device="cuda")
     cpu = measure_matmul("float32", size=1024, repeats=2, device="cpu")
     assert gpu > cpu > 0  # an H200 run used to take its floor from the host's CPU and report shares over 100%
+
+
+def test_warming_the_device_runs_nothing_on_a_cpu_and_matmuls_on_a_gpu() -> None:
+    from harness.bench.runner import warm_device
+
+    assert warm_device("cpu") == 0
+    if torch.cuda.is_available():
+        assert warm_device("cuda", seconds=0.2) > 0
