@@ -8,7 +8,7 @@ Environments: uv makes them when it is installed beside nox (``pip install nox u
 (harness/base/pipconfig.py); virtualenv and pip otherwise. Bench sessions have one per mode and torch version, holding
 exactly the committed lock of that torch for this Python (locks/torch-<torch>-py<python>.txt, with hashes; ``nox -s
 lock`` re-resolves them, and an upgrade is the reviewed diff); compare,
-report and update_baselines share ``.nox/results_env``, tests and lint ``.nox/dev_env``, each made by the session of
+report, publish and update_baselines share ``.nox/results_env``, tests and lint ``.nox/dev_env``, each made by the session of
 that name, which they require. Environments hold the requirements, not the project: ./harness runs from the checkout.
 """
 
@@ -35,7 +35,7 @@ TORCH_VERSIONS = list(TORCH_MATRIX) if _requested == "matrix" else [v.strip() fo
 NO_TORCH = "HARNESS_TORCH-names-no-version"  # set but empty (an unset CI matrix variable): every torch session fails on it
 TORCH_VERSIONS = TORCH_VERSIONS or [NO_TORCH]
 PYPROJECT = nox.project.load_toml(Path(__file__).with_name("pyproject.toml"))
-RESULTS_ENV = "results_env"  # compare, report, update_baselines: the report extra, no torch
+RESULTS_ENV = "results_env"  # compare, report, publish, update_baselines: the report extra, no torch
 DEV_ENV = "dev_env"  # tests, lint: pinned torch, every extra, the test and lint groups
 
 # uv looks where pip looks (harness/base/pipconfig.py: pure, standard library only, importable before any environment)
@@ -134,7 +134,7 @@ def _run_in(session: nox.Session, env: str, program: str, *args: str) -> None:
 
 @nox.session(default=False)
 def results_env(session: nox.Session) -> None:
-    """The environment compare, report and update_baselines share: the project's requirements and report extra, no torch."""
+    """The environment compare, report, publish and update_baselines share: the project's requirements and report extra, no torch."""
     _install(session, *_requirements("report"))
     _SHARED_BINS[RESULTS_ENV] = Path(session.bin)
 
@@ -145,7 +145,7 @@ def dev_env(session: nox.Session) -> None:
     _install(
         session,
         f"torch=={PINNED_TORCH}",
-        *_requirements("bench", "report"),
+        *_requirements("bench", "report", "onnx"),
         *nox.project.dependency_groups(PYPROJECT, "test", "lint"),
         compile_bytecode=True,
     )
@@ -172,6 +172,10 @@ def _split_posargs(session: nox.Session) -> tuple[list[str], argparse.Namespace]
     parser.add_argument("--fail-on-improvement", action="store_true")
     parser.add_argument("--output")
     parser.add_argument("--history-dir")
+    parser.add_argument("--history-branch")
+    parser.add_argument("--remote")
+    parser.add_argument("--commit-url")
+    parser.add_argument("--to")
     parser.add_argument("--confirm-timing")
     parser.add_argument("--json")
     known, rest = parser.parse_known_args(session.posargs)
@@ -234,6 +238,12 @@ def _compare_args(known: argparse.Namespace) -> list[str]:
     return out
 
 
+def _history_args(known: argparse.Namespace) -> list[str]:
+    """Past results for compare and report: a folder, or the branch `publish` writes and its remote."""
+    named = (("--history-dir", known.history_dir), ("--history-branch", known.history_branch), ("--remote", known.remote))
+    return [part for flag, value in named if value for part in (flag, value)]
+
+
 @nox.session(venv_backend="none", requires=[RESULTS_ENV])
 def compare(session: nox.Session) -> None:
     """Join eager and compiled results, print verdicts; exit 1 on a regression against baselines/."""
@@ -241,7 +251,7 @@ def compare(session: nox.Session) -> None:
     flags = [f"--{name.replace('_', '-')}" for name in ("strict", "fail_on_improvement") if getattr(known, name)]
     flags += ["--confidence", known.confidence] if known.confidence else []
     flags += ["--against", known.against] if known.against else []
-    flags += ["--history-dir", known.history_dir] if known.history_dir else []
+    flags += _history_args(known)
     flags += ["--confirm-timing", known.confirm_timing] if known.confirm_timing else []
     flags += ["--json", known.json] if known.json else []
     _run_in(session, RESULTS_ENV, "python", "-m", "harness", "compare", *_compare_args(known), *flags)
@@ -278,7 +288,8 @@ def lock(session: nox.Session) -> None:
 def report(session: nox.Session) -> None:
     """Write report/index.md, index.html and PNG plots from every result (and history) and the baselines."""
     _, known = _split_posargs(session)
-    confidence = ["--confidence", known.confidence] if known.confidence else []
+    flags = ["--confidence", known.confidence] if known.confidence else []
+    flags += ["--commit-url", known.commit_url] if known.commit_url else []
     _run_in(
         session,
         RESULTS_ENV,
@@ -289,8 +300,20 @@ def report(session: nox.Session) -> None:
         *_compare_args(known),
         "--output",
         known.output or "report",
-        *confidence,
+        *_history_args(known),
+        *flags,
     )
+
+
+@nox.session(default=False, venv_backend="none", requires=[RESULTS_ENV])
+def publish(session: nox.Session) -> None:
+    """Append the results to a history branch, never forced, your checkout untouched: nox -s publish -- --to bench-history."""
+    _, known = _split_posargs(session)
+    if not known.to:
+        session.error("name the branch: nox -s publish -- --to bench-history [--remote origin] [--results-dir merged]")
+    remote = ["--remote", known.remote] if known.remote else []
+    results = ["--results-dir", known.results_dir] if known.results_dir else []
+    _run_in(session, RESULTS_ENV, "python", "-m", "harness", "publish", "--to", known.to, *remote, *results)
 
 
 @nox.session(venv_backend="none", requires=[RESULTS_ENV])

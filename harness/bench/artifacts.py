@@ -46,6 +46,14 @@ def keep(spec: RunSpec, compiled_module: Any, directory: Path, *, device: str) -
         kept = directory / f"{name}-encoder.pt2"
         shutil.copyfile(package, kept)
         kind = "AOTInductor package"
+    elif spec.compile.scope == "onnx-encoder":
+        path = getattr(getattr(compiled_module, "_modules", {}).get("encoder"), "path", "")
+        if not path:
+            log.warning("%s: --keep-artifacts: the first call exported no ONNX model; nothing kept", spec.window.symbol)
+            return None
+        kept = directory / f"{name}-encoder.onnx"
+        shutil.copyfile(path, kept)
+        kind = "ONNX model"
     else:
         saved = torch.compiler.save_cache_artifacts() if hasattr(torch.compiler, "save_cache_artifacts") else None
         if saved is None:
@@ -74,7 +82,7 @@ def keep(spec: RunSpec, compiled_module: Any, directory: Path, *, device: str) -
             "targets": 4,  # open, high, low, close
             "context_length": spec.params.context_length,
             "prediction_length": spec.params.prediction_length,
-            "fixed": spec.compile.scope == "aot-encoder",  # the package runs these shapes only
+            "fixed": spec.compile.scope == "aot-encoder",  # the package runs these shapes only (the ONNX model any)
         },
         "load": _load_lines(spec, kept, device=device),
     }
@@ -88,4 +96,6 @@ def _load_lines(spec: RunSpec, kept: Path, *, device: str) -> list[str]:
     lines = code_lines(spec.compile, model=spec.source.model_id, device="cuda" if device.startswith("cuda") else "cpu")
     if spec.compile.scope == "aot-encoder":
         return [line.replace('"chronos2-encoder.pt2"', repr(kept.name)) for line in lines if not line.startswith("# ")]
+    if spec.compile.scope == "onnx-encoder":
+        return [line.replace("'chronos2-encoder.onnx'", repr(kept.name)) for line in lines if not line.startswith("# ")]
     return [f"torch.compiler.load_cache_artifacts(open({kept.name!r}, 'rb').read())  # before compiling", *lines]

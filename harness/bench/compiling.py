@@ -29,7 +29,9 @@ class CompileSettings:
     sdpa_backend: str = ""  # with attn "sdpa": restrict SDPA to "math", "flash", "efficient" or "cudnn" ("" = torch chooses)
     gemm_backends: str = ""  # inductor's max_autotune_gemm_backends (e.g. "CPP,ATEN": C++ GEMM templates); "" = torch's
     cpp_wrapper: bool = False  # inductor's cpp_wrapper: the generated wrapper in C++, less Python between kernels
-    scope: str = "model"  # what is compiled: "model", "encoder" (the encoder stack, fullgraph=True) or "aot-encoder"
+    scope: str = (
+        "model"  # what is compiled: "model", "encoder" (the encoder stack, fullgraph=True), "aot-encoder" or "onnx-encoder"
+    )
     threads: int = 0  # intra-op threads for the compiled model's calls (0 = the process's, torch's default)
     omp_bind: str = ""  # OMP_PROC_BIND for the whole run's process ("close", "spread"; "" = unset), with OMP_PLACES=cores
 
@@ -77,6 +79,9 @@ def inductor_cache(cache: str) -> Iterator[None]:
             shutil.rmtree(fresh, ignore_errors=True)
 
 
+EXPORTED_SCOPES = ("aot-encoder", "onnx-encoder")  # the encoder exported once (torch.export): one graph, fixed shapes
+
+
 # an eager run's columns for the compile settings (the uncompiled defaults)
 EAGER_COLUMNS: dict[str, Any] = {
     "compile_mode": "",
@@ -91,8 +96,9 @@ EAGER_COLUMNS: dict[str, Any] = {
 def compile_module(module: Any, settings: CompileSettings, *, package: str = "") -> Any:
     """A fresh compile of ``module`` (a Chronos-2 model) as ``settings.scope`` says, dynamo's caches and counters reset
     first (inductor's stay): the whole model with ``torch.compile``; only its encoder stack with ``fullgraph=True`` (the
-    data-dependent pre- and post-processing stays eager); or the encoder exported and built into an AOTInductor package
-    at the first call (``package``: load this package instead of building one: a precompiled start)."""
+    data-dependent pre- and post-processing stays eager); the encoder exported and built into an AOTInductor package
+    at the first call (``package``: load this package instead of building one: a precompiled start); or the encoder
+    exported to ONNX and run by ONNX Runtime (:mod:`harness.bench.onnx_encoder`)."""
     import torch
     from torch._dynamo.utils import counters
 
@@ -105,6 +111,10 @@ def compile_module(module: Any, settings: CompileSettings, *, package: str = "")
         return with_encoder(module, encoder)
     if settings.scope == "aot-encoder":
         return with_encoder(module, AotEncoder(module.encoder, package=package))
+    if settings.scope == "onnx-encoder":
+        from harness.bench.onnx_encoder import OnnxEncoder
+
+        return with_encoder(module, OnnxEncoder(module.encoder))
     return torch.compile(module, mode=settings.mode, backend=settings.backend, dynamic=settings.dynamic)
 
 

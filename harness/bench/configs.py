@@ -49,6 +49,7 @@ CONFIGS: dict[str, dict[str, object]] = {
     "encoder-bf16": {"compile_scope": "encoder", "dtype": "bfloat16"},
     "int8": {"dtype": "int8-dynamic"},  # every Linear dynamically quantized to int8 (torch.ao), judged as bf16 is; CPU
     "encoder-int8": {"compile_scope": "encoder", "dtype": "int8-dynamic"},
+    "onnx-encoder": {"compile_scope": "onnx-encoder"},  # the encoder exported to ONNX, run by ONNX Runtime (CPU, extra)
     "tf32": {"dtype": "tf32"},  # float32 weights, matmuls in TF32 on tensor cores, judged as bf16 is; CUDA (skipped on CPU)
     # freezing packs linear weights for MKL, except in AOT mode or with a symbolic batch: then for oneDNN
     # (torch/_inductor/fx_passes/mkldnn_fusion.py), which on some CPUs (AMD Zen 5 here) runs GEMMs 2x faster than MKL
@@ -84,6 +85,7 @@ SETS: dict[str, tuple[str, ...]] = {
         "encoder-bf16",
         "int8",
         "encoder-int8",
+        "onnx-encoder",  # skipped without the onnx extra, with the reason
         "tf32",  # skipped on CPU, with the reason
     ),
 }

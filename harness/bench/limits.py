@@ -131,14 +131,14 @@ def model_gemms(call: Callable[[], object]) -> list[Gemm]:
 
     seen: Counter[tuple[str, tuple[tuple[int, ...], ...]]] = Counter()
 
-    class Recording(TorchDispatchMode):
+    class Recording(TorchDispatchMode):  # type: ignore[no-untyped-call]
         def __torch_dispatch__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
             name = func.overloadpacket.__name__
             if name in GEMM_OPS:
                 seen[(name, tuple(tuple(int(d) for d in a.shape) for a in args if hasattr(a, "shape")))] += 1
             return func(*args, **(kwargs or {}))
 
-    with Recording():
+    with Recording():  # type: ignore[no-untyped-call]
         call()
     return [Gemm(op=op, shapes=shapes, count=count) for (op, shapes), count in seen.items()]
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from harness.base.errors import InputError
 from harness.base.options import BENCH_ROWS, DEFAULT_CONFIRM, DEFAULT_RUNS
+from harness.bench.compiling import EXPORTED_SCOPES
 from harness.bench.faults import Fault
 from harness.bench.isolation import DEFAULT_TIMEOUT_S
 
@@ -167,7 +168,7 @@ def plan(request: BenchRequest) -> list[RunSpec]:
             )
         refusal = precision_refusal(request, params.device)
         if refusal:
-            raise InputError(f"--dtype {request.dtype}: {refusal}")
+            raise InputError(refusal if refusal.startswith("--") else f"--dtype {request.dtype}: {refusal}")
         if request.series_file is not None:  # an isolated child: its parent read and checked the CSV
             series = read_series(request.series_file)
         else:
@@ -193,7 +194,7 @@ def plan(request: BenchRequest) -> list[RunSpec]:
                 confirm=request.confirm,
                 fault=fault,
                 warm_compile=request.warm_compile,
-                vary_shapes=request.vary_shapes or request.compile_scope == "aot-encoder",  # a package of fixed shapes
+                vary_shapes=request.vary_shapes or request.compile_scope in EXPORTED_SCOPES,  # exported: other shapes tried
                 batch_series=request.batch_series if request.mode == "compiled" else 0,
                 keep_artifacts=str(request.keep_artifacts) if request.keep_artifacts and request.mode == "compiled" else "",
                 starts=replace(request, symbol=(symbol,), isolate=False, run_id=run_id, fault=None).to_json()
@@ -212,14 +213,22 @@ def plan(request: BenchRequest) -> list[RunSpec]:
 
 
 def precision_refusal(request: BenchRequest, device: str) -> str:
-    """Why compiled mode of ``request`` cannot run its dtype on ``device`` ("auto" resolved), or "": TF32 needs CUDA,
-    int8 dynamic quantization a CPU. A sweep skips such a configuration with this line; a bench refuses it."""
+    """Why compiled mode of ``request`` cannot run here on ``device`` ("auto" resolved), or "": TF32 needs CUDA, int8
+    dynamic quantization a CPU, the ONNX arm a CPU and the ``onnx`` extra. A sweep skips such a configuration with
+    this line; a bench refuses it."""
+    from harness.bench import onnx_encoder
     from harness.bench.spec import resolve_device
     from harness.model.precision import unsupported_on
 
     if request.mode != "compiled":
         return ""
-    return unsupported_on(request.dtype, resolve_device(device))
+    device = resolve_device(device)
+    if request.compile_scope == onnx_encoder.SCOPE:
+        if device.startswith("cuda"):
+            return f"--compile-scope {onnx_encoder.SCOPE}: runs ONNX Runtime's CPU provider; fix: --device cpu"
+        if onnx_encoder.missing():
+            return onnx_encoder.missing()
+    return unsupported_on(request.dtype, device)
 
 
 def _refuse_ignored_settings(request: BenchRequest) -> None:
@@ -229,7 +238,7 @@ def _refuse_ignored_settings(request: BenchRequest) -> None:
             f"--gemm-backends {request.gemm_backends}: inductor autotunes GEMM backends only with max-autotune; "
             "fix: add --compile-mode max-autotune, or leave --gemm-backends out"
         )
-    if request.compile_scope == "aot-encoder":
+    if request.compile_scope in EXPORTED_SCOPES:
         ignored = [
             flag
             for flag, given in (
@@ -238,13 +247,21 @@ def _refuse_ignored_settings(request: BenchRequest) -> None:
                 ("--dynamic", request.dynamic != "auto"),
                 ("--gemm-backends", bool(request.gemm_backends)),
                 ("--cpp-wrapper", request.cpp_wrapper),
+                *(
+                    (("--freezing", request.freezing), (f"--dtype {request.dtype}", request.dtype != "float32"))
+                    if request.compile_scope == "onnx-encoder"
+                    else ()
+                ),
             )
             if given
         ]
+        what = {
+            "aot-encoder": "an AOTInductor package (torch.export, static shapes, inductor)",
+            "onnx-encoder": "an ONNX export run by ONNX Runtime (float32, no inductor)",
+        }[request.compile_scope]
         if ignored:
             raise InputError(
-                f"--compile-scope aot-encoder: {', '.join(ignored)} do(es) not apply to an AOTInductor package "
-                "(torch.export, static shapes, inductor); fix: leave them out"
+                f"--compile-scope {request.compile_scope}: {', '.join(ignored)} do(es) not apply to {what}; fix: leave them out"
             )
 
 

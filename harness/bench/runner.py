@@ -7,7 +7,6 @@ and the harness carries on. Only a model that cannot be loaded at all is a user 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import logging
 import math
 import random
@@ -21,6 +20,7 @@ import numpy as np
 
 from harness.base.progress import progress
 from harness.bench.compiling import (
+    EXPORTED_SCOPES,
     compile_module,
     compiled_threads,
     dynamo_stats,
@@ -31,9 +31,10 @@ from harness.bench.compiling import (
 )
 from harness.bench.faults import FaultKind, InjectedFailure, strike
 from harness.bench.rows import build_record, median_close
+from harness.bench.shapes import new_shapes, synchronize, warm_device
 from harness.bench.spec import Call, Measured, RunSpec, resolve_device
 from harness.data.params import BenchParams
-from harness.data.window import OHLC, BenchWindow
+from harness.data.window import BenchWindow
 from harness.model.forecast import predict
 from harness.model.loading import load_pipeline
 from harness.model.precision import FLOAT32, INT8_DYNAMIC, matmul_precision
@@ -47,7 +48,6 @@ log = logging.getLogger(__name__)
 
 
 _REF_SIZE, _REF_STEPS = 128, 40  # machine reference workload
-PATCH = 16  # Chronos-2's input patch: contexts differing by a multiple of it give new tensor shapes
 
 
 def predict_close(pipeline: Chronos2Pipeline, window: BenchWindow, params: BenchParams) -> np.ndarray:
@@ -71,32 +71,6 @@ def machine_reference() -> float:
     return time.perf_counter() - start
 
 
-WARM_GPU_S = 1.0  # seconds of large matmuls before the timed calls on a GPU
-
-
-def warm_device(device: str, seconds: float = WARM_GPU_S) -> int:
-    """On a GPU, ``seconds`` of 4096² matmuls before the timed calls, so that the first rounds do not run at the
-    clocks of an idle GPU (an H200's sessions swung 2x minutes apart); the number of matmuls run. Nothing on a CPU."""
-    if not device.startswith("cuda"):
-        return 0
-    import torch
-
-    a = torch.randn(4096, 4096, device=device)
-    runs, end = 0, time.perf_counter() + seconds
-    while time.perf_counter() < end:
-        a @ a
-        torch.cuda.synchronize(device)
-        runs += 1
-    return runs
-
-
-def _synchronize(device: str) -> None:
-    if device.startswith("cuda"):
-        import torch
-
-        torch.cuda.synchronize()
-
-
 class _Caller:
     """Times predictions; a failing one is re-run to confirm (k failures of up to n attempts)."""
 
@@ -117,10 +91,10 @@ class _Caller:
             # the thread count and matmul mode are set and restored outside the timing
             threading = compiled_threads(self.spec.compile) if threads else contextlib.nullcontext()
             with threading, matmul_precision(self.precision):
-                _synchronize(self.device)
+                synchronize(self.device)
                 start = time.perf_counter()
                 forecast = predict(self.pipeline, self.window, self.spec.params)
-                _synchronize(self.device)
+                synchronize(self.device)
                 elapsed = time.perf_counter() - start
             if slowdown:  # planted by --fault slow@F: this call takes 1 + F times as long
                 time.sleep(elapsed * slowdown)
@@ -258,7 +232,7 @@ def _measure_compiled(
         if not out.first.ok:
             return out
         out.graphs, out.graph_breaks, out.break_reasons = dynamo_stats()
-        if spec.compile.scope == "aot-encoder":  # torch.export: one graph by construction, dynamo's counters unused
+        if spec.compile.scope in EXPORTED_SCOPES:  # torch.export: one graph by construction, dynamo's counters unused
             out.graphs, out.graph_breaks, out.break_reasons = 1, 0, []
         out.gemm = gemm_kernels()
         end_compile_workers()  # idle since the first call: not beside the timed calls
@@ -284,8 +258,8 @@ def _measure_compiled(
             out.gpu_clock_mhz = gpu_clock_mhz(device)
             eager_s = [c.seconds for c in out.paired if c.seconds is not None]
             bar.note = f"interleaved eager median {statistics.median(eager_s):.4f} s" if eager_s else ""
-        _new_shapes(out, spec, call, compiled_module, ref_call.pipeline, reference_module)
-        out.recompiles = 0 if spec.compile.scope == "aot-encoder" else dynamo_stats()[0] - (out.graphs or 0)
+        new_shapes(out, spec, call, compiled_module, ref_call.pipeline, reference_module)
+        out.recompiles = 0 if spec.compile.scope in EXPORTED_SCOPES else dynamo_stats()[0] - (out.graphs or 0)
         ref_call.pipeline.model = reference_module  # the interleaved loop may have left the compiled model in place
         _after_timed(out, spec, call, compiled_module, target, ref_call.pipeline)
     pipeline.model = compiled_module
@@ -398,92 +372,6 @@ def _precision_skill(
         )
     finally:
         pipeline.model = compiled_module
-
-
-def _new_shapes(
-    out: Measured, spec: RunSpec, call: _Caller, compiled_module: object, eager: Chronos2Pipeline, eager_module: object
-) -> None:
-    """After the timed calls: shorter contexts (``--vary-shapes``), many series per call (``--batch-series``)."""
-    symbol = spec.window.symbol
-    if spec.vary_shapes:
-        with progress(f"{symbol} compiled: shorter contexts (new shapes)", logger=log):
-            out.shape_variants, out.shape_variant_s = _vary_shapes(call, compiled_module, spec)
-    if spec.batch_series:
-        with progress(f"{symbol} compiled: {spec.batch_series} series per call", logger=log):
-            _many_series(out, spec, call, compiled_module, eager, eager_module)
-
-
-def _vary_shapes(call: _Caller, compiled_module: object, spec: RunSpec) -> tuple[list[str], list[float]]:
-    """Three calls on 16, 32 and 48 rows less context, as a growing or trimmed history would give: new shapes. Each
-    labelled (``context-16``); one that fails on its shape (an AOT package built for one shape) is NaN, not dropped."""
-    labels, seconds = [], []
-    full = call.window
-    used = min(len(full.context), spec.params.context_length)  # what the model sees: the context is cut at context_length
-    try:
-        for trim in (16, 32, 48):
-            if used - trim < 2 * PATCH:
-                break
-            call.window = dataclasses.replace(full, context=full.context.iloc[-(used - trim) :])
-            result = call(compiled_module, f"{spec.window.symbol} compiled, context -{trim} rows", measured=False, threads=True)
-            labels.append(f"context-{trim}")
-            seconds.append(math.nan if result.seconds is None else result.seconds)
-            if result.error is not None and result.seconds is None:
-                log.warning("%s: context -%d rows failed: %s", spec.window.symbol, trim, result.error)
-    finally:
-        call.window = full
-    return labels, seconds
-
-
-BATCH_REPEATS = 3  # timed many-series calls per model, after one untimed (the compiled model's new shape compiles)
-
-
-def _many_series(
-    out: Measured, spec: RunSpec, call: _Caller, compiled_module: object, eager: Chronos2Pipeline, eager_module: object
-) -> None:
-    """One call on ``spec.batch_series`` windows of the series (each ending a horizon before the next, the last one the
-    bench window's), eager mode's model then the compiled one, best of :data:`BATCH_REPEATS` each: throughput beside
-    latency. The compiled model's first call on this shape is a shape variant (``series-N``, recompile included)."""
-    count, horizon, context = spec.batch_series, spec.params.prediction_length, spec.params.context_length
-    series = spec.series.frame[list(OHLC)].to_numpy(dtype=np.float32).T  # (4, rows)
-    end = series.shape[1] - horizon  # the bench window's cut: its last `horizon` rows are held back
-    cuts = range(end - (count - 1) * horizon, end + 1, horizon)
-    inputs = [series[:, max(0, cut - context) : cut] for cut in cuts if cut > 2 * PATCH]
-    if len(inputs) < count:
-        log.warning("%s: %d series per call: the series holds %d such windows", spec.window.symbol, count, len(inputs))
-        return
-    levels = list(spec.params.quantile_levels)
-
-    def timed(pipeline: Chronos2Pipeline, module: object, precision: str, threads: bool) -> tuple[float, float]:
-        pipeline.model = module
-        with compiled_threads(spec.compile) if threads else contextlib.nullcontext(), matmul_precision(precision):
-            start = time.perf_counter()
-            pipeline.predict_quantiles(inputs, prediction_length=horizon, quantile_levels=levels, context_length=context)
-            _synchronize(call.device)
-            first = time.perf_counter() - start
-            best = math.inf
-            for _ in range(BATCH_REPEATS):
-                start = time.perf_counter()
-                pipeline.predict_quantiles(inputs, prediction_length=horizon, quantile_levels=levels, context_length=context)
-                _synchronize(call.device)
-                best = min(best, time.perf_counter() - start)
-        return first, best
-
-    out.batch_series = count
-    try:
-        _, out.batch_eager_s = timed(eager, eager_module, FLOAT32, threads=False)
-    except Exception as exc:  # a diagnostic: the timed calls stand
-        log.warning("%s: %d series per call, eager: %s: %s", spec.window.symbol, count, type(exc).__name__, exc)
-    try:
-        first, out.batch_compiled_s = timed(call.pipeline, compiled_module, spec.compile.dtype, threads=True)
-        out.shape_variants.append(f"series-{count}")
-        out.shape_variant_s.append(first)
-    except Exception as exc:  # a package of fixed shapes: recorded as a failed shape
-        log.warning("%s: %d series per call, compiled: %s: %s", spec.window.symbol, count, type(exc).__name__, exc)
-        out.shape_variants.append(f"series-{count}")
-        out.shape_variant_s.append(math.nan)
-    finally:
-        call.pipeline.model = compiled_module
-        eager.model = eager_module
 
 
 def _log_call(symbol: str, mode: str, index: int, call: Call) -> None:

@@ -42,6 +42,21 @@ def code_lines(settings: CompileSettings, *, model: str = "amazon/chronos-2", de
             'encoder = torch._inductor.aoti_load_package("chronos2-encoder.pt2")',
             "pipeline.model.encoder.forward = lambda **inputs: encoder(**inputs)",
         ]
+    elif settings.scope == "onnx-encoder":
+        lines += [
+            "# build once, from one call's encoder inputs, series and patches dynamic (harness/bench/onnx_encoder.py does),",
+            "# inside harness.bench.onnx_encoder.exportable_masks() (ONNX Runtime refuses Chronos-2's bool Einsum):",
+            "# torch.onnx.export(pipeline.model.encoder, (), kwargs=encoder_inputs, dynamo=True, dynamic_shapes=...)",
+            "#     .save('chronos2-encoder.onnx')",
+            "# then, in every process that serves forecasts (no export):",
+            "import onnxruntime",
+            "from chronos.chronos2.model import Chronos2EncoderOutput",
+            "session = onnxruntime.InferenceSession('chronos2-encoder.onnx', providers=['CPUExecutionProvider'])",
+            "names = [node.name for node in session.get_inputs()]",
+            "pipeline.model.encoder.forward = lambda **inputs: Chronos2EncoderOutput(",
+            "    last_hidden_state=torch.from_numpy(session.run(None, {n: inputs[n].numpy() for n in names})[0])",
+            ")",
+        ]
     else:
         lines.append(f"pipeline.model = torch.compile({', '.join(['pipeline.model', *options])})")
     if settings.sdpa_backend:

@@ -48,7 +48,10 @@ KINDS = ("disk", "artifacts", "aot")
 
 
 def kinds_for(scope: str) -> tuple[str, ...]:
-    """The starts a configuration has: an AOTInductor package loads as such; anything else from caches. Pure."""
+    """The starts a configuration has: an AOTInductor package loads as such; an ONNX model has none measured (its
+    session builds in the first call, which the compile time holds); anything else from caches. Pure."""
+    if scope == "onnx-encoder":
+        return ()
     return ("aot",) if scope == "aot-encoder" else ("disk", "artifacts")
 
 

@@ -98,10 +98,11 @@ def bench_flags(bench: argparse.ArgumentParser, *, mode: bool = True) -> None:
     )
     bench.add_argument(
         "--compile-scope",
-        choices=("model", "encoder", "aot-encoder"),
+        choices=("model", "encoder", "aot-encoder", "onnx-encoder"),
         default="model",
-        help="what compiled mode compiles: the whole model (default), its encoder stack with fullgraph=True, or the encoder "
-        "exported and built as an AOTInductor package at the first call",
+        help="what compiled mode compiles: the whole model (default), its encoder stack with fullgraph=True, the encoder "
+        "exported and built as an AOTInductor package at the first call, or exported to ONNX and run by ONNX Runtime "
+        "(CPU; pip install 'chronos-compile-bench[onnx]')",
     )
     bench.add_argument(
         "--compile-threads",

@@ -64,7 +64,7 @@ def test_the_floor_on_a_gpu_is_the_gpus_matmul() -> None:
 
 
 def test_warming_the_device_runs_nothing_on_a_cpu_and_matmuls_on_a_gpu() -> None:
-    from harness.bench.runner import warm_device
+    from harness.bench.shapes import warm_device
 
     assert warm_device("cpu") == 0
     if torch.cuda.is_available():

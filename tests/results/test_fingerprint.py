@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from harness.results import fingerprint
 from harness.results.fingerprint import cpu_flags, cpu_model, darwin_cpu_flags
 
 
@@ -33,11 +32,11 @@ def _fake_sysctl(directory: Path, answers: dict[str, str]) -> None:
 def test_on_macos_the_model_and_flags_come_from_sysctl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _fake_sysctl(tmp_path, {"machdep.cpu.brand_string": "Apple M2 Pro"})  # no feature lists: Apple Silicon
     monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.setattr(fingerprint.sys, "platform", "darwin")
-    monkeypatch.setattr(fingerprint.platform, "machine", lambda: "arm64")
+    monkeypatch.setattr("harness.results.fingerprint.sys.platform", "darwin")
+    monkeypatch.setattr("harness.results.fingerprint.platform.machine", lambda: "arm64")
     assert cpu_model() == "Apple M2 Pro" and cpu_flags() == "asimd"
     _fake_sysctl(tmp_path, {"machdep.cpu.brand_string": "Intel(R) Core(TM) i9", "machdep.cpu.features": "AVX1.0 FMA"})
-    monkeypatch.setattr(fingerprint.platform, "machine", lambda: "x86_64")
+    monkeypatch.setattr("harness.results.fingerprint.platform.machine", lambda: "x86_64")
     assert cpu_model() == "Intel(R) Core(TM) i9" and cpu_flags() == "avx,fma"
 
 
