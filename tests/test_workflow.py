@@ -87,9 +87,12 @@ def runs_on(value: object, variables: dict[str, str]) -> object:
 
 def runner(wf: Node) -> list[str]:
     """The bench runs on ubuntu-latest unless BENCH_RUNNER names a runner: one label, or a JSON list of labels when it
-    starts with `[`. compare and report need no stable hardware: always ubuntu-latest."""
+    starts with `[`. publish, compare and report need no stable hardware: always ubuntu-latest."""
     labels = ["self-hosted", "chronos-bench"]
-    checks = {"jobs.compare.runs-on must be ubuntu-latest": wf["jobs"]["compare"].get("runs-on") == "ubuntu-latest"}
+    checks = {
+        f"jobs.{job}.runs-on must be ubuntu-latest": wf["jobs"].get(job, {}).get("runs-on") == "ubuntu-latest"
+        for job in ("publish", "compare")
+    }
     for name, expected in (("", "ubuntu-latest"), ("chronos-bench", "chronos-bench"), (json.dumps(labels), labels)):
         variables = {"BENCH_RUNNER": name} if name else {}
         try:
@@ -123,41 +126,96 @@ def bench_job(wf: Node) -> list[str]:
     return failed(checks)
 
 
+def _downloads_every_leg(wf: Node, job: str) -> dict[str, bool]:
+    downloads = using(wf, job, "download-artifact")
+    return {
+        f"jobs.{job}: no download takes in results-torch-{version}": any(
+            fnmatch.fnmatchcase(f"results-torch-{version}", str(d["with"].get("pattern"))) for d in downloads
+        )
+        for version in noxfile()[0]
+    }
+
+
+def _if_not_cancelled(job: Node) -> bool:
+    return str(job.get("if")).removeprefix("${{").removesuffix("}}").strip() in ALWAYS
+
+
+def history_branch(wf: Node) -> str:
+    """The branch the publish job appends to (`nox -s publish -- --to BRANCH`)."""
+    return option(nox_step(wf, "publish", "publish")[2], "--to", {})
+
+
+def publish_job(wf: Node) -> list[str]:
+    """After the bench, even if a leg failed, one job appends every leg's results to the history branch: the only job
+    that may write (contents: write) and keep the token (persist-credentials), and no step pushes by itself."""
+    job = wf["jobs"].get("publish", {})
+    index, step, posargs = nox_step(wf, "publish", "publish") if job else (-1, {}, [])
+    downloads = [path(s) for s in using(wf, "publish", "download-artifact", before=index)] if job else []
+    checkout: Node = next((s for s in job.get("steps", []) if str(s.get("uses")).startswith("actions/checkout@")), {})
+    checks = {
+        "no publish job runs `nox -s publish`": index >= 0,
+        "jobs.publish does not need bench: it would run before the results exist": job.get("needs") in ("bench", ["bench"]),
+        "jobs.publish.if must be !cancelled(): a night with a failed leg is still recorded": _if_not_cancelled(job),
+        "jobs.publish needs permissions contents: write, and nothing more": job.get("permissions") == {"contents": "write"},
+        "jobs.publish's checkout needs persist-credentials: true to push": checkout.get("with", {}).get("persist-credentials")
+        is True,
+        "publish without --to names no history branch": bool(history_branch(wf)),
+        "publish reads no downloaded --results-dir": option(posargs, "--results-dir", step.get("env", {})) in downloads,
+    }
+    if job:
+        checks |= _downloads_every_leg(wf, "publish")
+    for job_id, other in wf["jobs"].items():
+        pushes = any(re.search(r"\bgit\b.*\bpush\b", str(s.get("run"))) for s in other.get("steps", []))
+        checks[f"jobs.{job_id}: a step runs git push itself (publish appends, never forces)"] = not pushes
+        if job_id == "publish":
+            continue
+        checks[f"jobs.{job_id}: only the publish job may have contents: write"] = "write" not in str(other.get("permissions", ""))
+        for s in other.get("steps", []):
+            if str(s.get("uses")).startswith("actions/checkout@"):
+                kept = s.get("with", {}).get("persist-credentials")
+                checks[f"jobs.{job_id}: persist-credentials must be false outside the publish job"] = kept is False
+    return failed(checks)
+
+
 def compare_job(wf: Node) -> list[str]:
-    """compare needs the bench, runs even if a leg failed, reads every leg's artifact, and fails on any surprise."""
+    """compare waits for the bench and the publish, runs even if a leg failed, reads every leg's artifact and the
+    history branch, and fails on any surprise."""
     job = wf["jobs"]["compare"]
     downloads = using(wf, "compare", "download-artifact")
     index, step, posargs = nox_step(wf, "compare", "compare")
     merged = option(posargs, "--results-dir", step.get("env", {}))
+    needs = [job.get("needs")] if isinstance(job.get("needs"), str) else list(job.get("needs") or [])
+    branch = history_branch(wf)
     checks = {
-        "jobs.compare does not need bench: it would run before the results exist": job.get("needs") in ("bench", ["bench"]),
-        "jobs.compare.if must be !cancelled()": str(job.get("if")).removeprefix("${{").removesuffix("}}").strip() in ALWAYS,
+        "jobs.compare does not need bench: it would run before the results exist": "bench" in needs,
+        "jobs.compare does not need publish: the history would lack tonight": "publish" in needs,
+        "jobs.compare.if must be !cancelled()": _if_not_cancelled(job),
         "no step runs `nox -s compare`": index >= 0,
         "compare without --strict after `--`: a new or missing key would pass unseen": "--strict" in posargs,
-        "compare without --history-dir history: a regression would not say when it began": option(posargs, "--history-dir", {})
-        == "history",
+        f"compare without --history-branch {branch}: a regression would not say when it began": bool(branch)
+        and option(posargs, "--history-branch", {}) == branch,
         f"compare reads {merged!r}, not where the results were downloaded": merged in [path(s) for s in downloads],
         "continue-on-error would hide a regression": not job.get("continue-on-error") and not step.get("continue-on-error"),
     }
-    for version in noxfile()[0]:
-        name = f"results-torch-{version}"
-        checks[f"no download takes in {name}"] = any(fnmatch.fnmatchcase(name, str(d["with"].get("pattern"))) for d in downloads)
-    return failed(checks)
+    return failed(checks | _downloads_every_leg(wf, "compare"))
 
 
 def report_steps(wf: Node) -> list[str]:
-    """Whatever the verdict, the report is written over the cached history, uploaded, and shown in the summary."""
+    """Whatever the verdict, the report is written over tonight's results and the history branch, uploaded, and shown
+    in the summary."""
     index, step, posargs = nox_step(wf, "compare", "report")
-    output, history = option(posargs, "--output", {}), option(posargs, "--results-dir", {})
+    output, results = option(posargs, "--output", {}), option(posargs, "--results-dir", {})
     uploads = {s["with"].get("name"): path(s) for s in using(wf, "compare", "upload-artifact", index) if s.get("if") in ALWAYS}
-    restored = [path(s) for s in using(wf, "compare", "cache/restore", before=index)]
-    saved = [path(s) for s in using(wf, "compare", "cache/save", index) if s.get("if") in ALWAYS]
+    downloads = [path(s) for s in using(wf, "compare", "download-artifact", before=index)]
     summary = [s for s in wf["jobs"]["compare"]["steps"][index + 1 :] if "GITHUB_STEP_SUMMARY" in str(s.get("run"))]
+    branch = history_branch(wf)
     checks = {
         "no step runs `nox -s report`": index >= 0,
         "the report step needs `if: always()`: a regression is exactly when it is wanted": step.get("if") in ALWAYS,
         f"no later `if: always()` step uploads {output!r} as benchmark-report": uploads.get("benchmark-report") == output,
-        f"history {history!r} is not restored before the report and saved always after": history in restored and history in saved,
+        f"the report reads {results!r}, not where tonight's results were downloaded": results in downloads,
+        f"the report does not read the history branch {branch!r}": bool(branch)
+        and option(posargs, "--history-branch", {}) == branch,
         "no later `if: always()` step writes the job summary": bool(summary) and summary[0].get("if") in ALWAYS,
     }
     return failed(checks)
@@ -183,7 +241,7 @@ def house_rules(wf: Node) -> list[str]:
 
 
 Rule = Callable[[Node], list[str]]
-RULES: tuple[Rule, ...] = (runner, bench_job, compare_job, report_steps, house_rules)
+RULES: tuple[Rule, ...] = (runner, bench_job, publish_job, compare_job, report_steps, house_rules)
 
 
 def actionlint(workflow: Path) -> subprocess.CompletedProcess[str]:
@@ -225,7 +283,7 @@ BROKEN = {  # what breaks: (the rule that must see it, text of nightly.yml, its 
         "  nox -s bench_eager bench_compiled --\n",
         "confirm",
     ),
-    "no history": (compare_job, " --history-dir history", "", "history-dir"),
+    "no history": (compare_job, "merged --history-branch bench-history\n", "merged\n", "history-branch"),
     "upload on success": (bench_job, "Upload results\n        if: always()\n", "Upload results\n", "always()"),
     "artifact name": (bench_job, "name: results-torch-${{ matrix.torch }}", "name: results", "results artifact named"),
     "upload path": (bench_job, "path: results/", "path: logs/", "does not take in"),
@@ -234,24 +292,86 @@ BROKEN = {  # what breaks: (the rule that must see it, text of nightly.yml, its 
     "variable ignored": (runner, "|| vars.BENCH_RUNNER ||", "|| vars.BENCH_RUNER ||", "'chronos-bench'"),
     "JSON list ignored": (runner, "startsWith(vars.BENCH_RUNNER, '[') && fromJSON(vars.BENCH_RUNNER) || ", "", "'self-hosted'"),
     "JSON always parsed": (runner, "startsWith(vars.BENCH_RUNNER, '[') && ", "", "an error"),
-    "compare self-hosted": (runner, "runs-on: ubuntu-latest", "runs-on: x", "compare"),
-    "compare without needs": (compare_job, "needs: bench\n", "", "does not need bench"),
-    "compare on success": (compare_job, "if: ${{ !cancelled() }}", "if: ${{ success() }}", "!cancelled()"),
-    "download pattern": (compare_job, "pattern: results-torch-*", "pattern: bench-results-*", "results-torch-2.13.0"),
+    "compare self-hosted": (
+        runner,
+        "runs-on: ubuntu-latest\n    timeout-minutes: 30",
+        "runs-on: x\n    timeout-minutes: 30",
+        "compare",
+    ),
+    "publish self-hosted": (runner, "runs-on: ubuntu-latest", "runs-on: x", "publish"),
+    "compare without needs": (compare_job, "needs: [bench, publish]\n", "", "does not need bench"),
+    "compare before publish": (compare_job, "needs: [bench, publish]\n", "needs: [bench]\n", "does not need publish"),
+    "compare on success": (
+        compare_job,
+        "if: ${{ !cancelled() }}\n    runs-on: ubuntu-latest\n    timeout-minutes: 30",
+        "if: ${{ success() }}\n    runs-on: ubuntu-latest\n    timeout-minutes: 30",
+        "!cancelled()",
+    ),
+    "download pattern": (
+        compare_job,
+        "results-torch-*\n          path: merged/\n\n      - name: Compare",
+        "bench-results-*\n          path: merged/\n\n      - name: Compare",
+        "results-torch-2.13.0",
+    ),
+    "publish without needs": (publish_job, "needs: bench\n", "", "does not need bench"),
+    "publish on success": (publish_job, "if: ${{ !cancelled() }}", "if: ${{ success() }}", "!cancelled()"),
+    "publish read-only": (publish_job, "contents: write  # the only job", "contents: read  # the only job", "contents: write"),
+    "publish without the token": (
+        publish_job,
+        "persist-credentials: true",
+        "persist-credentials: false",
+        "persist-credentials: true",
+    ),
+    "token kept elsewhere": (
+        publish_job,
+        "persist-credentials: false  # nothing here pushes",
+        "persist-credentials: true  # x",
+        "must be false",
+    ),
+    "write elsewhere": (
+        publish_job,
+        "  upgrade:\n",
+        "  upgrade:\n    permissions:\n      contents: write\n",
+        "only the publish job",
+    ),
+    "a push by hand": (
+        publish_job,
+        "run: nox -s publish --",
+        "run: git push -f origin HEAD:bench-history && nox -s publish --",
+        "git push",
+    ),
+    "publish downloads nothing": (
+        publish_job,
+        "results-torch-*\n          path: merged/\n\n      - name: Publish",
+        "x-*\n          path: merged/\n\n      - name: Publish",
+        "results-torch-2.13.0",
+    ),
+    "publish elsewhere": (compare_job, "n: nox -s publish -- --to bench-history", "n: nox -s publish -- --to x", "branch x:"),
     "compare not strict": (compare_job, "-- --strict --results-dir merged", "-- --results-dir merged", "--strict"),
     "strict given to nox": (compare_job, "run: nox -s compare -- --strict", "run: nox -s compare --strict --", "--strict"),
     "compare elsewhere": (compare_job, "--strict --results-dir merged", "--strict --results-dir results", "not where"),
     "compare swallows": (compare_job, "id: compare\n", "id: compare\n        continue-on-error: true\n", "continue-on-error"),
     "report on success": (report_steps, "id: report\n        if: always()\n", "id: report\n", "report step"),
     "report not uploaded": (report_steps, "path: report/", "path: x/", "uploads 'report'"),
-    "history not saved": (report_steps, "Save history\n        if: always()\n", "Save history\n", "history"),
+    "report without history": (
+        report_steps,
+        "merged --history-branch bench-history --output",
+        "merged --output",
+        "history branch",
+    ),
+    "report of the download only": (
+        report_steps,
+        "--results-dir merged --history-branch bench-history --output",
+        "--results-dir history --history-branch bench-history --output",
+        "not where tonight",
+    ),
     "summary on success": (report_steps, "Job summary\n        if: always()\n", "Job summary\n", "summary"),
     "no dispatch": (house_rules, "  workflow_dispatch:\n", "", "workflow_dispatch"),
     "write permission": (house_rules, "contents: read", "contents: write", "permissions"),
     "cancels a bench": (house_rules, "cancel-in-progress: false", "cancel-in-progress: true", "concurrency"),
     "no timeout": (house_rules, "timeout-minutes: 240", "", "no timeout-minutes"),
     "unpinned action": (house_rules, "actions/download-artifact@v8", "actions/download-artifact@main", "pinned"),
-    "expression in a script": (house_rules, "--results-dir history", "--results-dir ${{ github.workspace }}/history", "env:"),
+    "expression in a script": (house_rules, "--output report", "--output ${{ github.workspace }}/report", "env:"),
     "unknown session": (house_rules, "run: nox -s compare --", "run: nox -s compare_all --", "compare_all"),
 }
 

@@ -7,6 +7,7 @@ import math
 
 from harness.bench.faults import Fault
 from harness.bench.isolation import DEFAULT_TIMEOUT_S
+from harness.results.commits import template_problem
 
 MAX_COUNT = 1_000_000  # calls, runs, rows: a count beyond this is a typo (1e20 was accepted), not a plan
 
@@ -110,3 +111,11 @@ def slow_fault(text: str) -> Fault:
     if planted.kind.value != "slow":
         raise argparse.ArgumentTypeError(f"{text!r}: confirm plants only slow@F in its re-benches, e.g. slow@0.3")
     return planted
+
+
+def commit_url(text: str) -> str:
+    """A commit link template: http(s), ``{commit}`` once."""
+    problem = template_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(f"{text!r} {problem}")
+    return text

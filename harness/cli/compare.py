@@ -6,9 +6,11 @@ exit code, :mod:`harness.gate.verdict`; how it reads, :mod:`harness.report.displ
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from packaging.version import InvalidVersion, Version
 
 from harness.base.errors import ExitCode, InputError
+from harness.cli.history import history_folder
 from harness.gate.confirmation import DEFAULT_TIMING_CONFIRM
 
 if TYPE_CHECKING:
@@ -23,6 +26,7 @@ if TYPE_CHECKING:
     from harness.gate.checks import Check
     from harness.gate.comparison import Comparison
     from harness.gate.history import Series
+    from harness.results.schema import RunRecord
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -34,7 +38,9 @@ class CompareOptions:
     against: dict[str, str] | None = None
     fail_on_improvement: bool = False
     confirm_timing: tuple[int, int] = DEFAULT_TIMING_CONFIRM  # a timing regression stands in K of N measurements
-    history_dir: Path | None = None  # past results: say at which run a regression began (change points)
+    history_dir: Path | None = None  # past results: say at which run and commit a regression began
+    history_branch: str | None = None  # the same, from a branch `publish` writes (fetched from ``remote``)
+    remote: str = "origin"
     json: Path | None = None  # also write the verdict as JSON
 
 
@@ -66,7 +72,8 @@ def compare(options: CompareOptions) -> ExitCode:
     records = read_records(options.results_dir)
     comparisons, orphans = build_comparisons(records, confidence=options.confidence)
     reruns = rebenched(records, confidence=options.confidence)
-    histories = load_histories(options.history_dir, confidence=options.confidence)
+    with history_folder(options.history_dir, options.history_branch, options.remote) as (folder, _):
+        histories = load_histories(folder, confidence=options.confidence, current=records)
     if not comparisons:
         raise InputError(
             f"{options.results_dir}: no compiled-mode results to compare; fix: run `nox -s bench_eager bench_compiled` first"
@@ -74,6 +81,7 @@ def compare(options: CompareOptions) -> ExitCode:
     loaded, unusable = _baselines(options.baselines_dir)
     baselines = [baseline for baseline, _ in loaded.values()]
     paths = {id(baseline): str(path) for baseline, path in loaded.values()}
+    regressed = functools.partial(regressions_in, baselines=baselines, against=options.against)  # a past run's
     checks = []
     unmatched_against: list[str] = []
     for comparison in comparisons:
@@ -88,7 +96,7 @@ def compare(options: CompareOptions) -> ExitCode:
         if options.against and checked.match.kind is GateKind.NEW and select(comparison, baselines).kind is not GateKind.NEW:
             unmatched_against.append(comparison.key.label())
         checks.append(checked)
-        notes = [thin_baseline(checked), *began(comparison, checked, histories)]
+        notes = [thin_baseline(checked), *began(comparison, checked, histories, regressed=regressed)]
         print(
             "\n".join([format_check(comparison, checked, paths.get(id(checked.match.baseline), "")), *filter(None, notes)]) + "\n"
         )
@@ -200,23 +208,44 @@ def thin_baseline(checked: Check) -> str:
 _CHANGED = {"speedup": "speedup", "compiled.latency_s": "compiled latency", "eager.latency_s": "eager latency"}
 
 
-def load_histories(directory: Path | None, *, confidence: float) -> dict[tuple[object, str], Series]:
-    """Every key's past runs (``--history-dir``), by (key, environment); none without the flag."""
+def load_histories(
+    directory: Path | None, *, confidence: float, current: Sequence[RunRecord] = ()
+) -> dict[tuple[object, str], Series]:
+    """Every key's past runs (``--history-dir``, or the branch exported into it), with the ``current`` results (read
+    once when the history holds them too: the nightly publishes before it compares), by (key, environment); none
+    without a history."""
     from harness.gate.history import series
-    from harness.results.store import read_records
+    from harness.results.store import read_records, unique_records
 
     if directory is None:
         return {}
-    return {(history.key, history.environment): history for history in series(read_records(directory), confidence=confidence)}
+    records = unique_records([*read_records(directory), *current])
+    return {(history.key, history.environment): history for history in series(records, confidence=confidence)}
 
 
-def began(comparison: Comparison, checked: Check, histories: dict[tuple[object, str], Series]) -> list[str]:
-    """For each timing regression, where its history shows the level moved: the run and commit it began with."""
+def regressions_in(comparison: Comparison, *, baselines: list[Baseline], against: dict[str, str] | None) -> frozenset[str]:
+    """The metrics in which the gate finds ``comparison`` (a past run) regressed."""
+    from harness.gate.checks import check
+
+    return frozenset(finding.metric for finding in check(comparison, baselines, against=against).regressions)
+
+
+def began(
+    comparison: Comparison,
+    checked: Check,
+    histories: dict[tuple[object, str], Series],
+    *,
+    regressed: Callable[[Comparison], frozenset[str]] | None = None,
+) -> list[str]:
+    """For each timing regression, where its history shows the level moved: the run, first bad and last good commit it
+    began with. Where no level moved (too few runs), and for every other regressed metric, the run since which the gate
+    (``regressed``: a past run's regressed metrics) fails it, with the same two commits."""
     from harness.gate.changepoints import MIN_SIZE, changes
+    from harness.gate.onset import onset
 
     history = histories.get((comparison.key, comparison.environment))
     metrics = {_CHANGED[f.metric] for f in checked.regressions if f.metric in _CHANGED}
-    if history is None or not metrics:
+    if history is None or not checked.regressions:
         return []
     latest: dict[str, str] = {}
     for change in changes(history):  # oldest first: the last worsening of a metric is where its current level began
@@ -229,4 +258,12 @@ def began(comparison: Comparison, checked: Check, histories: dict[tuple[object, 
         lines.append(
             f"  history: no change point in {', '.join(quiet)} over {len(history.points)} run(s) (a new level must hold {MIN_SIZE} runs to be one)"
         )
+    if regressed is None:
+        return lines
+    verdicts = [regressed(point.comparison) for point in history.points]
+    explained = {name for name, shown in _CHANGED.items() if shown in latest}
+    for metric in sorted({f.metric for f in checked.regressions} - explained):
+        found = onset(history, metric, [metric in verdict for verdict in verdicts])
+        if found is not None:
+            lines.append(f"  history: {found.describe()}")
     return lines

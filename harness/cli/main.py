@@ -218,15 +218,24 @@ def _report(args: argparse.Namespace) -> int:
         raise InputError(
             f"the report needs matplotlib ({exc}); fix: pip install 'chronos-compile-bench[report]' (in a checkout: pip install '.[report]') or run `nox -s report`"
         ) from exc
-    from harness.results.store import check_writable_dir, read_records
+    from harness.cli.history import with_history
+    from harness.results.commits import url_template
+    from harness.results.store import check_writable_dir
 
-    records = read_records(args.results_dir)
+    records, source = with_history(args.results_dir, args.history_dir, args.history_branch, args.remote)
     if not records:
         raise InputError(f"{args.results_dir}: no results to report; fix: run `nox -s bench_eager bench_compiled` first")
     check_writable_dir(args.output, "--output")
-    written = write_report(records, args.baselines_dir, args.output, confidence=args.confidence, source=str(args.results_dir))
+    links = url_template(args.commit_url, os.environ)
+    written = write_report(records, args.baselines_dir, args.output, confidence=args.confidence, source=source, commit_url=links)
     print(f"wrote {written[0]}, {written[1]} and {len(written) - 2} plot(s) into {args.output}")
     return int(ExitCode.OK)
+
+
+def _publish(args: argparse.Namespace) -> int:
+    from harness.cli.history import PublishOptions, publish
+
+    return publish(_options(PublishOptions, args))
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -281,6 +290,7 @@ _HANDLERS = {
     "lock-check": _lock_check,
     "update": _update,
     "report": _report,
+    "publish": _publish,
     "train": _train,
     "evaluate": _evaluate,
     "gate_rates": _gate_rates,

@@ -102,12 +102,7 @@ def build() -> argparse.ArgumentParser:
         "--fail-on-improvement", action="store_true", help="an improvement beyond tolerance exits 1 too (baseline is stale)"
     )
     _confirm_timing(compare)
-    compare.add_argument(
-        "--history-dir",
-        type=Path,
-        default=None,
-        help="past results (e.g. the nightly's history/): name the run and commit a regression began with",
-    )
+    _history(compare, "name the run, first bad and last good commit a regression began with")
     compare.add_argument("--json", type=Path, metavar="PATH", help="also write the verdict as JSON (dashboards, PR comments)")
     dirs(compare, results=True, baselines=True)
 
@@ -140,7 +135,27 @@ def build() -> argparse.ArgumentParser:
     report.set_defaults(handler="report")
     report.add_argument("--output", type=Path, default=Path("report"), help="directory to write (default report/)")
     report.add_argument("--confidence", type=argtypes.fraction, default=0.95, help="confidence of every interval (default 0.95)")
+    _history(report, "their runs join the trends, one point per run, labelled by commit")
+    report.add_argument(
+        "--commit-url",
+        type=argtypes.commit_url,
+        default=None,
+        metavar="TEMPLATE",
+        help="link each commit of the trend tables, e.g. https://github.com/OWNER/REPO/commit/{commit} "
+        "(default: from GITHUB_SERVER_URL and GITHUB_REPOSITORY when set, else no links)",
+    )
     dirs(report, results=True, baselines=True)
+
+    publish = commands.add_parser(
+        "publish",
+        help="append the results to a history branch of this repository (git plumbing: your files, index and HEAD untouched; never forced)",
+    )
+    publish.set_defaults(handler="publish")
+    publish.add_argument(
+        "--to", required=True, metavar="BRANCH", help="the history branch, e.g. bench-history (created if missing)"
+    )
+    publish.add_argument("--remote", default="origin", help="the remote that holds it (default origin)")
+    dirs(publish, results=True)
 
     update = commands.add_parser("update-baselines", help="write baselines from the latest results, with provenance")
     update.set_defaults(handler="update")
@@ -274,6 +289,16 @@ def _lock(commands: Any) -> None:
     )
     check.set_defaults(handler="lock-check")
     check.add_argument("lock", type=Path, help="a lock file, e.g. locks/torch-2.13.0-py3.11.txt")
+
+
+def _history(parser: argparse.ArgumentParser, what: str) -> None:
+    """Past results, from a folder or from the branch ``publish`` writes (one or the other)."""
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--history-dir", type=Path, default=None, help=f"a folder of past results: {what}")
+    source.add_argument(
+        "--history-branch", default=None, metavar="BRANCH", help=f"past results on the branch `publish` writes (fetched): {what}"
+    )
+    parser.add_argument("--remote", default="origin", help="the remote holding --history-branch (default origin)")
 
 
 def _confirm_timing(parser: argparse.ArgumentParser) -> None:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from harness.gate.history import Series
+from harness.gate.onset import culprits
 
 MIN_SIZE = 3  # runs on each side of a change: a level must hold three runs before it is one (medians shrug off one outlier)
 MIN_SHIFT = 0.03  # relative shift between the medians of the two sides
@@ -87,19 +88,20 @@ class Change:
     index: int  # the first point of the new level in the series
     timestamp_utc: str
     run_id: str
-    commit: str
+    commit: str  # the first bad commit: the first run of the new level was benched at it
     before: float  # median of the runs before (back to the previous change)
     after: float  # median of the runs from here (to the next change)
+    last_good_commit: str | None = None  # the run just before (None: not known)
+    last_good_run_id: str = ""
 
     @property
     def relative(self) -> float:
         return (self.after - self.before) / self.before
 
     def describe(self) -> str:
-        commit = f", commit {self.commit[:10]}" if self.commit else ""
         return (
             f"{self.metric} {self.before:.4g} -> {self.after:.4g} ({self.relative:+.1%}) from run {self.run_id} "
-            f"({self.timestamp_utc[:19]}{commit})"
+            f"({self.timestamp_utc[:19]}): {culprits(self.commit, self.last_good_commit)}"
         )
 
 
@@ -128,17 +130,18 @@ def changes(series: Series, *, min_size: int = MIN_SIZE, min_shift: float = MIN_
         bounds = [0, *cuts, len(values)]
         for number, cut in enumerate(cuts):
             index = measured[cut][0]
-            comparison = series.points[index].comparison
-            compiled = comparison.compiled
+            point, good = series.points[index], series.points[measured[cut - 1][0]]  # a cut is never the first run
             found.append(
                 Change(
                     metric=metric,
                     index=index,
-                    timestamp_utc=series.points[index].timestamp_utc,
-                    run_id=compiled.run_id if compiled else "",
-                    commit=str(comparison.fingerprint.get("git_commit", "")),
+                    timestamp_utc=point.timestamp_utc,
+                    run_id=point.run_id,
+                    commit=point.commit,
                     before=float(np.median(values[bounds[number] : cut])),
                     after=float(np.median(values[cut : bounds[number + 2]])),
+                    last_good_commit=good.commit,
+                    last_good_run_id=good.run_id,
                 )
             )
     return sorted(found, key=lambda change: (change.index, change.metric))

@@ -20,6 +20,15 @@ class Point:
     timestamp_utc: str
     comparison: Comparison
 
+    @property
+    def commit(self) -> str:
+        """The commit the compiled run was benched at, as recorded (``unknown`` outside a repository)."""
+        return str(self.comparison.fingerprint.get("git_commit", ""))
+
+    @property
+    def run_id(self) -> str:
+        return self.comparison.compiled.run_id if self.comparison.compiled is not None else ""
+
 
 @dataclass(frozen=True, kw_only=True)
 class Series:

@@ -20,9 +20,20 @@ class Paragraph:
 
 
 @dataclass(frozen=True)
+class Link:
+    """A table cell that links: ``url`` is http(s) (anything else is shown as plain text)."""
+
+    text: str
+    url: str
+
+
+Cell = str | Link
+
+
+@dataclass(frozen=True)
 class Table:
     header: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
+    rows: tuple[tuple[Cell, ...], ...]
 
 
 @dataclass(frozen=True)
@@ -54,8 +65,23 @@ class Headline:
 Block = Heading | Paragraph | Table | Image | Code | Headline
 
 
-def _cell(text: str) -> str:
+def _linkable(cell: Link) -> bool:
+    return cell.url.startswith(("https://", "http://")) and cell.url.isprintable() and " " not in cell.url
+
+
+def _cell(cell: Cell) -> str:
+    if isinstance(cell, Link):
+        text = f"[{cell.text}]({cell.url.replace(')', '%29')})" if _linkable(cell) else cell.text
+    else:
+        text = cell
     return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _html_cell(cell: Cell) -> str:
+    if isinstance(cell, Link):
+        text = html.escape(cell.text)
+        return f'<a href="{html.escape(cell.url)}">{text}</a>' if _linkable(cell) else text
+    return html.escape(cell)
 
 
 def to_markdown(blocks: Sequence[Block], *, images: bool = True) -> str:
@@ -106,7 +132,7 @@ def to_html(blocks: Sequence[Block], *, title: str) -> str:
             out.append(f"<p>{html.escape(block.text)}</p>")
         elif isinstance(block, Table):
             head = "".join(f"<th>{html.escape(h)}</th>" for h in block.header)
-            body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in block.rows)
+            body = "".join("<tr>" + "".join(f"<td>{_html_cell(c)}</td>" for c in row) + "</tr>" for row in block.rows)
             out.append(f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>{body}</tbody>\n</table>")
         elif isinstance(block, Headline):
             items = "".join(f"<li>{html.escape(line)}</li>" for line in block.lines)

@@ -6,13 +6,12 @@ always says what ``index.md`` says. Needs matplotlib (the ``report`` extra); nev
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,14 +19,13 @@ from harness import __version__
 from harness.base.errors import ExitCode
 from harness.gate.baseline import Baseline
 from harness.gate.baseline_files import load_baselines
-from harness.gate.changepoints import MIN_SHIFT, MIN_SIZE, changes
 from harness.gate.checks import Check, check
 from harness.gate.comparison import INTERLEAVED, Comparison, ModeSummary, build_comparisons
 from harness.gate.findings import FindingKind
-from harness.gate.history import Series, series
+from harness.gate.history import series
 from harness.gate.matching import GateKind
 from harness.gate.verdict import exit_code, tally
-from harness.report import plots
+from harness.report import history_section, plots
 from harness.report.blocks import Block, Code, Heading, Headline, Image, Paragraph, Table, to_html, to_markdown
 from harness.report.display import skill
 from harness.report.drawing import Drawing, draw_all
@@ -94,32 +92,25 @@ def _run_date(comparison: Comparison) -> str:
     )
 
 
-def _to_second(timestamp: str) -> str:
-    """``2026-11-26T06:48:58.123456+00:00`` -> ``2026-11-26T06:48:58+00:00``: the fraction orders runs, a reader needs no more."""
-    return re.sub(r"(T\d{2}:\d{2}:\d{2})\.\d+", r"\1", timestamp)
-
-
-def _slug(series_: Series) -> str:
-    key = series_.key
-    digest = hashlib.sha256(repr((key, series_.environment)).encode()).hexdigest()[:8]
-    readable = re.sub(
-        r"[^A-Za-z0-9._-]+", "-", f"{key.symbol}-{key.model_id}-torch{key.torch_version}-{plots.short_config(key.compile_config)}"
-    ).strip("-")
-    readable = readable[:120]  # a file name stays far below the 255-byte limit whatever the symbol; the digest keeps it unique
-    return f"trend-{readable}-{digest}.png"
-
-
 def _checked_baseline(checked: Check) -> Baseline | None:
     return checked.match.baseline
 
 
 def build(
-    records: Sequence[RunRecord], baselines: Sequence[Baseline], out_dir: Path, *, confidence: float, source: str
+    records: Sequence[RunRecord],
+    baselines: Sequence[Baseline],
+    out_dir: Path,
+    *,
+    confidence: float,
+    source: str,
+    commit_url: str | None = None,
 ) -> list[Block]:
-    """Every figure of the report, drawing the plots into ``out_dir`` as it goes; returns the blocks."""
+    """Every figure of the report, drawing the plots into ``out_dir`` as it goes; returns the blocks. ``commit_url``:
+    where a commit's page is (``{commit}`` in it), to link the commits of the trend tables."""
     comparisons, orphans = build_comparisons(records, confidence=confidence)
     checks = [check(comparison, baselines) for comparison in comparisons]
     histories = series(records, confidence=confidence)
+    began = history_section.onsets(comparisons, checks, histories, baselines)
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     verdicts = [c.verdict for c in checks]
     counts = ", ".join(
@@ -127,7 +118,7 @@ def build(
     )
     blocks: list[Block] = [
         Heading(1, "Chronos-2: torch.compile vs eager"),
-        _headline(comparisons, checks),
+        _headline(comparisons, checks, began),
         Paragraph(
             f"Generated {generated} by chronos-compile-bench {__version__} from {len(records)} run(s) in {source}: "
             f"{len(comparisons)} key(s) (symbol, model, torch, device, settings, compile configuration, environment). "
@@ -235,46 +226,23 @@ def build(
     blocks.append(Heading(2, "Accuracy: MAE % against the naive forecast"))
     drawings.append(Drawing(plots.mae_vs_naive, (comparisons, out_dir / "mae.png")))
     blocks.append(Image("mae.png", "MAE % of the mean truth: naive, eager, compiled"))
-    blocks.append(Heading(2, "History"))
-    blocks.append(
-        Paragraph(
-            "Every past run of each key: speedup, median latencies and MAE %, with the baseline and its tolerance band "
-            "(a point outside the band and significantly so is what `compare` calls a regression)."
-        )
-    )
     by_key = {(c.key, c.environment): checked for c, checked in zip(comparisons, checks, strict=True)}
-    for history in histories:
-        current = by_key.get((history.key, history.environment))
-        name = _slug(history)
-        moved = changes(history)
-        drawings.append(
-            Drawing(
-                plots.trend,
-                (history, _checked_baseline(current) if current else None, out_dir / name),
-                {"gated": bool(current and current.gated), "changes": moved},
-            )
-        )
-        blocks.append(Heading(3, f"{plots.row_label(history.points[-1].comparison)} · {history.key.device}"))
-        found = "; ".join(change.describe() for change in moved) if moved else "none"
-        blocks.append(
-            Paragraph(
-                f"{len(history.points)} run(s), {_to_second(history.points[0].timestamp_utc)} to {_to_second(history.points[-1].timestamp_utc)}; environment {history.environment}. "
-                f"Change points (PELT, a level held for {MIN_SIZE}+ runs and moved {MIN_SHIFT:.0%}+): {found}."
-            )
-        )
-        blocks.append(Image(name, f"history of {history.key.label()}"))
-    draw_all(drawings)
+    trends, charts = history_section.section(histories, by_key, out_dir, template=commit_url)
+    blocks.extend(trends)
+    draw_all([*drawings, *charts])
     return blocks
 
 
-def _headline(comparisons: Sequence[Comparison], checks: Sequence[Check]) -> Headline:
+def _headline(comparisons: Sequence[Comparison], checks: Sequence[Check], began: Mapping[tuple[int, str], str]) -> Headline:
     """PASS or FAIL as ``compare`` would exit (a regression fails; without --strict, new keys do not), its counts, the
-    gates that applied (a portable gate does not judge timings), and one line per regression."""
+    gates that applied (a portable gate does not judge timings), and one line per regression, with where its history
+    says it began (``began``, by comparison and metric: first bad and last good commit)."""
     result = tally(len(comparisons), checks, missing=0)
     passed = exit_code(result, strict=False, fail_on_improvement=False) is ExitCode.OK
     lines = tuple(
         f"{plots.row_label(comparison)}: {finding.message}"
-        for comparison, checked in zip(comparisons, checks, strict=True)
+        + (f" (history: {began[(index, finding.metric)]})" if (index, finding.metric) in began else "")
+        for index, (comparison, checked) in enumerate(zip(comparisons, checks, strict=True))
         for finding in checked.findings
         if finding.kind is FindingKind.REGRESSION
     )
@@ -314,7 +282,13 @@ MANIFEST = ".report-files.json"  # the files the last report wrote: the only one
 
 
 def write_report(
-    records: Sequence[RunRecord], baselines_dir: Path | None, out_dir: Path, *, confidence: float = 0.95, source: str = "results/"
+    records: Sequence[RunRecord],
+    baselines_dir: Path | None,
+    out_dir: Path,
+    *,
+    confidence: float = 0.95,
+    source: str = "results/",
+    commit_url: str | None = None,
 ) -> list[Path]:
     """Write ``index.md``, ``index.html`` and the PNGs into ``out_dir``; returns every path written.
 
@@ -329,7 +303,7 @@ def write_report(
     out_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".report-new-", dir=out_dir))
     try:
-        blocks = build(records, baselines, staging, confidence=confidence, source=source)
+        blocks = build(records, baselines, staging, confidence=confidence, source=source, commit_url=commit_url)
         title = "Chronos-2: torch.compile vs eager"
         (staging / "index.md").write_text(to_markdown(blocks), encoding="utf-8")
         (staging / "summary.md").write_text(to_markdown(blocks, images=False), encoding="utf-8")  # for a CI job summary

@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -23,7 +22,8 @@ from matplotlib.patches import Patch
 from harness.gate.baseline import Baseline, Tolerances
 from harness.gate.changepoints import Change
 from harness.gate.comparison import Comparison
-from harness.gate.history import Series
+from harness.gate.history import Point, Series
+from harness.results.commits import short_commit
 from harness.rules.recommend import ADOPT_SPEEDUP, WORTH_SPEEDUP
 
 EAGER, COMPILED, INTERLEAVED_EAGER, NAIVE = "#4C72B0", "#DD8452", "#8DA0CB", "#999999"
@@ -276,13 +276,11 @@ def _draw_band(ax: Axes, value: float, tolerance: float, color: str) -> None:
     ax.axhspan(value * (1 - tolerance), value * (1 + tolerance), color=color, alpha=0.12)
 
 
-def _trend_points(
-    times: Sequence[datetime], comparisons: Sequence[Comparison], speed_ax: Axes, latency_ax: Axes, mae_ax: Axes
-) -> None:
-    """Every run of the key (``times``: datetimes, plotted on a date axis): its speedup with its interval (a cross at 1
+def _trend_points(comparisons: Sequence[Comparison], speed_ax: Axes, latency_ax: Axes, mae_ax: Axes) -> None:
+    """Every run of the key, at its place in the run order (0 the oldest): its speedup with its interval (a cross at 1
     when a mode failed), each mode's median latency with its interval, and MAE %. One artist per kind of point, not
     one per run: a history of thousands of runs draws in about the time of one."""
-    when = np.array(times, dtype=object)
+    when = np.arange(len(comparisons))
     speed = [
         (i, c.speedup, *(c.speedup_ci or (c.speedup, c.speedup))) for i, c in enumerate(comparisons) if c.speedup is not None
     ]
@@ -318,6 +316,19 @@ def _errorbars(ax: Axes, when: np.ndarray, points: Sequence[tuple[int, float, fl
     ax.errorbar(when[index.astype(int)], value, yerr=[value - low, high - value], fmt=style.pop("marker"), capsize=3, **style)
 
 
+MAX_RUN_LABELS = 12  # labelled runs on a trend's axis: more would overlap; the oldest and the newest always are
+
+
+def run_labels(points: Sequence[Point], *, most: int = MAX_RUN_LABELS) -> tuple[list[int], list[str]]:
+    """Where to label the run axis and with what: the short commit over the date (UTC), at most ``most`` runs evenly
+    spread, the newest always among them."""
+    if not points:
+        return [], []
+    step = max(1, math.ceil(len(points) / most))
+    where = sorted({*range(len(points) - 1, -1, -step)})
+    return where, [f"{short_commit(points[i].commit)}\n{points[i].timestamp_utc[:10]}" for i in where]
+
+
 def _trend_bands(baseline: Baseline, speed_ax: Axes, latency_ax: Axes, mae_ax: Axes) -> None:
     """The baseline of each panel with its tolerance band."""
     tol = baseline.tolerances
@@ -334,14 +345,13 @@ def _trend_bands(baseline: Baseline, speed_ax: Axes, latency_ax: Axes, mae_ax: A
 def trend(history: Series, baseline: Baseline | None, path: Path, *, gated: bool = True, changes: Sequence[Change] = ()) -> Path:
     """Speedup, latencies and MAE of every past run of one key, with the baseline and its tolerance band, and a
     dotted line where a metric's level changed (:mod:`harness.gate.changepoints`)."""
-    times = [datetime.fromisoformat(point.timestamp_utc) for point in history.points]
     comparisons = [point.comparison for point in history.points]
     # laid out by hand, not "constrained" and cropped: a report draws one trend per key, and layout solving and the
     # second draw were two thirds of each chart's 0.65 s (30 keys: 19 s of a 35 s report)
     figure = Figure(figsize=(8.0, 7.0))
-    figure.subplots_adjust(left=0.1, right=0.98, top=0.91, hspace=0.12)
+    figure.subplots_adjust(left=0.1, right=0.98, top=0.91, bottom=0.14, hspace=0.12)
     speed_ax, latency_ax, mae_ax = figure.subplots(3, 1, sharex=True)
-    _trend_points(times, comparisons, speed_ax, latency_ax, mae_ax)
+    _trend_points(comparisons, speed_ax, latency_ax, mae_ax)
     legends: dict[Axes, list[Patch | Line2D]] = {
         speed_ax: [Line2D([], [], marker="o", color="#333333", linestyle="none", label="speedup, interval")],
         latency_ax: [Patch(color=EAGER, label="eager"), Patch(color=COMPILED, label="compiled")],
@@ -349,9 +359,9 @@ def trend(history: Series, baseline: Baseline | None, path: Path, *, gated: bool
     }
     if any(c.speedup is None for c in comparisons):
         legends[speed_ax].append(Line2D([], [], marker="x", color="#B22222", linestyle="none", label="no speedup: a mode failed"))
-    for change in changes:
+    for change in changes:  # between the last good run and the first bad one
         ax = speed_ax if change.metric == "speedup" else latency_ax
-        ax.axvline(times[change.index], color=CHANGE, linestyle=":", linewidth=1.8)
+        ax.axvline(change.index - 0.5, color=CHANGE, linestyle=":", linewidth=1.8)
     for ax in {speed_ax if c.metric == "speedup" else latency_ax for c in changes}:
         legends[ax].append(Line2D([], [], color=CHANGE, linestyle=":", label="change point"))
     if baseline is not None:
@@ -372,11 +382,10 @@ def trend(history: Series, baseline: Baseline | None, path: Path, *, gated: bool
         ax.grid(alpha=0.3)
         ax.tick_params(labelsize=8)
         ax.legend(handles=handles, fontsize=7.5, loc="best")
-    span = max(times) - min(times)
-    pad = max(span * 0.05, timedelta(minutes=10))  # one run (or one burst of runs) must not stretch the axis over years
-    mae_ax.set_xlim(min(times) - pad, max(times) + pad)
-    mae_ax.set_xlabel("run time (UTC)", fontsize=8.5)
-    figure.autofmt_xdate(bottom=0.11)
+    mae_ax.set_xlim(-0.6, len(comparisons) - 0.4)
+    where, labels = run_labels(history.points)
+    mae_ax.set_xticks(where, labels, fontsize=7, rotation=30, ha="right", rotation_mode="anchor")
+    mae_ax.set_xlabel("run, oldest to newest: commit and date (UTC)", fontsize=8.5)
     key = history.key
     figure.suptitle(
         f"{key.symbol} · {key.model_id} · torch {key.torch_version} · {key.device} · {short_config(key.compile_config)}\n"

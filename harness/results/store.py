@@ -12,6 +12,7 @@ import re
 import secrets
 import tempfile
 import typing
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -89,7 +90,6 @@ def read_records(results_dir: Path) -> list[RunRecord]:
     """
     if not results_dir.is_dir():
         raise InputError(f"{results_dir}: no results directory; fix: run a bench first (`nox -s bench_eager bench_compiled`)")
-    records: dict[tuple[str, str, str, str], RunRecord] = {}
     paths = parquet_files(results_dir)
 
     def read(path: Path) -> list[RunRecord]:
@@ -98,12 +98,18 @@ def read_records(results_dir: Path) -> list[RunRecord]:
     # files read on a few threads (pyarrow decodes without the GIL); records, and the first bad file, in path order
     pool = ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1), thread_name_prefix="read-results")
     try:
-        for record in itertools.chain.from_iterable(pool.map(read, paths)):
-            identity = (record.run_id, record.timestamp_utc, record.symbol, record.mode)
-            records.setdefault(identity, record)
+        return unique_records(itertools.chain.from_iterable(pool.map(read, paths)))
     finally:
         pool.shutdown(cancel_futures=True)  # a bad file ends the read: the files queued behind it are not read
-    return sorted(records.values(), key=lambda r: (r.timestamp_utc, r.run_id))
+
+
+def unique_records(records: Iterable[RunRecord]) -> list[RunRecord]:
+    """Each run once (the first copy of it), oldest first: results read from several places (a run and a history
+    holding it too) merge without doubles."""
+    unique: dict[tuple[str, str, str, str], RunRecord] = {}
+    for record in records:
+        unique.setdefault((record.run_id, record.timestamp_utc, record.symbol, record.mode), record)
+    return sorted(unique.values(), key=lambda r: (r.timestamp_utc, r.run_id))
 
 
 def parquet_files(results_dir: Path) -> list[Path]:
