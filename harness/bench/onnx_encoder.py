@@ -112,6 +112,9 @@ def _onnx_encoder_class() -> type:
             program.save(self.path)
             options = onnxruntime.SessionOptions()
             options.intra_op_num_threads = torch.get_num_threads()  # as many threads as the eager partner
+            # no spinning between runs: ONNX Runtime's idle threads would spin against torch's OpenMP threads in the
+            # eager work between encoder calls, and against the interleaved eager model
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             session = onnxruntime.InferenceSession(self.path, options, providers=["CPUExecutionProvider"])
             self.inputs = [node.name for node in session.get_inputs()]
             self.build_s = time.perf_counter() - start
