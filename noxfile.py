@@ -229,7 +229,8 @@ def bench_compiled(session: nox.Session, torch: str) -> None:
 @nox.session(default=False)
 @nox.parametrize("torch", TORCH_VERSIONS, ids=TORCH_VERSIONS)
 def search(session: nox.Session, torch: str) -> None:
-    """The configuration search (harness/bench/configs.py SETS["search"]) with precompiled starts, in this torch's venv,
+    """The configuration search (harness/bench/configs.py SETS["search"]) with precompiled starts and 16 series per call,
+    in this torch's venv (onnx-encoder is skipped, with the reason: the lock holds no onnx extra),
     then the three fastest float32 configurations re-benched in 3 fresh processes each and ranked by their runs;
     `nox -s compare` prints the search table and names the best configuration. Bench flags after --."""
     _install_locked(session, torch)
@@ -247,6 +248,8 @@ def search(session: nox.Session, torch: str) -> None:
         "3",
         "--",
         "--starts",
+        "--batch-series",
+        "16",  # many series per call: the throughput beside the latency
         *bench_args,
     )
 
