@@ -181,7 +181,7 @@ def dev_env(session: nox.Session) -> None:
 
 def _split_posargs(session: nox.Session) -> tuple[list[str], argparse.Namespace]:
     """Posargs go to every session named on the command line: bench flags to bench, --reason to update_baselines."""
-    parser = argparse.ArgumentParser(prog=f"nox -s {session.name} --")
+    parser = argparse.ArgumentParser(prog=f"nox -s {session.name} --", allow_abbrev=False)  # --confirm is a bench flag
     parser.add_argument("--reason")
     parser.add_argument("--results-dir")
     parser.add_argument("--baselines-dir")

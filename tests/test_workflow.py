@@ -145,20 +145,26 @@ def history_branch(wf: Node) -> str:
     return option(nox_step(wf, "publish", "publish")[2], "--to", {})
 
 
+def _gives_token(step: Node) -> bool:
+    """The step's environment hands git the job's token through a credential helper."""
+    env = step.get("env", {}) or {}
+    helper = env.get("GIT_CONFIG_KEY_0") == "credential.helper" and "$GITHUB_TOKEN" in str(env.get("GIT_CONFIG_VALUE_0"))
+    return helper and "github.token" in str(env.get("GITHUB_TOKEN"))
+
+
 def publish_job(wf: Node) -> list[str]:
     """After the bench, even if a leg failed, one job appends every leg's results to the history branch: the only job
-    that may write (contents: write) and keep the token (persist-credentials), and no step pushes by itself."""
+    that may write (contents: write), its token given to the publish step alone (no checkout keeps one in .git/config),
+    and no step pushes by itself."""
     job = wf["jobs"].get("publish", {})
     index, step, posargs = nox_step(wf, "publish", "publish") if job else (-1, {}, [])
     downloads = [path(s) for s in using(wf, "publish", "download-artifact", before=index)] if job else []
-    checkout: Node = next((s for s in job.get("steps", []) if str(s.get("uses")).startswith("actions/checkout@")), {})
     checks = {
         "no publish job runs `nox -s publish`": index >= 0,
         "jobs.publish does not need bench: it would run before the results exist": job.get("needs") in ("bench", ["bench"]),
         "jobs.publish.if must be !cancelled(): a night with a failed leg is still recorded": _if_not_cancelled(job),
         "jobs.publish needs permissions contents: write, and nothing more": job.get("permissions") == {"contents": "write"},
-        "jobs.publish's checkout needs persist-credentials: true to push": checkout.get("with", {}).get("persist-credentials")
-        is True,
+        "the publish step gets no token to push with (GITHUB_TOKEN and a credential.helper in its env)": _gives_token(step),
         "publish without --to names no history branch": bool(history_branch(wf)),
         "publish reads no downloaded --results-dir": option(posargs, "--results-dir", step.get("env", {})) in downloads,
     }
@@ -167,13 +173,12 @@ def publish_job(wf: Node) -> list[str]:
     for job_id, other in wf["jobs"].items():
         pushes = any(re.search(r"\bgit\b.*\bpush\b", str(s.get("run"))) for s in other.get("steps", []))
         checks[f"jobs.{job_id}: a step runs git push itself (publish appends, never forces)"] = not pushes
-        if job_id == "publish":
-            continue
-        checks[f"jobs.{job_id}: only the publish job may have contents: write"] = "write" not in str(other.get("permissions", ""))
-        for s in other.get("steps", []):
-            if str(s.get("uses")).startswith("actions/checkout@"):
-                kept = s.get("with", {}).get("persist-credentials")
-                checks[f"jobs.{job_id}: persist-credentials must be false outside the publish job"] = kept is False
+        checkouts = [s for s in other.get("steps", []) if str(s.get("uses")).startswith("actions/checkout@")]
+        checks[f"jobs.{job_id}: persist-credentials must be false"] = all(
+            s.get("with", {}).get("persist-credentials") is False for s in checkouts
+        )
+        writes = job_id != "publish" and "write" in str(other.get("permissions", ""))
+        checks[f"jobs.{job_id}: only the publish job may have contents: write"] = not writes
     return failed(checks)
 
 
@@ -318,9 +323,15 @@ BROKEN = {  # what breaks: (the rule that must see it, text of nightly.yml, its 
     "publish read-only": (publish_job, "contents: write  # the only job", "contents: read  # the only job", "contents: write"),
     "publish without the token": (
         publish_job,
-        "persist-credentials: true",
-        "persist-credentials: false",
-        "persist-credentials: true",
+        "        env:  # this job's write token, from this step's environment only (as compare's read below)\n          GITHUB_TOKEN: ${{ github.token }}\n",
+        "        env:\n",
+        "gets no token to push with",
+    ),
+    "token kept in .git/config": (
+        publish_job,
+        "persist-credentials: false  # the token is given to the publish step alone",
+        "persist-credentials: true  # x",
+        "must be false",
     ),
     "token kept elsewhere": (
         publish_job,

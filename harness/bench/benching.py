@@ -148,6 +148,7 @@ def configs(base: BenchRequest, names: list[str]) -> int:
     from harness.bench.configs import CONFIGS
 
     runs = [("eager", {"mode": "eager"})] + [(name, {"mode": "compiled", **CONFIGS[name]}) for name in names]
+    ran = 0
     for name, changes in runs:
         request = replace(base, **changes)
         refusal = next(filter(None, (precision_refusal(request, device) for device in _devices(request))), "")
@@ -156,7 +157,8 @@ def configs(base: BenchRequest, names: list[str]) -> int:
             continue
         print(f"== {name}", flush=True)
         bench(request)
-    print(f"{len(runs)} runs per symbol written; read them with `python -m harness compare` (it names the best configuration)")
+        ran += 1
+    print(f"{ran} runs per symbol written; read them with `python -m harness compare` (it names the best configuration)")
     return int(ExitCode.OK)
 
 

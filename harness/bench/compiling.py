@@ -79,7 +79,7 @@ def inductor_cache(cache: str) -> Iterator[None]:
             shutil.rmtree(fresh, ignore_errors=True)
 
 
-EXPORTED_SCOPES = ("aot-encoder", "onnx-encoder")  # the encoder exported once (torch.export): one graph, fixed shapes
+EXPORTED_SCOPES = ("aot-encoder", "onnx-encoder")  # the encoder exported once (torch.export): one graph, no dynamo
 
 
 # an eager run's columns for the compile settings (the uncompiled defaults)

@@ -110,7 +110,7 @@ GEMM_OPS = ("mm", "addmm", "bmm", "baddbmm")  # the aten ops a Chronos-2 predict
 GEMM_CALLS = 10  # calls per timing of one GEMM shape (short ones are microseconds)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Gemm:
     """One distinct matrix product of a prediction: the aten op, its operands' shapes, how often one prediction runs it."""
 

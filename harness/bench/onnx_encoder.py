@@ -107,8 +107,10 @@ def _onnx_encoder_class() -> type:
                 warnings.simplefilter("ignore", DeprecationWarning)
                 program = torch.onnx.export(self.encoder, (), kwargs=kwargs, dynamo=True, dynamic_shapes=dynamic, verbose=False)
             assert program is not None  # the dynamo exporter always returns its program
-            cache = os.environ.get("TORCHINDUCTOR_CACHE_DIR") or tempfile.mkdtemp(prefix="harness-onnx-")
-            self.path = os.path.join(cache, "harness-encoder.onnx")
+            # a folder of its own per export, under the run's cache folder (removed with it, for a cold cache): two runs
+            # sharing a cache never read each other's model
+            cache = os.environ.get("TORCHINDUCTOR_CACHE_DIR") or None
+            self.path = os.path.join(tempfile.mkdtemp(prefix="harness-onnx-", dir=cache), "encoder.onnx")
             program.save(self.path)
             options = onnxruntime.SessionOptions()
             options.intra_op_num_threads = torch.get_num_threads()  # as many threads as the eager partner

@@ -168,7 +168,7 @@ def plan(request: BenchRequest) -> list[RunSpec]:
             )
         refusal = precision_refusal(request, params.device)
         if refusal:
-            raise InputError(refusal if refusal.startswith("--") else f"--dtype {request.dtype}: {refusal}")
+            raise InputError(refusal if refusal.startswith("--") else f"--{refusal}")  # "--dtype tf32: ..."
         if request.series_file is not None:  # an isolated child: its parent read and checked the CSV
             series = read_series(request.series_file)
         else:

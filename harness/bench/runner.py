@@ -31,7 +31,7 @@ from harness.bench.compiling import (
 )
 from harness.bench.faults import FaultKind, InjectedFailure, strike
 from harness.bench.rows import build_record, median_close
-from harness.bench.shapes import new_shapes, synchronize, warm_device
+from harness.bench.shapes import many_series, synchronize, vary_shapes, warm_device
 from harness.bench.spec import Call, Measured, RunSpec, resolve_device
 from harness.data.params import BenchParams
 from harness.data.window import BenchWindow
@@ -258,8 +258,9 @@ def _measure_compiled(
             out.gpu_clock_mhz = gpu_clock_mhz(device)
             eager_s = [c.seconds for c in out.paired if c.seconds is not None]
             bar.note = f"interleaved eager median {statistics.median(eager_s):.4f} s" if eager_s else ""
-        new_shapes(out, spec, call, compiled_module, ref_call.pipeline, reference_module)
+        vary_shapes(out, spec, call, compiled_module)  # --vary-shapes: its recompiles are counted, as documented
         out.recompiles = 0 if spec.compile.scope in EXPORTED_SCOPES else dynamo_stats()[0] - (out.graphs or 0)
+        many_series(out, spec, call, compiled_module, ref_call.pipeline, reference_module)  # not counted: not gated
         ref_call.pipeline.model = reference_module  # the interleaved loop may have left the compiled model in place
         _after_timed(out, spec, call, compiled_module, target, ref_call.pipeline)
     pipeline.model = compiled_module

@@ -65,16 +65,20 @@ def synchronize(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def new_shapes(
+def vary_shapes(out: Measured, spec: RunSpec, call: Caller, compiled_module: object) -> None:
+    """After the timed calls, ``--vary-shapes`` (implied for exported encoders): shorter contexts."""
+    if spec.vary_shapes:
+        with progress(f"{spec.window.symbol} compiled: shorter contexts (new shapes)", logger=log):
+            out.shape_variants, out.shape_variant_s = _vary_shapes(call, compiled_module, spec)
+
+
+def many_series(
     out: Measured, spec: RunSpec, call: Caller, compiled_module: object, eager: Chronos2Pipeline, eager_module: object
 ) -> None:
-    """After the timed calls: shorter contexts (``--vary-shapes``), many series per call (``--batch-series``)."""
-    symbol = spec.window.symbol
-    if spec.vary_shapes:
-        with progress(f"{symbol} compiled: shorter contexts (new shapes)", logger=log):
-            out.shape_variants, out.shape_variant_s = _vary_shapes(call, compiled_module, spec)
+    """After the timed calls and the recompile count (so that it never moves the gated ``n_recompiles``),
+    ``--batch-series``: many series in one call."""
     if spec.batch_series:
-        with progress(f"{symbol} compiled: {spec.batch_series} series per call", logger=log):
+        with progress(f"{spec.window.symbol} compiled: {spec.batch_series} series per call", logger=log):
             _many_series(out, spec, call, compiled_module, eager, eager_module)
 
 
@@ -113,8 +117,11 @@ def _many_series(
     end = series.shape[1] - horizon  # the bench window's cut: its last `horizon` rows are held back
     cuts = range(end - (count - 1) * horizon, end + 1, horizon)
     inputs = [series[:, max(0, cut - context) : cut] for cut in cuts if cut > 2 * PATCH]
-    if len(inputs) < count:
+    out.batch_series = count
+    if len(inputs) < count:  # recorded as failed, not as "not asked"
         log.warning("%s: %d series per call: the series holds %d such windows", spec.window.symbol, count, len(inputs))
+        out.shape_variants.append(f"series-{count}")
+        out.shape_variant_s.append(math.nan)
         return
     levels = list(spec.params.quantile_levels)
 
@@ -133,7 +140,6 @@ def _many_series(
                 best = min(best, time.perf_counter() - start)
         return first, best
 
-    out.batch_series = count
     try:
         _, out.batch_eager_s = timed(eager, eager_module, FLOAT32, threads=False)
     except Exception as exc:  # a diagnostic: the timed calls stand

@@ -143,6 +143,7 @@ def _first_call(document: dict[str, Any], kind: str, *, source: str) -> dict[str
     from harness.bench.spec import resolve_device
     from harness.model.forecast import predict
     from harness.model.loading import load_pipeline
+    from harness.model.precision import matmul_precision
 
     request = BenchRequest.from_json(document["request"], source=source)
     with tempfile.TemporaryDirectory(prefix="harness-probe-results-") as results:  # plan refuses an existing result
@@ -154,7 +155,8 @@ def _first_call(document: dict[str, Any], kind: str, *, source: str) -> dict[str
     start = time.perf_counter()
     if kind == "artifacts":
         torch.compiler.load_cache_artifacts(Path(document["artifacts"]).read_bytes())
-    with inductor_config(settings), compiled_threads(settings):
+    # in the configuration's matmul mode (TF32 for "tf32"), as the run compiled and timed it
+    with inductor_config(settings), compiled_threads(settings), matmul_precision(settings.dtype):
         pipeline.model = compile_module(pipeline.model, settings, package=document["package"] if kind == "aot" else "")
         predict(pipeline, spec.window, spec.params)
         first = time.perf_counter() - start

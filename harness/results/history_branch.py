@@ -291,6 +291,8 @@ def publish(
         commit = _commit(repo, tip, new if tip is not None else {**new, MARKER: readme}, message(added, branch))
         if _pushed(repo, remote, branch, commit):
             return Published(commit=commit, added=tuple(sorted(new)), present=present, attempts=attempt)
+        if attempt == attempts:  # the last one: no rebuild follows, and no pause
+            break
         log.warning(
             "push to %s/%s rejected: someone pushed meanwhile; rebuilding on the new tip (attempt %d of %d)",
             remote,
@@ -322,8 +324,15 @@ def export(repo: Path, *, remote: str, branch: str, into: Path) -> str:
             with tarfile.open(fileobj=archive.stdout, mode="r|") as tar:
                 if hasattr(tarfile, "data_filter"):  # Python >= 3.11.4: nothing outside ``into``, no devices, no links out
                     tar.extractall(into, filter="data")
-                else:  # pragma: no cover - git archive of a tree writes only files and folders below its root
-                    tar.extractall(into)
+                else:  # pragma: no cover - Python 3.11.0-3.11.3: plain files and folders below ``into`` only
+                    safe = (
+                        member
+                        for member in tar
+                        if (member.isfile() or member.isdir())
+                        and not Path(member.name).is_absolute()
+                        and ".." not in Path(member.name).parts
+                    )
+                    tar.extractall(into, members=safe)
         except (tarfile.TarError, OSError) as exc:
             archive.kill()
             failure = exc

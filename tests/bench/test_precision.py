@@ -52,9 +52,7 @@ def test_tf32_on_a_cpu_is_refused_in_one_line_before_any_run(tmp_path: Path) -> 
         hyperparams_dir=ROOT / "hyperparams",
         results_dir=tmp_path,
     )
-    with pytest.raises(
-        InputError, match=r"^--dtype tf32: dtype tf32: TF32 is a CUDA .*; fix: --device cuda, or another --dtype$"
-    ):
+    with pytest.raises(InputError, match=r"^--dtype tf32: TF32 is a CUDA .*; fix: --device cuda, or another --dtype$"):
         plan(request)
     assert not list(tmp_path.iterdir())
 
@@ -75,7 +73,7 @@ def test_a_sweep_skips_tf32_on_a_cpu_with_the_reason_and_runs_the_rest(
     assert benching.configs(base, ["tf32", "default"]) == 0
     out = capsys.readouterr().out
     assert "== tf32: skipped: dtype tf32: TF32 is a CUDA tensor-core matmul mode (no CPU kernel here)\n" in out
-    assert ran == [("eager", "float32"), ("compiled", "float32")]
+    assert ran == [("eager", "float32"), ("compiled", "float32")] and "2 runs per symbol written" in out
 
 
 @pytest.mark.heavy(seconds=12)

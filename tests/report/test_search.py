@@ -258,4 +258,6 @@ def test_other_shapes_and_many_series_read_as_calls_that_ran_and_a_throughput_ga
     assert cells(package)[shapes] == "0 of 3 ran (fixed shapes)" and cells(package)[many] == "16 a call: failed"
     dynamic = search_row(compare(shape_variant_s=[0.2, 0.1, math.nan], batch_series=16, batch_eager_s=0.8, batch_compiled_s=0.5))
     assert cells(dynamic)[shapes] == "2 of 3 ran" and cells(dynamic)[many] == "16 a call: 1.60x"
+    bf16 = search_row(compare("bf16", batch_series=16, batch_eager_s=0.8, batch_compiled_s=0.4))
+    assert cells(bf16)[many] == "16 a call: 2.00x vs float32 eager"  # the dtype's gain is in it, and it says so
     assert cells(search_row(compare()))[shapes] == cells(search_row(compare()))[many] == "-"  # not measured
