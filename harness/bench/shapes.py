@@ -97,7 +97,8 @@ def _vary_shapes(call: Caller, compiled_module: object, spec: RunSpec) -> tuple[
             labels.append(f"context-{trim}")
             seconds.append(math.nan if result.seconds is None else result.seconds)
             if result.error is not None and result.seconds is None:
-                log.warning("%s: context -%d rows failed: %s", spec.window.symbol, trim, result.error)
+                error = result.error
+                log.warning("%s: context -%d rows failed: %s: %s", spec.window.symbol, trim, type(error).__name__, error)
     finally:
         call.window = full
     return labels, seconds
