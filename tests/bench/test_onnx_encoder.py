@@ -39,7 +39,8 @@ def test_the_onnx_encoder_runs_every_shape_matches_eager_and_its_kept_model_load
     # dynamic in series and patches: shorter contexts and 4 series in one call all run (an AOT package's fail)
     assert record.shape_variants == ["context-16", "context-32", "series-4"]
     assert all(math.isfinite(s) and s > 0 for s in record.shape_variant_s)
-    assert record.batch_compiled_s is not None and record.batch_compiled_s > 0
+    assert record.batch_series == 4 and record.batch_compiled_s is not None and record.batch_compiled_s > 0
+    assert record.batch_eager_s is not None and record.batch_eager_s > 0  # float32 eager on the same 4 windows
     (manifest_path,) = kept.glob("*.json")
     manifest = json.loads(manifest_path.read_text())
     assert manifest["kind"] == "ONNX model" and (kept / manifest["file"]).is_file() and not manifest["shapes"]["fixed"]

@@ -203,16 +203,14 @@ def test_break_even_is_compile_time_over_time_saved() -> None:
 def test_compiled_run_records_compile_diagnostics() -> None:
     import dataclasses
 
-    spec = dataclasses.replace(tiny_spec("compiled", backend="eager"), vary_shapes=True, warm_compile=True, batch_series=4)
-    record = run(spec)
+    record = run(dataclasses.replace(tiny_spec("compiled", backend="eager"), vary_shapes=True, warm_compile=True))
     assert record.status == "pass", record.error_message
     assert record.n_graphs is not None and record.n_graphs >= 1 and record.n_graph_breaks is not None
     assert record.n_recompiles is not None and record.n_recompiles >= 1  # shorter contexts are new shapes
-    # context 64: 48 and 32 rows (16 is too short), then 4 series in one call: each labelled, each ran
-    assert record.shape_variants == ["context-16", "context-32", "series-4"] and record.warm_compile_s is not None
-    assert all(math.isfinite(s) and s > 0 for s in record.shape_variant_s) and len(record.shape_variant_s) == 3
-    assert record.batch_series == 4 and record.batch_eager_s is not None and record.batch_compiled_s is not None
-    assert record.batch_eager_s > 0 and record.batch_compiled_s > 0
+    # context 64: 48 and 32 rows (16 is too short), each labelled, each ran (many series per call: the ONNX test's)
+    assert record.shape_variants == ["context-16", "context-32"] and record.warm_compile_s is not None
+    assert all(math.isfinite(s) and s > 0 for s in record.shape_variant_s) and len(record.shape_variant_s) == 2
+    assert record.batch_series == 0 and record.batch_eager_s is None  # not asked
     assert record.peak_rss_mb is not None and record.peak_rss_mb > 100 and record.peak_cuda_mb is None
 
 
