@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 MANIFEST_FORMAT = 1
 
 
+# an exported encoder's file: the attribute of the compiled model's encoder naming it, its suffix, what it is
+EXPORTS = {"aot-encoder": ("package", "pt2", "AOTInductor package"), "onnx-encoder": ("path", "onnx", "ONNX model")}
+
+
 def keep(spec: RunSpec, compiled_module: Any, directory: Path, *, device: str) -> Path | None:
     """Copy what the run built into ``directory`` and write its manifest; the manifest's path, or None (logged) when the
     run built nothing to keep."""
@@ -37,23 +41,16 @@ def keep(spec: RunSpec, compiled_module: Any, directory: Path, *, device: str) -
     from harness.results.fingerprint import fingerprint
 
     name = f"{spec.run_id}-{spec.window.symbol}"
-    package = getattr(getattr(compiled_module, "_modules", {}).get("encoder"), "package", "")
+    encoder = getattr(compiled_module, "_modules", {}).get("encoder")
     directory.mkdir(parents=True, exist_ok=True)
-    if spec.compile.scope == "aot-encoder":
-        if not package:
-            log.warning("%s: --keep-artifacts: the first call built no AOTInductor package; nothing kept", spec.window.symbol)
+    if spec.compile.scope in EXPORTS:
+        attribute, suffix, kind = EXPORTS[spec.compile.scope]
+        built = getattr(encoder, attribute, "")
+        if not built:
+            log.warning("%s: --keep-artifacts: the first call built no %s; nothing kept", spec.window.symbol, kind)
             return None
-        kept = directory / f"{name}-encoder.pt2"
-        shutil.copyfile(package, kept)
-        kind = "AOTInductor package"
-    elif spec.compile.scope == "onnx-encoder":
-        path = getattr(getattr(compiled_module, "_modules", {}).get("encoder"), "path", "")
-        if not path:
-            log.warning("%s: --keep-artifacts: the first call exported no ONNX model; nothing kept", spec.window.symbol)
-            return None
-        kept = directory / f"{name}-encoder.onnx"
-        shutil.copyfile(path, kept)
-        kind = "ONNX model"
+        kept = directory / f"{name}-encoder.{suffix}"
+        shutil.copyfile(built, kept)
     else:
         saved = torch.compiler.save_cache_artifacts() if hasattr(torch.compiler, "save_cache_artifacts") else None
         if saved is None:

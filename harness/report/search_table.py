@@ -81,18 +81,7 @@ Floors = dict[tuple[str, int], float]  # (dtype, threads) -> the lowest floor on
 def best_gemm_floors(comparisons: Iterable[Comparison]) -> Floors:
     """The lowest floor on the model's own GEMMs (``gemm_floor_s``, ``gemm_floor_compiled_s``) any run of a group
     measured, per dtype and thread count: as :func:`best_throughputs`, a property of the machine and the model."""
-    best: Floors = {}
-    for comparison in comparisons:
-        compiled = comparison.compiled
-        if compiled is None:
-            continue
-        for where, seconds in (
-            (("float32", 0), compiled.gemm_floor_s),
-            ((compiled.dtype, compiled.compile_threads), compiled.gemm_floor_compiled_s),
-        ):
-            if seconds is not None and math.isfinite(seconds) and 0 < seconds < best.get(where, math.inf):
-                best[where] = seconds
-    return best
+    return _best(comparisons, "gemm_floor_s", "gemm_floor_compiled_s", lowest=True)
 
 
 def best_throughputs(comparisons: Iterable[Comparison]) -> Throughputs:
@@ -101,17 +90,25 @@ def best_throughputs(comparisons: Iterable[Comparison]) -> Throughputs:
     Each run measures its own (``matmul_gflops``, ``matmul_gflops_compiled``); the floor is a property of the machine,
     so a table of one machine uses the best, and a run whose measurement missed the faster GEMM library (before 0.4.0
     only ATen's ``mm`` was timed) cannot make its configuration look faster than physics allows."""
-    best: Throughputs = {}
+    return _best(comparisons, "matmul_gflops", "matmul_gflops_compiled", lowest=False)
+
+
+def _best(comparisons: Iterable[Comparison], float32: str, compiled: str, *, lowest: bool) -> dict[tuple[str, int], float]:
+    """Per (dtype, threads): the lowest (or highest) positive finite value of the compiled summaries' ``float32``
+    field (float32, the process's threads) and ``compiled`` field (the configuration's dtype and threads)."""
+    best: dict[tuple[str, int], float] = {}
     for comparison in comparisons:
-        compiled = comparison.compiled
-        if compiled is None:
+        summary = comparison.compiled
+        if summary is None:
             continue
-        for where, gflops in (
-            (("float32", 0), compiled.matmul_gflops),
-            ((compiled.dtype, compiled.compile_threads), compiled.matmul_gflops_compiled),
+        for where, value in (
+            (("float32", 0), getattr(summary, float32)),
+            ((summary.dtype, summary.compile_threads), getattr(summary, compiled)),
         ):
-            if gflops is not None and math.isfinite(gflops) and gflops > best.get(where, 0.0):
-                best[where] = gflops
+            if value is None or not math.isfinite(value) or value <= 0:  # a NaN never sets a floor
+                continue
+            if where not in best or (value < best[where] if lowest else value > best[where]):
+                best[where] = value
     return best
 
 
