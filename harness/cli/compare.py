@@ -241,7 +241,7 @@ def began(
     began with. Where no level moved (too few runs), and for every other regressed metric, the run since which the gate
     (``regressed``: a past run's regressed metrics) fails it, with the same two commits."""
     from harness.gate.changepoints import MIN_SIZE, changes
-    from harness.gate.onset import onset
+    from harness.gate.onset import onsets
 
     history = histories.get((comparison.key, comparison.environment))
     metrics = {_CHANGED[f.metric] for f in checked.regressions if f.metric in _CHANGED}
@@ -260,10 +260,6 @@ def began(
         )
     if regressed is None:
         return lines
-    verdicts = [regressed(point.comparison) for point in history.points]
     explained = {name for name, shown in _CHANGED.items() if shown in latest}
-    for metric in sorted({f.metric for f in checked.regressions} - explained):
-        found = onset(history, metric, [metric in verdict for verdict in verdicts])
-        if found is not None:
-            lines.append(f"  history: {found.describe()}")
-    return lines
+    found = onsets(history, sorted({f.metric for f in checked.regressions} - explained), regressed)
+    return lines + [f"  history: {where.describe()}" for where in found.values()]

@@ -9,9 +9,10 @@ that may hold the cause are those between the two (``git log <last good>..<first
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 
+from harness.gate.comparison import Comparison
 from harness.gate.history import Point, Series
 from harness.results.commits import short_commit
 
@@ -60,3 +61,11 @@ def onset(history: Series, metric: str, failing: Sequence[bool]) -> Onset | None
         last_good=history.points[start - 1] if start else None,
         failing=len(failing) - start,
     )
+
+
+def onsets(history: Series, metrics: Iterable[str], regressed: Callable[[Comparison], Collection[str]]) -> dict[str, Onset]:
+    """:func:`onset` of each of ``metrics`` in ``history``, ``regressed`` saying which metrics the gate finds a past run
+    regressed in (asked once a run): the one place compare and the report find where a regression began."""
+    verdicts = [regressed(point.comparison) for point in history.points]
+    found = {metric: onset(history, metric, [metric in verdict for verdict in verdicts]) for metric in metrics}
+    return {metric: where for metric, where in found.items() if where is not None}

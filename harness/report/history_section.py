@@ -10,12 +10,12 @@ import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from harness.gate import onset
 from harness.gate.baseline import Baseline
 from harness.gate.changepoints import MIN_SHIFT, MIN_SIZE, Change, changes
 from harness.gate.checks import Check, check
 from harness.gate.comparison import Comparison, ModeSummary
 from harness.gate.history import Series
-from harness.gate.onset import onset
 from harness.report import plots
 from harness.report.blocks import Block, Cell, Heading, Image, Link, Paragraph, Table
 from harness.report.drawing import Drawing
@@ -125,9 +125,10 @@ def onsets(
         history = by_key.get((comparison.key, comparison.environment))
         if history is None or len(history.points) < 2 or not checked.regressions:
             continue
-        verdicts = [{f.metric for f in check(point.comparison, baselines).regressions} for point in history.points]
-        for finding in checked.regressions:
-            began = onset(history, finding.metric, [finding.metric in verdict for verdict in verdicts])
-            if began is not None:
-                found[(index, finding.metric)] = began.describe()
+
+        def regressed(past: Comparison) -> set[str]:
+            return {f.metric for f in check(past, baselines).regressions}
+
+        for metric, began in onset.onsets(history, [f.metric for f in checked.regressions], regressed).items():
+            found[(index, metric)] = began.describe()
     return found

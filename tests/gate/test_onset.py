@@ -65,3 +65,19 @@ def test_a_change_within_one_commit_is_not_blamed_on_the_code(tmp_path: Path) ->
     assert change.commit == change.last_good_commit == A
     assert "both at commit aaaaaaaaaa: not a change of this repository's code" in change.describe()
     assert np.isclose(change.relative, 0.3, atol=0.02)
+
+
+def test_onsets_asks_the_gate_once_a_run_and_names_only_the_metrics_failing_now(tmp_path: Path) -> None:
+    from harness.gate.onset import onsets
+
+    history = _history(tmp_path, [(A, 0.05), (B, 0.08), (C, 0.08)])
+    asked: list[float | None] = []
+
+    def regressed(past: object) -> set[str]:  # the compiled latency decides, as a gate with a 0.06 s bound would
+        seconds = past.compiled.latency_median_s  # type: ignore[attr-defined]
+        asked.append(seconds)
+        return {"compiled.latency_s"} if seconds is not None and seconds > 0.06 else set()
+
+    found = onsets(history, ["compiled.latency_s", "speedup"], regressed)
+    assert list(found) == ["compiled.latency_s"] and len(asked) == 3  # speedup never failed: no onset claimed
+    assert found["compiled.latency_s"].first_bad.commit == B and found["compiled.latency_s"].failing == 2
