@@ -84,11 +84,17 @@ def measure_matmul(
 
 
 def _operands(dtype: str, size: int, device: str) -> tuple[Any, Any]:
-    """Two ``size`` x ``size`` random matrices in ``dtype`` on ``device`` (seeded: every run multiplies the same)."""
+    """Two ``size`` x ``size`` random matrices in ``dtype`` on ``device``."""
+    a, b = _random([(size, size), (size, size)], dtype, device)
+    return a, b
+
+
+def _random(shapes: Sequence[tuple[int, ...]], dtype: str, device: str) -> list[Any]:
+    """Random tensors of ``shapes`` in ``dtype`` on ``device``, seeded: every run multiplies the same numbers."""
     import torch
 
     generator = torch.Generator().manual_seed(0)
-    return tuple(torch.randn(size, size, generator=generator).to(device=device, dtype=getattr(torch, dtype)) for _ in range(2))  # type: ignore[return-value]
+    return [torch.randn(shape, generator=generator).to(device=device, dtype=getattr(torch, dtype)) for shape in shapes]
 
 
 def _measure_cuda(a: Any, b: Any, *, repeats: int, device: str) -> float:
@@ -154,7 +160,7 @@ def gemm_floor_s(gemms: Sequence[Gemm], dtype: str = "float32", *, device: str =
     total = 0.0
     with matmul_precision(dtype):
         for gemm in gemms:
-            operands = _gemm_operands(gemm, weight_dtype(dtype), device)
+            operands = _random(gemm.shapes, weight_dtype(dtype), device)
             best = float("inf")
             for kernel in _gemm_kernels(gemm, operands, device):
                 try:
@@ -174,13 +180,6 @@ def gemm_floor_s(gemms: Sequence[Gemm], dtype: str = "float32", *, device: str =
                 raise RuntimeError(f"no kernel ran {gemm.op} on {gemm.shapes} in {dtype}")
             total += gemm.count * best
     return total
-
-
-def _gemm_operands(gemm: Gemm, dtype: str, device: str) -> list[Any]:
-    import torch
-
-    generator = torch.Generator().manual_seed(0)
-    return [torch.randn(shape, generator=generator).to(device=device, dtype=getattr(torch, dtype)) for shape in gemm.shapes]
 
 
 def _gemm_kernels(gemm: Gemm, operands: list[Any], device: str) -> list[Callable[[], object]]:

@@ -226,8 +226,8 @@ def precision_refusal(request: BenchRequest, device: str) -> str:
     if request.compile_scope == onnx_encoder.SCOPE:
         if device.startswith("cuda"):
             return f"--compile-scope {onnx_encoder.SCOPE}: runs ONNX Runtime's CPU provider; fix: --device cpu"
-        if onnx_encoder.missing():
-            return onnx_encoder.missing()
+        if absent := onnx_encoder.missing():
+            return absent
     return unsupported_on(request.dtype, device)
 
 
